@@ -1,0 +1,6 @@
+/** `serve opa` (issue: agent-side policy enforcement). */
+import type { Command } from 'commander';
+
+export function registerServeOpa(_group: Command): void {
+  // Filled in by the agent enforcement work (src/agent/server).
+}

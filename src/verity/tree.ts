@@ -1,0 +1,135 @@
+/**
+ * dm-verity hash tree (format version 1, as `veritysetup format --no-superblock` writes it).
+ *
+ * Parameters fixed by the Kata tardev contract: SHA-256, 4096-byte data blocks, 4096-byte hash blocks,
+ * a salt of 32 zero bytes. Every hashed block is hashed as SHA-256(salt || block).
+ *
+ * Tree shape (cryptsetup's VERITY_create): the digests of the data blocks are packed 128 to a hash block
+ * (zero-padded), forming level 0; the digests of level-n blocks form level n+1, until a level fits in one
+ * block. The root hash is the digest of that single top block. With exactly one data block there is no
+ * hash level at all and the root hash is the digest of the data block itself.
+ *
+ * Input whose length is not a multiple of 4096 is zero-padded to the next block boundary (veritysetup
+ * refuses such input; the padded bytes are what it would hash). Empty input has no root hash.
+ */
+import { createHash } from 'node:crypto';
+import { InputError } from '../core/errors.js';
+
+export const VERITY_BLOCK_SIZE = 4096;
+export const VERITY_DIGEST_SIZE = 32;
+export const VERITY_SALT: Buffer = Buffer.alloc(32, 0);
+const DIGESTS_PER_BLOCK = VERITY_BLOCK_SIZE / VERITY_DIGEST_SIZE;
+
+function hashBlock(salt: Buffer, block: Uint8Array): Buffer {
+  return createHash('sha256').update(salt).update(block).digest();
+}
+
+/** Streaming dm-verity hasher: feed any number of chunks, then `digest()` for the root hash. */
+export class VerityHasher {
+  private readonly salt: Buffer;
+  /** Bytes of the data block being filled. */
+  private readonly pending = Buffer.alloc(VERITY_BLOCK_SIZE);
+  private pendingLength = 0;
+  /** levels[i]: the hash block being filled at level i and how many digests it holds. */
+  private readonly levels: { block: Buffer; count: number; blocksDone: number }[] = [];
+  private dataBlocks = 0;
+  private firstDataDigest: Buffer | undefined;
+  private finished = false;
+  private totalBytes = 0;
+
+  constructor(salt: Buffer = VERITY_SALT) {
+    this.salt = salt;
+  }
+
+  /** Number of bytes fed so far (before padding). */
+  get length(): number {
+    return this.totalBytes;
+  }
+
+  update(chunk: Uint8Array): this {
+    if (this.finished) throw new Error('VerityHasher.update after digest');
+    this.totalBytes += chunk.length;
+    let offset = 0;
+    if (this.pendingLength > 0) {
+      const take = Math.min(VERITY_BLOCK_SIZE - this.pendingLength, chunk.length);
+      this.pending.set(chunk.subarray(0, take), this.pendingLength);
+      this.pendingLength += take;
+      offset = take;
+      if (this.pendingLength === VERITY_BLOCK_SIZE) {
+        this.addDataBlock(this.pending);
+        this.pendingLength = 0;
+      }
+    }
+    while (chunk.length - offset >= VERITY_BLOCK_SIZE) {
+      this.addDataBlock(chunk.subarray(offset, offset + VERITY_BLOCK_SIZE));
+      offset += VERITY_BLOCK_SIZE;
+    }
+    if (offset < chunk.length) {
+      this.pending.set(chunk.subarray(offset), 0);
+      this.pendingLength = chunk.length - offset;
+    }
+    return this;
+  }
+
+  /** Finishes the tree and returns the root hash (32 bytes). */
+  digest(): Buffer {
+    if (this.finished) throw new Error('VerityHasher.digest called twice');
+    this.finished = true;
+    if (this.pendingLength > 0) {
+      this.pending.fill(0, this.pendingLength);
+      this.addDataBlock(this.pending);
+      this.pendingLength = 0;
+    }
+    if (this.dataBlocks === 0) {
+      throw new InputError('verity_empty_input', 'cannot compute a dm-verity root hash of empty input', {
+        hint: 'dm-verity needs at least one 4096-byte block of data',
+      });
+    }
+    if (this.dataBlocks === 1) return this.firstDataDigest as Buffer;
+    // Close each level from the bottom up; the first level that produced a single block is the top.
+    for (let i = 0; ; i++) {
+      const level = this.levels[i];
+      if (level.count > 0) this.closeHashBlock(i);
+      if (level.blocksDone === 1) return this.levels[i + 1].block.subarray(0, VERITY_DIGEST_SIZE);
+    }
+  }
+
+  private addDataBlock(block: Uint8Array): void {
+    const digest = hashBlock(this.salt, block);
+    if (this.dataBlocks === 0) this.firstDataDigest = digest;
+    this.dataBlocks++;
+    this.addDigest(0, digest);
+  }
+
+  private addDigest(levelIndex: number, digest: Buffer): void {
+    let level = this.levels[levelIndex];
+    if (!level) {
+      level = { block: Buffer.alloc(VERITY_BLOCK_SIZE), count: 0, blocksDone: 0 };
+      this.levels[levelIndex] = level;
+    }
+    digest.copy(level.block, level.count * VERITY_DIGEST_SIZE);
+    level.count++;
+    if (level.count === DIGESTS_PER_BLOCK) this.closeHashBlock(levelIndex);
+  }
+
+  private closeHashBlock(levelIndex: number): void {
+    const level = this.levels[levelIndex];
+    level.block.fill(0, level.count * VERITY_DIGEST_SIZE);
+    const digest = hashBlock(this.salt, level.block);
+    level.count = 0;
+    level.blocksDone++;
+    this.addDigest(levelIndex + 1, digest);
+  }
+}
+
+/** Root hash (lower-case hex) of a whole buffer. */
+export function verityRootHash(data: Uint8Array): string {
+  return new VerityHasher().update(data).digest().toString('hex');
+}
+
+/** Root hash (lower-case hex) of a byte stream, in constant memory. */
+export async function verityRootHashOfStream(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const hasher = new VerityHasher();
+  for await (const chunk of stream) hasher.update(chunk);
+  return hasher.digest().toString('hex');
+}
