@@ -1,6 +1,108 @@
-/** `policy replay | explain` (issue: agent-side policy enforcement). */
-import type { Command } from 'commander';
+/** `policy replay | explain`: decide recorded agent requests as the Kata agent would, and explain denials. */
+import { Command, Option } from 'commander';
+import { InputError, CheckFailedError } from '../core/errors.js';
+import { readInputText } from '../core/fs.js';
+import { PolicyEnforcer, type PolicySyntax } from '../agent/enforcer.js';
+import { parseRecordedRequests, replay } from '../agent/replay.js';
+import { explainDenial } from '../agent/explain.js';
+import { readPolicySource } from '../agent/policy-source.js';
+import { findRequestKind, REQUEST_KINDS } from '../agent/kinds.js';
+import { globalOptions, printJson, printLine } from './context.js';
 
-export function registerPolicyEnforceCommands(_group: Command): void {
-  // Filled in by the agent enforcement work (src/agent).
+interface PolicyFlags {
+  policy: string;
+  resource?: string;
+  syntax: PolicySyntax;
+  hostData?: string;
+}
+
+const syntaxOption = () => new Option('--syntax <version>', 'Rego syntax of the policy').choices(['auto', 'v0', 'v1']).default('auto');
+
+async function loadEnforcer(flags: PolicyFlags): Promise<{ enforcer: PolicyEnforcer; from: string }> {
+  const { text, from } = await readPolicySource(flags.policy, flags.resource);
+  try {
+    return { enforcer: PolicyEnforcer.fromText(text, { syntax: flags.syntax, hostData: flags.hostData }), from };
+  } catch (error) {
+    // Parse errors point into the policy text; name the file the user gave.
+    if (error instanceof Error && 'location' in error) {
+      const loc = (error as { location?: { line?: number; column?: number } }).location;
+      throw new InputError('policy_invalid', `the policy in ${from} does not load: ${error.message}`, {
+        location: { file: flags.policy, line: loc?.line, column: loc?.column },
+        hint: 'check the Rego syntax version (--syntax v0 for older genpolicy policies)',
+      });
+    }
+    throw error;
+  }
+}
+
+export function registerPolicyEnforceCommands(group: Command): void {
+  group
+    .command('replay')
+    .description('decide recorded agent requests in order (state carried between them) and compare with "expect"')
+    .requiredOption('--policy <file>', 'policy: a .rego file or a manifest with the policy annotation')
+    .requiredOption('--requests <file>', 'JSON lines {"kind", "request", "expect"?}')
+    .option('--resource <name>', 'which resource of the manifest holds the policy (kind/name or name)')
+    .option('--host-data <hex>', 'HOST_DATA for SetPolicyRequest checks (SHA-256 of allowed policy text)')
+    .option('--explain', 'explain each denial (failing checks with field paths)')
+    .addOption(syntaxOption())
+    .addHelpText('after', `\nRequest kinds (${REQUEST_KINDS.length}): ${REQUEST_KINDS.map((k) => k.request).join(', ')}`)
+    .action(async (flags: PolicyFlags & { requests: string; explain?: boolean }, command: Command) => {
+      const { json } = globalOptions(command);
+      const { enforcer } = await loadEnforcer(flags);
+      const records = parseRecordedRequests(await readInputText(flags.requests), flags.requests);
+      const outcomes = replay(enforcer, records);
+      let differ = 0;
+      for (const o of outcomes) {
+        if (o.matches === false) differ++;
+        const d = o.decision;
+        const explanation = flags.explain && !d.allowed ? explainDenial(enforcer, o.record.kind, o.record.request, d) : undefined;
+        if (json) {
+          printLine(JSON.stringify({ line: o.record.line, kind: d.kind, allowed: d.allowed, reason: d.reason, outcome: o.outcome, expect: o.record.expect, matches: o.matches, message: d.message, error: d.error, checks: explanation?.checks }));
+        } else {
+          const verdict = d.allowed ? (d.reason === 'allow_failures' ? 'ALLOWED (AllowRequestsFailingPolicy)' : 'allowed') : 'DENIED';
+          const cmp = o.matches === undefined ? '' : o.matches ? '' : `   <-- expected ${JSON.stringify(o.record.expect)}`;
+          printLine(`${String(o.record.line).padStart(4)} ${d.kind} ${verdict}${cmp}`);
+          if (!d.allowed && d.error) printLine(`       error[${d.error.code}]: ${d.error.message}`);
+          for (const check of explanation?.checks ?? []) printLine(`       ${check.message}`);
+        }
+      }
+      const summary = `${outcomes.length} requests: ${outcomes.length - differ} as expected, ${differ} differ`;
+      if (json) process.stderr.write(summary + '\n');
+      else printLine(summary);
+      if (differ > 0) process.exitCode = 1;
+    });
+
+  group
+    .command('explain')
+    .description('decide one request and, for a denial, name the failing checks (field path, value sent, values allowed)')
+    .requiredOption('--policy <file>', 'policy: a .rego file or a manifest with the policy annotation')
+    .requiredOption('--kind <kind>', 'request kind, e.g. CreateContainerRequest (or the method name CreateContainer)')
+    .requiredOption('--request <file>', 'the request as JSON (or one replay line {"kind","request"})')
+    .option('--resource <name>', 'which resource of the manifest holds the policy')
+    .addOption(syntaxOption())
+    .action(async (flags: PolicyFlags & { kind: string; request: string }, command: Command) => {
+      const { json } = globalOptions(command);
+      const kind = findRequestKind(flags.kind)?.request ?? flags.kind;
+      const { enforcer } = await loadEnforcer(flags);
+      const text = await readInputText(flags.request);
+      let request: unknown;
+      try {
+        request = JSON.parse(text);
+      } catch (error) {
+        throw new InputError('request_bad_json', `the request is not valid JSON: ${(error as Error).message}`, { location: { file: flags.request } });
+      }
+      if (typeof request === 'object' && request !== null && 'request' in request && 'kind' in request) request = (request as { request: unknown }).request;
+      const decision = enforcer.decide(kind, request);
+      const explanation = explainDenial(PolicyEnforcer.fromText(enforcer.policyText, { syntax: flags.syntax }), kind, request, decision);
+      if (json) printJson({ kind, allowed: decision.allowed, reason: decision.reason, message: decision.message, error: decision.error, checks: explanation.checks });
+      else {
+        printLine(`${kind}: ${decision.allowed ? 'allowed' : 'DENIED'}`);
+        for (const check of explanation.checks) {
+          printLine(`  ${check.message}`);
+          if (check.rule) printLine(`    rule ${check.rule}${check.location ? ` at ${check.location.file}:${check.location.line}` : ''}: ${check.expression ?? ''}`);
+          if (check.allowed.length > 0) printLine(`    policy allows: ${check.allowed.map((v) => JSON.stringify(v)).join(', ')}`);
+        }
+      }
+      if (!decision.allowed) throw new CheckFailedError('request_denied', decision.message ?? `${kind} denied`);
+    });
 }

@@ -1,6 +1,45 @@
-/** `serve opa` (issue: agent-side policy enforcement). */
-import type { Command } from 'commander';
+/** `serve opa`: the OPA-compatible REST server the Kata agent's policy design talks to. */
+import { Command, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { readInputText } from '../core/fs.js';
+import { log } from '../core/log.js';
+import { createOpaServer } from '../agent/server/opa-server.js';
+import { DecisionLog } from '../agent/server/decision-log.js';
+import type { PolicySyntax } from '../agent/enforcer.js';
 
-export function registerServeOpa(_group: Command): void {
-  // Filled in by the agent enforcement work (src/agent/server).
+export function registerServeOpa(group: Command): void {
+  group
+    .command('opa')
+    .description('serve an OPA-compatible REST API (policies, data, health) on loopback or a unix socket')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 = any free port)', '8181')
+    .option('--socket <path>', 'listen on a unix socket instead of TCP')
+    .option('--policy <file...>', 'policy files to load at start (id = file name)')
+    .option('--decision-log <file>', 'append one JSON line per decision (secrets redacted)')
+    .option('--max-body <bytes>', 'request body limit in bytes', String(4 * 1024 * 1024))
+    .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
+    .addOption(new Option('--syntax <version>', 'Rego syntax of uploaded policies').choices(['auto', 'v0', 'v1']).default('auto'))
+    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax }) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${flags.port}'`);
+      const app = await createOpaServer({
+        syntax: flags.syntax,
+        maxBodyBytes: Number(flags.maxBody),
+        evalTimeoutMs: Number(flags.evalTimeout),
+        decisionLog: flags.decisionLog ? new DecisionLog({ file: flags.decisionLog }) : undefined,
+      });
+      for (const file of flags.policy ?? []) {
+        const text = await readInputText(file);
+        const response = await app.inject({ method: 'PUT', url: `/v1/policies/${encodeURIComponent(file)}`, payload: text, headers: { 'content-type': 'text/plain' } });
+        if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
+      }
+      const address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
+      if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1' && !flags.socket) {
+        log.warn(`listening on ${flags.host}: the policy API is reachable beyond loopback`);
+      }
+      process.stderr.write(`confcom OPA-compatible server listening on ${address}\n`);
+      const stop = () => void app.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
 }
