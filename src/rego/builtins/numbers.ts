@@ -1,4 +1,37 @@
-/** Rego builtins: the numbers family. */
-import type { BuiltinTable } from './registry.js';
+/** Rego builtins: numbers. */
+import { BuiltinError } from '../errors.js';
+import { isInteger, isNumber, toDouble, type RNumber, type Value } from '../value.js';
+import { operandTypeError, type BuiltinTable } from './registry.js';
 
-export const builtins: BuiltinTable = {};
+function num(name: string, v: Value, i: number): RNumber {
+  if (!isNumber(v)) throw operandTypeError(name, i + 1, ['number'], v);
+  return v;
+}
+const unary = (name: string, f: (x: number) => number) => ({ arity: 1, fn: ([v]: readonly Value[]) => (isInteger(num(name, v, 0)) ? v : f(toDouble(v as RNumber))) });
+
+function range(name: string, a: Value, b: Value, step: number): Value[] {
+  if (!isNumber(a) || !isInteger(a)) throw isNumber(a) ? new BuiltinError(`${name}: operand 1 must be integer number but got floating-point number`) : operandTypeError(name, 1, ['number'], a);
+  if (!isNumber(b) || !isInteger(b)) throw isNumber(b) ? new BuiltinError(`${name}: operand 2 must be integer number but got floating-point number`) : operandTypeError(name, 2, ['number'], b);
+  const from = toDouble(a);
+  const to = toDouble(b);
+  const out: number[] = [];
+  if (from <= to) for (let i = from; i <= to; i += step) out.push(i);
+  else for (let i = from; i >= to; i -= step) out.push(i);
+  return out;
+}
+
+export const builtins: BuiltinTable = {
+  abs: { arity: 1, fn: ([v]) => { const n = num('abs', v, 0); return typeof n === 'number' ? Math.abs(n) : toDouble(n) < 0 ? Math.abs(toDouble(n)) : n; } },
+  round: unary('round', (x) => (x < 0 ? -Math.round(-x) : Math.round(x))),
+  ceil: unary('ceil', Math.ceil),
+  floor: unary('floor', Math.floor),
+  'numbers.range': { arity: 2, fn: ([a, b]) => range('numbers.range', a, b, 1) },
+  'numbers.range_step': {
+    arity: 3,
+    fn: ([a, b, s]) => {
+      if (!isNumber(s)) throw operandTypeError('numbers.range_step', 3, ['number'], s);
+      if (!isInteger(s) || toDouble(s) <= 0) throw new BuiltinError('numbers.range_step: step must be a positive integer');
+      return range('numbers.range_step', a, b, toDouble(s));
+    },
+  },
+};

@@ -1,4 +1,87 @@
-/** Rego builtins: the regex family. */
-import type { BuiltinTable } from './registry.js';
+/**
+ * Rego builtins: regular expressions with RE2 semantics and linear-time matching (re2js): patterns come
+ * from policies and inputs, so JS RegExp (backtracking) is never used on them.
+ */
+import { RE2JS } from 're2js';
+import { BuiltinError } from '../errors.js';
+import { isNumber, toDouble, type Value } from '../value.js';
+import { expectString, operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
 
-export const builtins: BuiltinTable = {};
+function compile(pattern: string, ctx: BuiltinContext, name: string): RE2JS {
+  const key = 're:' + pattern;
+  const cached = ctx.cache.get(key) as RE2JS | undefined;
+  if (cached) return cached;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (error) {
+    throw new BuiltinError(`${name}: error parsing regexp: ${(error as Error).message}`);
+  }
+  ctx.cache.set(key, re);
+  return re;
+}
+
+function count(name: string, args: readonly Value[], i: number): number {
+  const v = args[i];
+  if (!isNumber(v)) throw operandTypeError(name, i + 1, ['number'], v);
+  return toDouble(v);
+}
+
+const match = (name: string) => ({
+  arity: 2,
+  fn: (args: readonly Value[], ctx: BuiltinContext) => compile(expectString(name, args, 0), ctx, name).matcher(expectString(name, args, 1)).find(),
+});
+
+export const builtins: BuiltinTable = {
+  'regex.match': match('regex.match'),
+  re_match: match('re_match'),
+  'regex.is_valid': {
+    arity: 1,
+    fn: ([p]) => {
+      if (typeof p !== 'string') return false;
+      try {
+        RE2JS.compile(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  },
+  'regex.split': {
+    arity: 2,
+    fn: (args, ctx) => compile(expectString('regex.split', args, 0), ctx, 'regex.split').split(expectString('regex.split', args, 1), -1),
+  },
+  'regex.replace': {
+    arity: 3,
+    fn: (args, ctx) => {
+      const re = compile(expectString('regex.replace', args, 1), ctx, 'regex.replace');
+      return re.matcher(expectString('regex.replace', args, 0)).replaceAll(expectString('regex.replace', args, 2).replace(/\$\{?(\d+)\}?/g, '$$$1'));
+    },
+  },
+  'regex.find_n': {
+    arity: 3,
+    fn: (args, ctx) => {
+      const re = compile(expectString('regex.find_n', args, 0), ctx, 'regex.find_n');
+      const n = count('regex.find_n', args, 2);
+      const m = re.matcher(expectString('regex.find_n', args, 1));
+      const out: string[] = [];
+      while ((n < 0 || out.length < n) && m.find()) out.push(m.group() ?? '');
+      return out;
+    },
+  },
+  'regex.find_all_string_submatch_n': {
+    arity: 3,
+    fn: (args, ctx) => {
+      const re = compile(expectString('regex.find_all_string_submatch_n', args, 0), ctx, 'regex.find_all_string_submatch_n');
+      const n = count('regex.find_all_string_submatch_n', args, 2);
+      const m = re.matcher(expectString('regex.find_all_string_submatch_n', args, 1));
+      const out: Value[] = [];
+      while ((n < 0 || out.length < n) && m.find()) {
+        const groups: string[] = [];
+        for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g) ?? '');
+        out.push(groups);
+      }
+      return out;
+    },
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * The compiler: groups the rules of all modules into a tree by their full path under `data`, so the
+ * evaluator resolves `data.a.b.c` by walking it. Each node with rules holds one RuleSet of one kind.
+ */
+import type { Import, Module, Rule, Term } from './ast.js';
+import { RegoError } from './errors.js';
+
+export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
+
+export interface RuleSet {
+  path: string[];
+  kind: RuleKind;
+  rules: Rule[];
+  defaultRule?: Rule;
+  /** For partial objects from ref heads: the key terms after the constant path. */
+  /** True when every rule's value is the same constant, so the first success decides. */
+  constantValue: boolean;
+}
+
+export interface RuleNode {
+  children: Map<string, RuleNode>;
+  ruleSet?: RuleSet;
+}
+
+export interface CompiledPolicy {
+  root: RuleNode;
+  /** Per module: the package path and the import aliases. */
+  modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string> }>;
+}
+
+function constantHeadPath(rule: Rule): { constant: string[]; rest: Term[] } {
+  const constant: string[] = [];
+  let i = 0;
+  for (; i < rule.head.ref.length; i++) {
+    const t = rule.head.ref[i];
+    if (t.type === 'scalar' && typeof t.value === 'string') constant.push(t.value);
+    else break;
+  }
+  return { constant, rest: rule.head.ref.slice(i) };
+}
+
+function kindOf(rule: Rule, rest: Term[]): RuleKind {
+  if (rule.head.args) return 'function';
+  if (rule.head.key) return 'partialset';
+  if (rest.length > 0) return 'partialobject';
+  return 'complete';
+}
+
+function isConstantTerm(t: Term | undefined): boolean {
+  if (!t) return true;
+  return t.type === 'scalar';
+}
+
+export function compileModules(modules: Module[]): CompiledPolicy {
+  const root: RuleNode = { children: new Map() };
+  const info: CompiledPolicy['modules'] = new Map();
+  for (const mod of modules) {
+    const ruleNames = new Set<string>();
+    for (const rule of mod.rules) {
+      const { constant, rest } = constantHeadPath(rule);
+      ruleNames.add(constant[0]);
+      const kind = kindOf(rule, rest);
+      if (kind === 'partialobject' && rest.length > 1) {
+        throw new RegoError('rego_compile_error', 'rule heads with more than one variable key are not supported', rule.loc);
+      }
+      const path = [...mod.pkg, ...constant];
+      let node = root;
+      for (const seg of path) {
+        let child = node.children.get(seg);
+        if (!child) {
+          child = { children: new Map() };
+          node.children.set(seg, child);
+        }
+        node = child;
+      }
+      if (!node.ruleSet) node.ruleSet = { path, kind, rules: [], constantValue: true };
+      const set = node.ruleSet;
+      if (set.kind !== kind) {
+        throw new RegoError('rego_type_error', `conflicting rules data.${path.join('.')} found`, rule.loc);
+      }
+      if (rule.isDefault) {
+        if (set.defaultRule) throw new RegoError('rego_type_error', `multiple default rules data.${path.join('.')} found`, rule.loc);
+        set.defaultRule = rule;
+        continue;
+      }
+      if (kind === 'partialobject') rule.head.key = rest[0];
+      set.rules.push(rule);
+      const values = set.rules.map((r) => r.head.value);
+      set.constantValue =
+        kind === 'complete' &&
+        set.rules.every((r) => r.elses.length === 0 && isConstantTerm(r.head.value)) &&
+        values.every((v) => JSON.stringify(v?.type === 'scalar' ? v.value : true) === JSON.stringify(values[0]?.type === 'scalar' ? values[0].value : true));
+    }
+    const existing = info.get(mod.file);
+    info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]) });
+  }
+  return { root, modules: info };
+}
+
+export function findNode(root: RuleNode, path: readonly string[]): RuleNode | undefined {
+  let node: RuleNode | undefined = root;
+  for (const seg of path) {
+    node = node.children.get(seg);
+    if (!node) return undefined;
+  }
+  return node;
+}

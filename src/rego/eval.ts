@@ -1,0 +1,982 @@
+/**
+ * The evaluator: a backtracking interpreter in continuation-passing style. Every evaluation step takes a
+ * continuation `k`; a step calls `k` once per solution and returns true when the search must stop (a
+ * `not`, a first-solution search, or an error). Bindings live in scopes (rule bodies, comprehensions,
+ * `every` bodies) and are undone on the way back.
+ */
+import type { Expr, Loc, Rule, Term, WithModifier } from './ast.js';
+import { findNode, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
+import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors.js';
+import { formatForPrint } from './format.js';
+import { lookupBuiltin } from './builtins/index.js';
+import type { BuiltinContext } from './builtins/registry.js';
+import { compare, equals, fromJson, keyOf, RObject, RSet, typeName, type Value } from './value.js';
+
+export interface TraceEvent {
+  op: 'enter' | 'exit' | 'eval' | 'fail' | 'redo';
+  node: 'rule' | 'body' | 'expr' | 'query';
+  rule?: string;
+  location: Loc;
+  text?: string;
+  depth: number;
+  locals(): Record<string, Value>;
+}
+export type Tracer = (event: TraceEvent) => void;
+
+export interface EvalConfig {
+  strict: boolean;
+  maxSteps: number;
+  timeoutMs: number;
+  nowNs: bigint;
+  tracer?: Tracer;
+  signal?: AbortSignal;
+}
+
+type K = () => boolean;
+type VK = (v: Value) => boolean;
+
+const UNBOUND = Symbol('unbound');
+type Slot = Value | typeof UNBOUND;
+
+/** A variable scope; lookups fall back to the parent (comprehension bodies see their enclosing rule). */
+class Scope {
+  readonly vars = new Map<string, Slot>();
+  constructor(
+    readonly parent: Scope | undefined,
+    readonly pkg: string[],
+    readonly imports: Map<string, string[]>,
+    readonly rule?: string,
+  ) {}
+  lookup(name: string): Slot | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+  locals(): Record<string, Value> {
+    const out: Record<string, Value> = {};
+    const chain: Scope[] = [];
+    for (let s: Scope | undefined = this; s; s = s.parent) chain.unshift(s);
+    for (const s of chain) for (const [k, v] of s.vars) if (v !== UNBOUND && !k.startsWith('__')) out[k] = v;
+    return out;
+  }
+}
+
+interface Overrides {
+  input?: Value;
+  hasInput: boolean;
+  data: { path: string[]; value: Value }[];
+  functions: Map<string, Term>;
+}
+
+function conflict(message: string, loc?: Loc): RegoError {
+  return new RegoError('eval_conflict_error', message, loc);
+}
+
+function isVarTerm(t: Term): t is Extract<Term, { type: 'var' }> {
+  return t.type === 'var';
+}
+
+function setAt(base: Value | undefined, path: readonly string[], value: Value): Value {
+  if (path.length === 0) return value;
+  const obj = base instanceof RObject ? new RObject(base.entries()) : new RObject();
+  obj.set(path[0], setAt(obj.get(path[0]), path.slice(1), value));
+  return obj;
+}
+
+export class Evaluator {
+  private steps = 0;
+  private readonly deadline: number;
+  private cache = new Map<string, Value | undefined>();
+  private readonly inProgress = new Set<string>();
+  private overrides: Overrides;
+  private depth = 0;
+  readonly prints: string[] = [];
+  private readonly ctx: BuiltinContext;
+  private readonly fnCache = new Map<string, Value | undefined>();
+
+  constructor(
+    private readonly policy: CompiledPolicy,
+    private readonly baseData: Value,
+    input: Value | undefined,
+    private readonly config: EvalConfig,
+  ) {
+    this.overrides = { input, hasInput: input !== undefined, data: [], functions: new Map() };
+    this.deadline = config.timeoutMs > 0 ? Date.now() + config.timeoutMs : Number.POSITIVE_INFINITY;
+    const prints = this.prints;
+    this.ctx = { strict: config.strict, nowNs: config.nowNs, print: (l) => prints.push(l), cache: new Map() };
+  }
+
+  // ---------- entry points ----------
+
+  /** Value of a document by path under data (rules and base data merged). */
+  evalDataPath(path: string[]): Value | undefined {
+    let result: Value | undefined;
+    this.evalDataRef(path, [], this.rootScope([]), (v) => {
+      result = v;
+      return true;
+    });
+    return result;
+  }
+
+  /** All solutions of a query body, as the bindings of its (non-generated) variables. */
+  evalQueryBody(body: Expr[], pkg: string[] = []): Record<string, Value>[] {
+    const scope = this.rootScope(pkg);
+    const rows: Record<string, Value>[] = [];
+    const names = new Set<string>();
+    const collect = (t: Term | undefined) => this.collectVars(t, names);
+    for (const e of body) this.exprVars(e, collect);
+    this.evalBody(body, 0, scope, () => {
+      const row: Record<string, Value> = {};
+      for (const n of names) {
+        const v = scope.lookup(n);
+        if (v !== undefined && v !== UNBOUND && n !== '_' && !n.startsWith('__')) row[n] = v;
+      }
+      rows.push(row);
+      return false;
+    });
+    return rows;
+  }
+
+  private rootScope(pkg: string[]): Scope {
+    return new Scope(undefined, pkg, new Map());
+  }
+
+  private exprVars(e: Expr, collect: (t: Term | undefined) => void): void {
+    switch (e.kind) {
+      case 'term':
+        collect(e.term);
+        break;
+      case 'assign':
+      case 'unify':
+        collect(e.lhs);
+        collect(e.rhs);
+        break;
+      case 'somein':
+        collect(e.key);
+        collect(e.value);
+        break;
+      case 'some':
+        break;
+      default:
+        break;
+    }
+  }
+
+  private collectVars(t: Term | undefined, out: Set<string>): void {
+    if (!t) return;
+    switch (t.type) {
+      case 'var':
+        if (t.name !== 'input' && t.name !== 'data') out.add(t.name);
+        break;
+      case 'ref':
+        this.collectVars(t.head, out);
+        t.path.forEach((p) => this.collectVars(p, out));
+        break;
+      case 'array':
+      case 'set':
+        t.items.forEach((i) => this.collectVars(i, out));
+        break;
+      case 'object':
+        t.entries.forEach(([k, v]) => {
+          this.collectVars(k, out);
+          this.collectVars(v, out);
+        });
+        break;
+      case 'call':
+        t.args.forEach((a) => this.collectVars(a, out));
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------- limits ----------
+
+  private step(loc?: Loc): void {
+    if (++this.steps > this.config.maxSteps) throw new RegoLimitError(`evaluation exceeded ${this.config.maxSteps} steps`, loc);
+    if ((this.steps & 1023) === 0) {
+      if (Date.now() > this.deadline) throw new RegoLimitError(`evaluation exceeded ${this.config.timeoutMs} ms`, loc);
+      if (this.config.signal?.aborted) throw new RegoError('eval_cancel_error', 'caller cancelled query execution', loc);
+    }
+  }
+
+  private trace(op: TraceEvent['op'], node: TraceEvent['node'], loc: Loc, scope: Scope, text?: string): void {
+    const tracer = this.config.tracer;
+    if (!tracer) return;
+    tracer({ op, node, rule: scope.rule, location: loc, text, depth: this.depth, locals: () => scope.locals() });
+  }
+
+  // ---------- bodies and expressions ----------
+
+  evalBody(body: readonly Expr[], i: number, scope: Scope, k: K): boolean {
+    if (i === body.length) return k();
+    const expr = body[i];
+    this.step(expr.loc);
+    if (this.config.tracer) {
+      let succeeded = false;
+      this.trace('eval', 'expr', expr.loc, scope, expr.text);
+      const stop = this.evalExprWith(expr, scope, () => {
+        this.trace(succeeded ? 'redo' : 'exit', 'expr', expr.loc, scope, expr.text);
+        succeeded = true;
+        return this.evalBody(body, i + 1, scope, k);
+      });
+      if (!succeeded) this.trace('fail', 'expr', expr.loc, scope, expr.text);
+      return stop;
+    }
+    return this.evalExprWith(expr, scope, () => this.evalBody(body, i + 1, scope, k));
+  }
+
+  private evalExprWith(expr: Expr, scope: Scope, k: K): boolean {
+    if (expr.with.length === 0 || expr.kind === 'not') return this.evalExpr(expr, scope, k);
+    const outer = { overrides: this.overrides, cache: this.cache };
+    return this.applyWith(expr.with, 0, scope, () => {
+      const inside = { overrides: this.overrides, cache: this.cache };
+      return this.evalExpr(expr, scope, () => {
+        this.overrides = outer.overrides;
+        this.cache = outer.cache;
+        try {
+          return k();
+        } finally {
+          this.overrides = inside.overrides;
+          this.cache = inside.cache;
+        }
+      });
+    }, k);
+  }
+
+  /** Applies `with` modifiers, evaluates inside them, and restores state before continuing. */
+  private applyWith(mods: readonly WithModifier[], i: number, scope: Scope, inner: K, outerK: K): boolean {
+    const saved = this.overrides;
+    const savedCache = this.cache;
+    const next: Overrides = { input: saved.input, hasInput: saved.hasInput, data: [...saved.data], functions: new Map(saved.functions) };
+    for (const mod of mods) {
+      const target = mod.target;
+      const path = this.refPathStrings(target);
+      if (!path) throw new RegoError('rego_compile_error', 'with keyword target must reference existing input, data, or a function', target.loc);
+      if (path[0] === 'input') {
+        const v = this.evalFirst(mod.value, scope);
+        if (v === undefined) return false;
+        next.input = path.length === 1 ? v : setAt(next.input, path.slice(1), v);
+        next.hasInput = true;
+      } else if (path[0] === 'data' && !this.isFunctionPath(path.slice(1))) {
+        const v = this.evalFirst(mod.value, scope);
+        if (v === undefined) return false;
+        next.data.push({ path: path.slice(1), value: v });
+      } else {
+        next.functions.set(this.functionKey(path, scope), mod.value);
+      }
+    }
+    // The modifiers apply to this expression only: the rest of the body runs with the old state.
+    void outerK;
+    this.overrides = next;
+    this.cache = new Map();
+    try {
+      return inner();
+    } finally {
+      this.overrides = saved;
+      this.cache = savedCache;
+    }
+  }
+
+  private isFunctionPath(path: string[]): boolean {
+    const node = findNode(this.policy.root, path);
+    return node?.ruleSet?.kind === 'function';
+  }
+
+  private functionKey(path: string[], scope: Scope): string {
+    if (path[0] === 'data') return path.join('.');
+    const local = [...scope.pkg, ...path];
+    if (findNode(this.policy.root, local)?.ruleSet?.kind === 'function') return ['data', ...local].join('.');
+    return path.join('.');
+  }
+
+  private refPathStrings(t: Term): string[] | undefined {
+    if (t.type === 'var') return [t.name];
+    if (t.type === 'ref' && t.head.type === 'var') {
+      const out = [t.head.name];
+      for (const p of t.path) {
+        if (p.type === 'scalar' && typeof p.value === 'string') out.push(p.value);
+        else return undefined;
+      }
+      return out;
+    }
+    return undefined;
+  }
+
+  private evalExpr(expr: Expr, scope: Scope, k: K): boolean {
+    switch (expr.kind) {
+      case 'term':
+        return this.evalTerm(expr.term, scope, (v) => (v === false ? false : k()));
+      case 'not': {
+        let found = false;
+        this.withDepthNot(() => this.evalExprWith(expr.expr, scope, () => (found = true)));
+        return found ? false : k();
+      }
+      case 'assign':
+        return this.assign(expr.lhs, expr.rhs, scope, k);
+      case 'unify':
+        return this.unifyTerms(expr.lhs, expr.rhs, scope, k);
+      case 'some':
+        for (const name of expr.vars) scope.vars.set(name, UNBOUND);
+        return k();
+      case 'somein':
+        return this.someIn(expr, scope, k);
+      case 'every':
+        return this.every(expr, scope, k);
+    }
+  }
+
+  private withDepthNot(fn: () => void): void {
+    fn();
+  }
+
+  private assign(lhs: Term, rhs: Term, scope: Scope, k: K): boolean {
+    if (lhs.type === 'var') scope.vars.set(lhs.name, UNBOUND);
+    else this.declarePatternVars(lhs, scope);
+    return this.evalTerm(rhs, scope, (v) => this.unifyValue(lhs, v, scope, k));
+  }
+
+  private declarePatternVars(t: Term, scope: Scope): void {
+    if (t.type === 'var') {
+      if (t.name !== '_') scope.vars.set(t.name, UNBOUND);
+    } else if (t.type === 'array') t.items.forEach((i) => this.declarePatternVars(i, scope));
+    else if (t.type === 'object') t.entries.forEach(([, v]) => this.declarePatternVars(v, scope));
+  }
+
+  private someIn(expr: Extract<Expr, { kind: 'somein' }>, scope: Scope, k: K): boolean {
+    if (expr.key) this.declarePatternVars(expr.key, scope);
+    this.declarePatternVars(expr.value, scope);
+    return this.evalTerm(expr.collection, scope, (coll) =>
+      this.iterate(coll, (key, value) => {
+        if (expr.key) return this.unifyValue(expr.key, key, scope, () => this.unifyValue(expr.value, value, scope, k));
+        return this.unifyValue(expr.value, value, scope, k);
+      }),
+    );
+  }
+
+  private iterate(coll: Value, fn: (key: Value, value: Value) => boolean): boolean {
+    if (Array.isArray(coll)) {
+      for (let i = 0; i < coll.length; i++) if (fn(i, coll[i])) return true;
+    } else if (coll instanceof RObject) {
+      for (const [key, value] of coll.sortedEntries()) if (fn(key, value)) return true;
+    } else if (coll instanceof RSet) {
+      for (const v of coll.sorted()) if (fn(v, v)) return true;
+    }
+    return false;
+  }
+
+  private every(expr: Extract<Expr, { kind: 'every' }>, scope: Scope, k: K): boolean {
+    let coll: Value | undefined;
+    let ok = true;
+    const stop = this.evalTerm(expr.collection, scope, (c) => {
+      coll = c;
+      ok = true;
+      this.iterate(c, (key, value) => {
+        const inner = new Scope(scope, scope.pkg, scope.imports, scope.rule);
+        if (expr.key) inner.vars.set(expr.key, key);
+        inner.vars.set(expr.value, value);
+        let found = false;
+        this.evalBody(expr.body, 0, inner, () => (found = true));
+        if (!found) {
+          ok = false;
+          return true;
+        }
+        return false;
+      });
+      return ok ? k() : false;
+    });
+    return stop;
+  }
+
+  // ---------- unification ----------
+
+  private isPattern(t: Term, scope: Scope): boolean {
+    switch (t.type) {
+      case 'var': {
+        if (t.name === '_') return true;
+        const v = scope.lookup(t.name);
+        if (v !== undefined && v !== UNBOUND) return false;
+        if (v === UNBOUND) return true;
+        return !this.isGlobalName(t.name, scope);
+      }
+      case 'array':
+        return t.items.some((i) => this.isPattern(i, scope));
+      case 'object':
+        return t.entries.some(([, v]) => this.isPattern(v, scope));
+      default:
+        return false;
+    }
+  }
+
+  private unifyTerms(lhs: Term, rhs: Term, scope: Scope, k: K): boolean {
+    const lp = this.isPattern(lhs, scope);
+    const rp = this.isPattern(rhs, scope);
+    if (lp && rp && lhs.type === 'array' && rhs.type === 'array' && lhs.items.length === rhs.items.length) {
+      const go = (i: number): boolean => (i === lhs.items.length ? k() : this.unifyTerms(lhs.items[i], rhs.items[i], scope, () => go(i + 1)));
+      return go(0);
+    }
+    if (lp && !rp) return this.evalTerm(rhs, scope, (v) => this.unifyValue(lhs, v, scope, k));
+    if (!lp) return this.evalTerm(lhs, scope, (v) => this.unifyValue(rhs, v, scope, k));
+    throw new RegoError('rego_unsafe_var_error', `var ${this.firstVar(lhs) ?? '?'} is unsafe`, lhs.loc);
+  }
+
+  private firstVar(t: Term): string | undefined {
+    if (t.type === 'var') return t.name;
+    if (t.type === 'array') for (const i of t.items) return this.firstVar(i);
+    return undefined;
+  }
+
+  /** Unifies a term (a pattern or anything evaluable) with a value. */
+  unifyValue(t: Term, value: Value, scope: Scope, k: K): boolean {
+    switch (t.type) {
+      case 'var': {
+        if (t.name === '_') return k();
+        const cur = scope.lookup(t.name);
+        if (cur === UNBOUND || (cur === undefined && !this.isGlobalName(t.name, scope))) {
+          const owner = this.ownerScope(scope, t.name);
+          owner.vars.set(t.name, value);
+          const stop = k();
+          owner.vars.set(t.name, UNBOUND);
+          if (cur === undefined && owner === scope) scope.vars.delete(t.name);
+          return stop;
+        }
+        return this.evalTerm(t, scope, (v) => (equals(v, value) ? k() : false));
+      }
+      case 'array': {
+        if (!Array.isArray(value) || value.length !== t.items.length) return false;
+        const go = (i: number): boolean => (i === t.items.length ? k() : this.unifyValue(t.items[i], value[i], scope, () => go(i + 1)));
+        return go(0);
+      }
+      case 'object': {
+        if (!(value instanceof RObject) || value.size !== t.entries.length) return false;
+        const go = (i: number): boolean => {
+          if (i === t.entries.length) return k();
+          const [kt, vt] = t.entries[i];
+          return this.evalTerm(kt, scope, (key) => {
+            const v = value.get(key);
+            return v === undefined ? false : this.unifyValue(vt, v, scope, () => go(i + 1));
+          });
+        };
+        return go(0);
+      }
+      default:
+        return this.evalTerm(t, scope, (v) => (equals(v, value) ? k() : false));
+    }
+  }
+
+  private ownerScope(scope: Scope, name: string): Scope {
+    for (let s: Scope | undefined = scope; s; s = s.parent) if (s.vars.get(name) === UNBOUND) return s;
+    return scope;
+  }
+
+  private isGlobalName(name: string, scope: Scope): boolean {
+    if (name === 'input' || name === 'data') return true;
+    if (scope.imports.has(name)) return true;
+    return findNode(this.policy.root, [...scope.pkg, name]) !== undefined;
+  }
+
+  // ---------- terms ----------
+
+  private evalFirst(t: Term, scope: Scope): Value | undefined {
+    let out: Value | undefined;
+    this.evalTerm(t, scope, (v) => {
+      out = v;
+      return true;
+    });
+    return out;
+  }
+
+  evalTerm(t: Term, scope: Scope, k: VK): boolean {
+    switch (t.type) {
+      case 'scalar':
+        return k(t.value);
+      case 'var':
+        return this.evalVar(t, scope, k);
+      case 'ref':
+        return this.evalRef(t, scope, k);
+      case 'array':
+        return this.evalItems(t.items, scope, (items) => k(items));
+      case 'set':
+        return this.evalItems(t.items, scope, (items) => k(new RSet(items)));
+      case 'object': {
+        const flat: Term[] = [];
+        for (const [a, b] of t.entries) flat.push(a, b);
+        return this.evalItems(flat, scope, (vals) => {
+          const o = new RObject();
+          for (let i = 0; i < vals.length; i += 2) {
+            if (o.has(vals[i]) && !equals(o.get(vals[i]) as Value, vals[i + 1])) {
+              throw new RegoError('eval_conflict_error', 'object keys must be unique', t.loc);
+            }
+            o.set(vals[i], vals[i + 1]);
+          }
+          return k(o);
+        });
+      }
+      case 'call':
+        return this.evalCall(t, scope, k);
+      case 'arraycomp': {
+        const out: Value[] = [];
+        const inner = new Scope(scope, scope.pkg, scope.imports, scope.rule);
+        this.evalBody(t.body, 0, inner, () => this.evalTerm(t.term, inner, (v) => (out.push(v), false)));
+        return k(out);
+      }
+      case 'setcomp': {
+        const out = new RSet();
+        const inner = new Scope(scope, scope.pkg, scope.imports, scope.rule);
+        this.evalBody(t.body, 0, inner, () => this.evalTerm(t.term, inner, (v) => (out.add(v), false)));
+        return k(out);
+      }
+      case 'objectcomp': {
+        const out = new RObject();
+        const inner = new Scope(scope, scope.pkg, scope.imports, scope.rule);
+        this.evalBody(t.body, 0, inner, () =>
+          this.evalTerm(t.key, inner, (key) =>
+            this.evalTerm(t.value, inner, (v) => {
+              const prev = out.get(key);
+              if (prev !== undefined && !equals(prev, v)) throw conflict('object keys must be unique', t.loc);
+              out.set(key, v);
+              return false;
+            }),
+          ),
+        );
+        return k(out);
+      }
+      case 'template': {
+        const go = (i: number, acc: string): boolean => {
+          if (i === t.parts.length) return k(acc);
+          const part = t.parts[i];
+          if (typeof part === 'string') return go(i + 1, acc + part);
+          const values: Value[] = [];
+          this.evalTerm(part, scope, (v) => (values.push(v), false));
+          if (values.length > 1) throw new RegoError('eval_conflict_error', 'template-strings must not produce multiple outputs', part.loc);
+          return go(i + 1, acc + formatForPrint(values[0]));
+        };
+        return go(0, '');
+      }
+    }
+  }
+
+  private evalItems(items: readonly Term[], scope: Scope, k: (vals: Value[]) => boolean): boolean {
+    const vals: Value[] = new Array(items.length);
+    const go = (i: number): boolean => {
+      if (i === items.length) return k(vals.slice());
+      return this.evalTerm(items[i], scope, (v) => {
+        vals[i] = v;
+        return go(i + 1);
+      });
+    };
+    return go(0);
+  }
+
+  private evalVar(t: Extract<Term, { type: 'var' }>, scope: Scope, k: VK): boolean {
+    const v = scope.lookup(t.name);
+    if (v !== undefined && v !== UNBOUND) return k(v);
+    if (t.name === 'input') return this.overrides.hasInput ? k(this.overrides.input as Value) : false;
+    if (t.name === 'data') return this.evalDataRef([], [], scope, k);
+    const imp = scope.imports.get(t.name);
+    if (imp) return this.evalAbsolute(imp, [], scope, k);
+    if (v === undefined && findNode(this.policy.root, [...scope.pkg, t.name])) return this.evalDataRef([...scope.pkg, t.name], [], scope, k);
+    throw new RegoError('rego_unsafe_var_error', `var ${t.name} is unsafe`, t.loc);
+  }
+
+  private evalAbsolute(path: string[], rest: Term[], scope: Scope, k: VK): boolean {
+    if (path[0] === 'input') {
+      if (!this.overrides.hasInput) return false;
+      return this.walk(this.overrides.input as Value, [...path.slice(1).map((s) => ({ type: 'scalar', value: s, loc: undefined as unknown as Loc }) as Term), ...rest], 0, scope, k);
+    }
+    return this.evalDataRef(path.slice(1), rest, scope, k);
+  }
+
+  private evalRef(t: Extract<Term, { type: 'ref' }>, scope: Scope, k: VK): boolean {
+    const head = t.head;
+    if (head.type === 'var') {
+      const bound = scope.lookup(head.name);
+      if (bound !== undefined && bound !== UNBOUND) return this.walk(bound, t.path, 0, scope, k);
+      if (head.name === 'input') {
+        if (!this.overrides.hasInput) return false;
+        return this.walk(this.overrides.input as Value, t.path, 0, scope, k);
+      }
+      if (head.name === 'data') return this.evalDataRefTerms(t.path, scope, k);
+      const imp = scope.imports.get(head.name);
+      if (imp) return this.evalAbsolute(imp, t.path, scope, k);
+      if (bound === undefined && findNode(this.policy.root, [...scope.pkg, head.name])) {
+        return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
+      }
+      throw new RegoError('rego_unsafe_var_error', `var ${head.name} is unsafe`, head.loc);
+    }
+    return this.evalTerm(head, scope, (v) => this.walk(v, t.path, 0, scope, k));
+  }
+
+  /** Indexes into a value along ref path terms, enumerating where a segment is an unbound variable. */
+  private walk(value: Value, path: readonly Term[], i: number, scope: Scope, k: VK): boolean {
+    if (i === path.length) return k(value);
+    const seg = path[i];
+    if (this.isPattern(seg, scope)) {
+      return this.iterate(value, (key, v) => this.unifyValue(seg, key, scope, () => this.walk(v, path, i + 1, scope, k)));
+    }
+    return this.evalTerm(seg, scope, (key) => {
+      const next = this.index(value, key);
+      return next === undefined ? false : this.walk(next, path, i + 1, scope, k);
+    });
+  }
+
+  private index(value: Value, key: Value): Value | undefined {
+    if (value instanceof RObject) return value.get(key);
+    if (Array.isArray(value)) return typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < value.length ? value[key] : undefined;
+    if (value instanceof RSet) return value.has(key) ? key : undefined;
+    return undefined;
+  }
+
+  // ---------- data: rules and base documents ----------
+
+  private evalDataRefTerms(path: readonly Term[], scope: Scope, k: VK): boolean {
+    // Walk constant segments through the rule tree; stop at the first rule or non-constant segment.
+    const consts: string[] = [];
+    let i = 0;
+    for (; i < path.length; i++) {
+      const seg = path[i];
+      if (seg.type === 'scalar' && typeof seg.value === 'string') consts.push(seg.value);
+      else if (!this.isPattern(seg, scope) && seg.type !== 'scalar') {
+        // a bound variable or expression: evaluate it as a key
+        let done = false;
+        let stop = false;
+        stop = this.evalTerm(seg, scope, (key) => {
+          done = true;
+          if (typeof key !== 'string') return this.evalDataRef(consts, path.slice(i), scope, k);
+          return this.evalDataRefTerms([...consts.map((c) => ({ type: 'scalar', value: c, loc: seg.loc }) as Term), { type: 'scalar', value: key, loc: seg.loc }, ...path.slice(i + 1)], scope, k);
+        });
+        void done;
+        return stop;
+      } else break;
+    }
+    return this.evalDataRef(consts, path.slice(i), scope, k);
+  }
+
+  /** Resolves data.<path> then walks `rest` into the result. */
+  evalDataRef(path: string[], rest: readonly Term[], scope: Scope, k: VK): boolean {
+    // Find the deepest rule set along the path.
+    let node: RuleNode | undefined = this.policy.root;
+    for (let i = 0; i < path.length; i++) {
+      node = node.children.get(path[i]);
+      if (!node) break;
+      if (node.ruleSet) {
+        const restTerms: Term[] = [...path.slice(i + 1).map((s) => ({ type: 'scalar', value: s, loc: node!.ruleSet!.rules[0]?.loc }) as Term), ...rest];
+        return this.evalRuleSetRef(node.ruleSet, restTerms, scope, k);
+      }
+    }
+    const full = this.documentAt(path);
+    if (full === undefined) return false;
+    return this.walk(full, rest, 0, scope, k);
+  }
+
+  /** The whole document at a path: base data merged with every virtual document below it. */
+  private documentAt(path: string[]): Value | undefined {
+    let base: Value | undefined = this.baseData;
+    for (const seg of path) base = base instanceof RObject ? base.get(seg) : undefined;
+    for (const o of this.overrides.data) {
+      if (o.path.length <= path.length && o.path.every((s, i) => s === path[i])) {
+        let v: Value | undefined = o.value;
+        for (const seg of path.slice(o.path.length)) v = v instanceof RObject ? v.get(seg) : undefined;
+        base = v;
+      } else if (o.path.length > path.length && path.every((s, i) => s === o.path[i])) {
+        base = setAt(base, o.path.slice(path.length), o.value);
+      }
+    }
+    const node = findNode(this.policy.root, path);
+    if (!node || node.children.size === 0) return base;
+    const out = base instanceof RObject ? new RObject(base.entries()) : new RObject();
+    for (const [name, child] of node.children) {
+      const childPath = [...path, name];
+      const v = child.ruleSet && child.ruleSet.kind !== 'function' ? this.ruleSetValue(child.ruleSet) : child.ruleSet ? undefined : this.documentAt(childPath);
+      if (v !== undefined) out.set(name, v);
+    }
+    return out;
+  }
+
+  private dataOverrideFor(path: string[]): { value: Value | undefined } | undefined {
+    for (let j = this.overrides.data.length - 1; j >= 0; j--) {
+      const o = this.overrides.data[j];
+      if (o.path.length <= path.length && o.path.every((s, i) => s === path[i])) {
+        let v: Value | undefined = o.value;
+        for (const seg of path.slice(o.path.length)) v = v instanceof RObject ? v.get(seg) : undefined;
+        return { value: v };
+      }
+    }
+    return undefined;
+  }
+
+  private evalRuleSetRef(set: RuleSet, rest: readonly Term[], scope: Scope, k: VK): boolean {
+    const override = this.dataOverrideFor(set.path);
+    if (override) return override.value === undefined ? false : this.walk(override.value, rest, 0, scope, k);
+    if (set.kind === 'function') throw new RegoError('rego_type_error', `function data.${set.path.join('.')} must be called`);
+    // A ground key into a partial set/object: evaluate just that key when cheap.
+    const value = this.ruleSetValue(set);
+    if (value === undefined) return false;
+    return this.walk(value, rest, 0, scope, k);
+  }
+
+  /** The value of a complete rule, partial set or partial object (cached per query). */
+  ruleSetValue(set: RuleSet): Value | undefined {
+    const key = set.path.join('\u0000');
+    if (this.cache.has(key)) return this.cache.get(key);
+    if (this.inProgress.has(key)) throw new RegoError('rego_recursion_error', `rule data.${set.path.join('.')} is recursive`, set.rules[0]?.loc);
+    this.inProgress.add(key);
+    try {
+      const v = this.computeRuleSet(set);
+      this.cache.set(key, v);
+      return v;
+    } finally {
+      this.inProgress.delete(key);
+    }
+  }
+
+  private ruleScope(rule: Rule, ruleName: string): Scope {
+    const info = this.policy.modules.get(rule.module);
+    const imports = new Map<string, string[]>();
+    for (const imp of info?.imports ?? []) {
+      if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
+      imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
+    }
+    return new Scope(undefined, rule.pkg, imports, ruleName);
+  }
+
+  private computeRuleSet(set: RuleSet): Value | undefined {
+    const name = 'data.' + set.path.join('.');
+    this.depth++;
+    try {
+      switch (set.kind) {
+        case 'complete': {
+          let result: Value | undefined;
+          for (const rule of set.rules) {
+            const v = this.evalCompleteRule(rule, name, result);
+            if (v !== undefined) {
+              if (result !== undefined && !equals(result, v)) {
+                throw conflict('complete rules must not produce multiple outputs', rule.loc);
+              }
+              result = v;
+              if (set.constantValue) break;
+            }
+          }
+          if (result === undefined && set.defaultRule) result = this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
+          return result;
+        }
+        case 'partialset': {
+          const out = new RSet();
+          for (const rule of set.rules) {
+            const scope = this.ruleScope(rule, name);
+            this.trace('enter', 'rule', rule.loc, scope);
+            this.evalBody(rule.body, 0, scope, () => this.evalTerm(rule.head.key as Term, scope, (v) => (out.add(v), false)));
+          }
+          return out;
+        }
+        case 'partialobject': {
+          const out = new RObject();
+          for (const rule of set.rules) {
+            const scope = this.ruleScope(rule, name);
+            this.trace('enter', 'rule', rule.loc, scope);
+            this.evalBody(rule.body, 0, scope, () =>
+              this.evalTerm(rule.head.key as Term, scope, (key) =>
+                this.evalTerm(rule.head.value ?? { type: 'scalar', value: true, loc: rule.loc }, scope, (v) => {
+                  const prev = out.get(key);
+                  if (prev !== undefined && !equals(prev, v)) throw conflict('object keys must be unique', rule.loc);
+                  out.set(key, v);
+                  return false;
+                }),
+              ),
+            );
+          }
+          if (out.size === 0 && set.defaultRule) return this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
+          return out;
+        }
+        default:
+          return undefined;
+      }
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** One complete rule (with its else chain): its value, or undefined. */
+  private evalCompleteRule(rule: Rule, name: string, _prior: Value | undefined): Value | undefined {
+    const chain = [{ value: rule.head.value, body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: e.value ?? (rule.elses.length ? e.value : undefined), body: e.body, loc: e.loc }))];
+    for (const branch of chain) {
+      const scope = this.ruleScope(rule, name);
+      this.trace('enter', 'rule', branch.loc, scope);
+      let result: Value | undefined;
+      const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
+      const constant = valueTerm.type === 'scalar';
+      this.evalBody(branch.body, 0, scope, () =>
+        this.evalTerm(valueTerm, scope, (v) => {
+          if (result !== undefined && !equals(result, v)) throw conflict('complete rules must not produce multiple outputs', rule.loc);
+          result = v;
+          return constant;
+        }),
+      );
+      if (result !== undefined) return result;
+    }
+    return undefined;
+  }
+
+  // ---------- calls ----------
+
+  private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    const name = t.fn.join('.');
+    if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
+    const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
+    if (mock) return this.callMock(mock, t, scope, k);
+    const userFn = this.resolveFunction(t.fn, scope);
+    if (userFn) return this.callUser(userFn, t, scope, k);
+    const spec = lookupBuiltin(name);
+    if (!spec) throw new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
+    const hasOutput = t.args.length === spec.arity + 1;
+    if (t.args.length !== spec.arity && !hasOutput) {
+      throw new RegoError('rego_type_error', `${name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${spec.arity}`, t.loc);
+    }
+    const inputs = hasOutput ? t.args.slice(0, -1) : t.args;
+    return this.evalItems(inputs, scope, (args) => {
+      this.step(t.loc);
+      let result: Value | undefined;
+      try {
+        result = spec.fn(args, this.ctx);
+      } catch (error) {
+        if (error instanceof BuiltinError) {
+          if (this.config.strict) throw new BuiltinError(error.message, t.loc);
+          return false;
+        }
+        if (error instanceof EvalTypeError) throw new EvalTypeError(error.message, t.loc);
+        if (error instanceof RegoError) throw error;
+        if (this.config.strict) throw new BuiltinError(`${name}: ${(error as Error).message}`, t.loc);
+        return false;
+      }
+      if (result === undefined) return false;
+      if (hasOutput) return this.unifyValue(t.args[t.args.length - 1], result, scope, () => k(true));
+      return k(result);
+    });
+  }
+
+  private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    const perArg: string[][] = t.args.map((a) => {
+      const vals: string[] = [];
+      try {
+        this.evalTerm(a, scope, (v) => (vals.push(formatForPrint(v)), false));
+      } catch (error) {
+        if (!(error instanceof RegoError) || error.regoCode !== 'rego_unsafe_var_error') throw error;
+      }
+      return vals.length ? vals : ['<undefined>'];
+    });
+    const lines: string[] = [];
+    const go = (i: number, acc: string[]): void => {
+      if (i === perArg.length) {
+        lines.push(acc.join(' '));
+        return;
+      }
+      for (const v of perArg[i]) go(i + 1, [...acc, v]);
+    };
+    go(0, []);
+    this.prints.push(...lines);
+    return k(true);
+  }
+
+  private resolveFunction(fn: string[], scope: Scope): RuleSet | undefined {
+    let path: string[] | undefined;
+    if (fn[0] === 'data') path = fn.slice(1);
+    else if (scope.imports.has(fn[0])) {
+      const imp = scope.imports.get(fn[0]) as string[];
+      if (imp[0] === 'data') path = [...imp.slice(1), ...fn.slice(1)];
+    } else path = [...scope.pkg, ...fn];
+    if (!path) return undefined;
+    const node = findNode(this.policy.root, path);
+    return node?.ruleSet?.kind === 'function' ? node.ruleSet : undefined;
+  }
+
+  private callMock(mock: Term, t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    const target = this.refPathStrings(mock);
+    if (target) {
+      const fnTerm: Term = { type: 'call', fn: target, args: t.args, loc: t.loc };
+      const userFn = this.resolveFunction(target, scope);
+      if (userFn || lookupBuiltin(target.join('.'))) {
+        const saved = this.overrides.functions;
+        this.overrides = { ...this.overrides, functions: new Map([...saved].filter(([key]) => key !== this.functionKey(t.fn, scope) && key !== t.fn.join('.'))) };
+        try {
+          return this.evalCall(fnTerm as Extract<Term, { type: 'call' }>, scope, k);
+        } finally {
+          this.overrides = { ...this.overrides, functions: saved };
+        }
+      }
+    }
+    return this.evalItems(t.args, scope, () => this.evalTerm(mock, scope, k));
+  }
+
+  private callUser(set: RuleSet, t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    const arity = set.rules[0]?.head.args?.length ?? set.defaultRule?.head.args?.length ?? 0;
+    const hasOutput = t.args.length === arity + 1;
+    if (t.args.length !== arity && !hasOutput) {
+      throw new RegoError('rego_type_error', `function data.${set.path.join('.')} has arity ${arity}, got ${t.args.length} arguments`, t.loc);
+    }
+    const inputs = hasOutput ? t.args.slice(0, -1) : t.args;
+    return this.evalItems(inputs, scope, (args) => {
+      const result = this.invoke(set, args);
+      if (result === undefined) return false;
+      if (hasOutput) return this.unifyValue(t.args[t.args.length - 1], result, scope, () => k(true));
+      return k(result);
+    });
+  }
+
+  private invoke(set: RuleSet, args: Value[]): Value | undefined {
+    const name = 'data.' + set.path.join('.');
+    const cacheable = this.overrides.functions.size === 0 && this.overrides.data.length === 0 && !this.config.tracer;
+    const cacheKey = cacheable ? name + '\u0000' + args.map(keyOf).join('\u0001') : '';
+    if (cacheable && this.fnCache.has(cacheKey)) {
+      // print() side effects are not replayed from the cache: they were already recorded once.
+      return this.fnCache.get(cacheKey);
+    }
+    this.depth++;
+    if (this.depth > 1000) throw new RegoError('rego_recursion_error', `call depth exceeded in ${name}`);
+    let result: Value | undefined;
+    try {
+      for (const rule of set.rules) {
+        const chain = [{ value: rule.head.value, body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: e.value, body: e.body, loc: e.loc }))];
+        let ruleResult: Value | undefined;
+        for (const branch of chain) {
+          const scope = this.ruleScope(rule, name);
+          this.trace('enter', 'rule', branch.loc, scope);
+          const params = rule.head.args as Term[];
+          const bindParams = (i: number, kk: K): boolean => (i === params.length ? kk() : this.unifyValue(params[i], args[i], scope, () => bindParams(i + 1, kk)));
+          const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
+          let branchResult: Value | undefined;
+          bindParams(0, () =>
+            this.evalBody(branch.body, 0, scope, () =>
+              this.evalTerm(valueTerm, scope, (v) => {
+                if (branchResult !== undefined && !equals(branchResult, v)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
+                branchResult = v;
+                return valueTerm.type === 'scalar';
+              }),
+            ),
+          );
+          if (branchResult !== undefined) {
+            ruleResult = branchResult;
+            break;
+          }
+        }
+        if (ruleResult !== undefined) {
+          if (result !== undefined && !equals(result, ruleResult)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
+          result = ruleResult;
+        }
+      }
+      if (result === undefined && set.defaultRule) result = this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
+    } finally {
+      this.depth--;
+    }
+    if (cacheable) this.fnCache.set(cacheKey, result);
+    return result;
+  }
+}
+
+/** Converts engine input (JSON or Value) to a Value. */
+export function toValue(x: unknown): Value {
+  return fromJson(x);
+}
+
+export { compare, typeName };

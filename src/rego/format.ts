@@ -1,0 +1,27 @@
+/** Values as Rego source text (OPA's Term.String()): used by print, sprintf %v and template strings. */
+import { BigNum, numberText, RObject, RSet, type Value } from './value.js';
+
+export function formatValue(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      return numberText(v);
+    default:
+      break;
+  }
+  if (v instanceof BigNum) return v.text;
+  if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
+  if (v instanceof RSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
+  const o = v as RObject;
+  return '{' + o.sortedEntries().map(([k, x]) => `${formatValue(k)}: ${formatValue(x)}`).join(', ') + '}';
+}
+
+/** print() and template strings show strings without quotes, everything else as Rego text. */
+export function formatForPrint(v: Value | undefined): string {
+  if (v === undefined) return '<undefined>';
+  return typeof v === 'string' ? v : formatValue(v);
+}

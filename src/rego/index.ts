@@ -1,0 +1,154 @@
+/**
+ * The public API of confcom's Rego engine: load modules and data, evaluate rules and queries.
+ * One engine holds compiled modules and base data; every evaluation is independent (its own caches,
+ * limits and print output), so an engine can serve many requests.
+ */
+import type { Expr, Module } from './ast.js';
+import { compileModules, type CompiledPolicy } from './compile.js';
+import { RegoError } from './errors.js';
+import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
+import { parseModule, parseQuery, type SyntaxVersion } from './parser.js';
+import { fromJson, RObject, type Value } from './value.js';
+
+export * from './value.js';
+export * from './errors.js';
+export type { TraceEvent, Tracer, SyntaxVersion };
+
+export interface RegoLimits {
+  maxSourceBytes: number;
+  maxNestingDepth: number;
+  maxSteps: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: RegoLimits = { maxSourceBytes: 4 * 1024 * 1024, maxNestingDepth: 512, maxSteps: 10_000_000, timeoutMs: 5_000 };
+
+export interface EngineOptions {
+  strictBuiltinErrors?: boolean;
+  limits?: Partial<RegoLimits>;
+  now?: () => bigint;
+}
+
+export interface EvalOptions {
+  input?: unknown;
+  strictBuiltinErrors?: boolean;
+  tracer?: Tracer;
+  signal?: AbortSignal;
+}
+
+export interface EvalResult<T> {
+  value: T;
+  prints: string[];
+}
+export type QueryRow = Record<string, Value>;
+
+const REF_SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Splits `data.a.b["c"]` into ['a','b','c'] (only constant refs). */
+function parseDataRef(ref: string): string[] | undefined {
+  const m = /^data((?:\.[A-Za-z_][A-Za-z0-9_]*|\["(?:[^"\\]|\\.)*"\])*)$/.exec(ref.trim());
+  if (!m) return undefined;
+  const out: string[] = [];
+  const re = /\.([A-Za-z_][A-Za-z0-9_]*)|\[("(?:[^"\\]|\\.)*")\]/g;
+  let part: RegExpExecArray | null;
+  while ((part = re.exec(m[1])) !== null) out.push(part[1] ?? (JSON.parse(part[2]) as string));
+  return out;
+}
+
+export class RegoEngine {
+  private readonly options: EngineOptions;
+  private readonly limits: RegoLimits;
+  private readonly parsed = new Map<string, Module>();
+  private compiled: CompiledPolicy | undefined;
+  private data: Value = new RObject();
+
+  constructor(options: EngineOptions = {}) {
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  addModule(text: string, fileName: string, options: { syntax?: SyntaxVersion } = {}): void {
+    const mod = parseModule(text, fileName, { syntax: options.syntax ?? 'v1', maxSourceBytes: this.limits.maxSourceBytes, maxNestingDepth: this.limits.maxNestingDepth });
+    const next = new Map(this.parsed).set(fileName, mod);
+    const compiled = compileModules([...next.values()]);
+    this.parsed.set(fileName, mod);
+    this.compiled = compiled;
+  }
+
+  removeModule(fileName: string): void {
+    this.parsed.delete(fileName);
+    this.compiled = undefined;
+  }
+
+  modules(): string[] {
+    return [...this.parsed.keys()];
+  }
+
+  setData(data: unknown): void {
+    this.data = fromJson(data);
+  }
+
+  putData(path: readonly string[], value: unknown | undefined): void {
+    const set = (base: Value | undefined, i: number): Value | undefined => {
+      if (i === path.length) return value === undefined ? undefined : fromJson(value);
+      const obj = base instanceof RObject ? new RObject(base.entries()) : new RObject();
+      const child = set(obj.get(path[i]), i + 1);
+      if (child === undefined) obj.delete(path[i]);
+      else obj.set(path[i], child);
+      return obj;
+    };
+    this.data = set(this.data, 0) ?? new RObject();
+  }
+
+  getData(path: readonly string[]): Value | undefined {
+    let v: Value | undefined = this.data;
+    for (const seg of path) v = v instanceof RObject ? v.get(seg) : undefined;
+    return v;
+  }
+
+  private policy(): CompiledPolicy {
+    this.compiled ??= compileModules([...this.parsed.values()]);
+    return this.compiled;
+  }
+
+  private evaluator(options: EvalOptions): Evaluator {
+    const input = options.input === undefined ? undefined : fromJson(options.input);
+    const now = this.options.now?.() ?? BigInt(Date.now()) * 1_000_000n;
+    return new Evaluator(this.policy(), this.data, input, {
+      strict: options.strictBuiltinErrors ?? this.options.strictBuiltinErrors ?? false,
+      maxSteps: this.limits.maxSteps,
+      timeoutMs: this.limits.timeoutMs,
+      nowNs: now,
+      tracer: options.tracer,
+      signal: options.signal,
+    });
+  }
+
+  evalRule(ref: string, options: EvalOptions = {}): EvalResult<Value | undefined> {
+    const path = parseDataRef(ref);
+    if (!path) {
+      const rows = this.evalQuery(`__result__ = ${ref}`, options);
+      return { value: rows.value[0]?.__result__, prints: rows.prints };
+    }
+    const ev = this.evaluator(options);
+    const value = ev.evalDataPath(path);
+    return { value, prints: ev.prints };
+  }
+
+  evalQuery(query: string, options: EvalOptions = {}): EvalResult<QueryRow[]> {
+    let body: Expr[];
+    try {
+      body = parseQuery(query, 'query', { maxNestingDepth: this.limits.maxNestingDepth });
+    } catch (error) {
+      if (error instanceof RegoError) throw error;
+      throw new RegoError('rego_parse_error', String(error));
+    }
+    const ev = this.evaluator(options);
+    const rows = ev.evalQueryBody(body);
+    return { value: rows, prints: ev.prints };
+  }
+}
+
+export function isRefSegment(s: string): boolean {
+  return REF_SEGMENT.test(s);
+}
