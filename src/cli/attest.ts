@@ -1,6 +1,102 @@
 /** `confcom attest ...`: verify SEV-SNP reports and SGX quotes (issue: remote attestation). */
 import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { CheckFailedError, UsageError, fileError } from '../core/errors.js';
+import type { EvidenceClaims } from '../attest/claims.js';
+import { verifyEvidence } from '../attest/verify.js';
+import { globalOptions, printJson, printLine } from './context.js';
+
+interface VerifyFlags {
+  evidence: string;
+  cert: string[];
+  crl: string[];
+  collateral?: string;
+  at?: string;
+  policy?: string;
+  reference?: string;
+  trustSimulator: boolean;
+}
+
+async function read(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
+function parseTime(text: string): Date {
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`--at '${text}' is not a time`, { hint: 'use ISO 8601, e.g. 2025-07-01T00:00:00Z' });
+  return at;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function summary(claims: EvidenceClaims): string[] {
+  const sim = claims.simulated ? ' (SIMULATED)' : '';
+  if (claims.type === 'sevsnp') {
+    const t = claims.reportedTcb;
+    return [
+      `verified: SEV-SNP report v${claims.version} from ${claims.product}, signed by ${claims.signingKey.toUpperCase()}${sim}`,
+      `  measurement   ${claims.measurement}`,
+      `  report_data   ${claims.reportData}`,
+      `  host_data     ${claims.hostData}`,
+      `  reported_tcb  bootloader ${t.bootloader}, tee ${t.tee}, snp ${t.snp}, microcode ${t.microcode}${t.fmc === undefined ? '' : `, fmc ${t.fmc}`}`,
+      `  policy        0x${claims.policy.raw} (debug ${claims.policy.debug ? 'allowed' : 'off'}), vmpl ${claims.vmpl}`,
+    ];
+  }
+  return [
+    `verified: SGX quote v${claims.quoteVersion}${sim}`,
+    `  mrenclave     ${claims.mrenclave}`,
+    `  mrsigner      ${claims.mrsigner}`,
+    `  report_data   ${claims.reportData}`,
+    `  debug         ${claims.debug}`,
+    `  tcb_status    ${claims.tcbStatus}${claims.advisoryIds.length ? ` (${claims.advisoryIds.join(', ')})` : ''}; QE ${claims.qeTcbStatus}`,
+  ];
+}
 
 export function registerAttest(program: Command): void {
-  program.command('attest').description('verify AMD SEV-SNP reports and Intel SGX DCAP quotes');
+  const group = program.command('attest').description('verify AMD SEV-SNP reports and Intel SGX DCAP quotes');
+  group
+    .command('verify')
+    .description('verify evidence (SEV-SNP report, raw/hex/Azure JSON; or SGX quote) against pinned AMD/Intel roots; exit 0 verified, 1 refused, 2 bad input')
+    .requiredOption('--evidence <file>', 'the report or quote (raw, hex, or JSON with report + vcekCert/certificateChain, or quote + collateral)')
+    .option('--cert <file>', 'a certificate (DER or PEM; VCEK/VLEK, ASK or PCK chain); repeatable', collect, [])
+    .option('--crl <file>', 'a CRL (DER, PEM or hex); repeatable', collect, [])
+    .option('--collateral <file>', 'SGX collateral JSON (TCB info, QE identity, CRLs)')
+    .option('--at <time>', 'verify as of this time (ISO 8601) instead of now')
+    .option('--policy <file>', 'appraise the verified claims with this Rego appraisal policy')
+    .option('--reference <file>', 'reference values for the appraisal policy (JSON/YAML)')
+    .option('--trust-simulator', "accept evidence from confcom's software TEE (tests, local mode)", false)
+    .action(async (flags: VerifyFlags, command: Command) => {
+      const { json } = globalOptions(command);
+      const evidence = await read(flags.evidence);
+      const certs = await Promise.all(flags.cert.map(read));
+      const crls = await Promise.all(flags.crl.map(read));
+      const collateral = flags.collateral === undefined ? undefined : await read(flags.collateral);
+      const at = flags.at === undefined ? undefined : parseTime(flags.at);
+      const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator });
+      if (flags.policy === undefined && flags.reference === undefined) {
+        if (json) printJson({ verified: true, claims });
+        else summary(claims).forEach(printLine);
+        return;
+      }
+      // Loaded only when asked for: appraisal brings the Rego engine, plain verification does not need it.
+      const { appraise, loadAppraisalPolicy, loadReferenceValues } = await import('../attest/appraisal/index.js');
+      const policy = flags.policy === undefined ? undefined : await loadAppraisalPolicy(flags.policy);
+      const reference = flags.reference === undefined ? undefined : await loadReferenceValues(flags.reference);
+      const appraisal = await appraise(claims, { policy, reference });
+      if (json) printJson({ verified: true, claims, appraisal });
+      else {
+        summary(claims).forEach(printLine);
+        printLine(`appraisal (${appraisal.policy.name}): ${appraisal.decision.allow ? 'allowed' : 'denied'}`);
+        appraisal.decision.reasons.forEach((r) => printLine(`  - ${r}`));
+      }
+      if (!appraisal.decision.allow) {
+        throw new CheckFailedError('appraisal_denied', `the appraisal policy denied the evidence: ${appraisal.decision.reasons.join('; ') || 'no reason given'}`, {
+          hint: 'see the reasons above; adjust the evidence or the reference values',
+        });
+      }
+    });
 }

@@ -1,6 +1,95 @@
-/** `serve attestation` (issue: remote attestation). */
-import type { Command } from 'commander';
+/** `serve attestation`: the attestation service and key broker (src/attest/service) on loopback by default. */
+import { Command, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { globalOptions } from './context.js';
+import { loadAppraisalPolicy, loadReferenceValues } from '../attest/appraisal/index.js';
+import { SecretStore } from '../attest/kbs/secrets.js';
+import { loadReleasePolicy } from '../attest/kbs/release-policy.js';
+import { createAttestationServer } from '../attest/service/index.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../attest/token/keys.js';
 
-export function registerServeAttestation(_group: Command): void {
-  // Filled in by the attestation work (src/attest/service).
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+export const INSECURE_SIMULATOR_WARNING = [
+  '*****************************************************************************',
+  '* INSECURE: --trust-simulator is on. Evidence signed by confcom\'s SOFTWARE TEE  *',
+  '* is accepted and secrets are released to it. Anyone can produce such         *',
+  '* evidence. Use this for tests and laptops only, never with real secrets.     *',
+  '*****************************************************************************',
+].join('\n');
+
+interface Flags {
+  host: string;
+  port: string;
+  issuer?: string;
+  secrets?: string;
+  releasePolicy?: string;
+  policy?: string;
+  reference?: string;
+  trustSimulator: boolean;
+  tokenTtl: string;
+  signingAlg: SigningAlgorithm;
+  keyRotation: string;
+}
+
+function positiveInt(value: string, flag: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+export function registerServeAttestation(group: Command): void {
+  group
+    .command('attestation')
+    .description('serve the attestation service and key broker: attest, tokens, JWKS, key release, KBS protocol, health')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 = any free port)', '8080')
+    .option('--issuer <url>', 'token issuer (default: http://HOST:PORT)')
+    .option('--secrets <dir>', 'secrets: <dir>/<repo>/<type>/<tag> files, mounted Kubernetes Secrets, Secret manifests (*.yaml)')
+    .option('--release-policy <file>', 'default release policy (Azure form); default: <secrets>/release-policy.json')
+    .option('--policy <file>', 'appraisal policy (Rego, package confcom.appraisal); default: the built-in policy')
+    .option('--reference <file>', 'reference values (JSON/YAML): measurements, host_data, min_tcb, mrenclave, ...')
+    .option('--trust-simulator', "INSECURE: accept evidence from confcom's software TEE", false)
+    .option('--token-ttl <seconds>', 'token lifetime in seconds', '600')
+    .addOption(new Option('--signing-alg <alg>', 'token signature algorithm').choices(SIGNING_ALGORITHMS).default('ES256'))
+    .option('--key-rotation <seconds>', 'rotate the token signing key after this many seconds', String(24 * 3600))
+    .action(async (flags: Flags, command: Command) => {
+      const globals = globalOptions(command);
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${flags.port}'`);
+      const tokenTtlSeconds = positiveInt(flags.tokenTtl, '--token-ttl');
+      const keyRotationMs = positiveInt(flags.keyRotation, '--key-rotation', 60) * 1000;
+      const policy = flags.policy ? await loadAppraisalPolicy(flags.policy) : undefined;
+      const reference = flags.reference ? await loadReferenceValues(flags.reference) : undefined;
+      const releasePolicy = flags.releasePolicy ? await loadReleasePolicy(flags.releasePolicy) : undefined;
+      const secrets = flags.secrets ? new SecretStore(flags.secrets, releasePolicy) : undefined;
+      const resources = secrets ? await secrets.validate() : [];
+      // Decisions are always logged (JSON lines on stderr) unless the user silenced errors too.
+      const decisions = createLogger({ level: globals.logLevel === 'silent' || globals.logLevel === 'error' ? globals.logLevel : 'info', json: true });
+      if (flags.trustSimulator) process.stderr.write(INSECURE_SIMULATOR_WARNING + '\n');
+      if (!reference) decisions.warn('no --reference given: any measurement and HOST_DATA passes the appraisal (debug and TCB checks still apply)');
+
+      const { app, service } = await createAttestationServer({
+        issuer: flags.issuer ?? 'http://pending',
+        tokenTtlSeconds,
+        signingAlgorithm: flags.signingAlg,
+        keyRotationMs,
+        policy,
+        reference,
+        trustSimulator: flags.trustSimulator,
+        secrets,
+        logger: decisions,
+      });
+      await app.listen({ host: flags.host, port });
+      const address = app.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      const hostForUrl = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
+      service.issuer = flags.issuer ?? `http://${hostForUrl}:${actualPort}`;
+      if (!LOOPBACK.includes(flags.host)) decisions.warn(`listening on ${flags.host}: the service is reachable beyond loopback; put TLS in front of it`);
+      process.stderr.write(`confcom attestation service listening on http://${hostForUrl}:${actualPort} (issuer ${service.issuer}, ${resources.length} resources)\n`);
+      const stop = () => void app.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
 }

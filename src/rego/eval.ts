@@ -10,7 +10,7 @@ import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors
 import { formatForPrint } from './format.js';
 import { lookupBuiltin } from './builtins/index.js';
 import type { BuiltinContext } from './builtins/registry.js';
-import { compare, equals, fromJson, keyOf, RObject, RSet, typeName, type Value } from './value.js';
+import { compare, equals, fromJson, RObject, RSet, typeName, type Value } from './value.js';
 
 export interface TraceEvent {
   op: 'enter' | 'exit' | 'eval' | 'fail' | 'redo';
@@ -94,7 +94,6 @@ export class Evaluator {
   private depth = 0;
   readonly prints: string[] = [];
   private readonly ctx: BuiltinContext;
-  private readonly fnCache = new Map<string, Value | undefined>();
 
   constructor(
     private readonly policy: CompiledPolicy,
@@ -474,7 +473,18 @@ export class Evaluator {
   private isGlobalName(name: string, scope: Scope): boolean {
     if (name === 'input' || name === 'data') return true;
     if (scope.imports.has(name)) return true;
-    return findNode(this.policy.root, [...scope.pkg, name]) !== undefined;
+    return this.packageChild(scope.pkg, name) !== undefined;
+  }
+
+  private readonly pkgNodes = new Map<string[], RuleNode | undefined>();
+  /** The rule node `name` in a package (package arrays are shared per module, so they key the cache). */
+  private packageChild(pkg: string[], name: string): RuleNode | undefined {
+    let node = this.pkgNodes.get(pkg);
+    if (node === undefined && !this.pkgNodes.has(pkg)) {
+      node = findNode(this.policy.root, pkg);
+      this.pkgNodes.set(pkg, node);
+    }
+    return node?.children.get(name);
   }
 
   // ---------- terms ----------
@@ -577,7 +587,7 @@ export class Evaluator {
     if (t.name === 'data') return this.evalDataRef([], [], scope, k);
     const imp = scope.imports.get(t.name);
     if (imp) return this.evalAbsolute(imp, [], scope, k);
-    if (v === undefined && findNode(this.policy.root, [...scope.pkg, t.name])) return this.evalDataRef([...scope.pkg, t.name], [], scope, k);
+    if (v === undefined && this.packageChild(scope.pkg, t.name)) return this.evalDataRef([...scope.pkg, t.name], [], scope, k);
     throw new RegoError('rego_unsafe_var_error', `var ${t.name} is unsafe`, t.loc);
   }
 
@@ -601,7 +611,7 @@ export class Evaluator {
       if (head.name === 'data') return this.evalDataRefTerms(t.path, scope, k);
       const imp = scope.imports.get(head.name);
       if (imp) return this.evalAbsolute(imp, t.path, scope, k);
-      if (bound === undefined && findNode(this.policy.root, [...scope.pkg, head.name])) {
+      if (bound === undefined && this.packageChild(scope.pkg, head.name)) {
         return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
       }
       throw new RegoError('rego_unsafe_var_error', `var ${head.name} is unsafe`, head.loc);
@@ -732,12 +742,16 @@ export class Evaluator {
     }
   }
 
+  private readonly moduleImports = new Map<string, Map<string, string[]>>();
   private ruleScope(rule: Rule, ruleName: string): Scope {
-    const info = this.policy.modules.get(rule.module);
-    const imports = new Map<string, string[]>();
-    for (const imp of info?.imports ?? []) {
-      if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
-      imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
+    let imports = this.moduleImports.get(rule.module);
+    if (!imports) {
+      imports = new Map();
+      for (const imp of this.policy.modules.get(rule.module)?.imports ?? []) {
+        if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
+        imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
+      }
+      this.moduleImports.set(rule.module, imports);
     }
     return new Scope(undefined, rule.pkg, imports, ruleName);
   }
@@ -824,8 +838,10 @@ export class Evaluator {
   private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     const name = t.fn.join('.');
     if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
-    const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
-    if (mock) return this.callMock(mock, t, scope, k);
+    if (this.overrides.functions.size > 0) {
+      const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
+      if (mock) return this.callMock(mock, t, scope, k);
+    }
     const userFn = this.resolveFunction(t.fn, scope);
     if (userFn) return this.callUser(userFn, t, scope, k);
     const spec = lookupBuiltin(name);
@@ -885,7 +901,11 @@ export class Evaluator {
     else if (scope.imports.has(fn[0])) {
       const imp = scope.imports.get(fn[0]) as string[];
       if (imp[0] === 'data') path = [...imp.slice(1), ...fn.slice(1)];
-    } else path = [...scope.pkg, ...fn];
+    } else {
+      const direct = fn.length === 1 ? this.packageChild(scope.pkg, fn[0]) : undefined;
+      if (direct) return direct.ruleSet?.kind === 'function' ? direct.ruleSet : undefined;
+      path = [...scope.pkg, ...fn];
+    }
     if (!path) return undefined;
     const node = findNode(this.policy.root, path);
     return node?.ruleSet?.kind === 'function' ? node.ruleSet : undefined;
@@ -926,12 +946,6 @@ export class Evaluator {
 
   private invoke(set: RuleSet, args: Value[]): Value | undefined {
     const name = 'data.' + set.path.join('.');
-    const cacheable = this.overrides.functions.size === 0 && this.overrides.data.length === 0 && !this.config.tracer;
-    const cacheKey = cacheable ? name + '\u0000' + args.map(keyOf).join('\u0001') : '';
-    if (cacheable && this.fnCache.has(cacheKey)) {
-      // print() side effects are not replayed from the cache: they were already recorded once.
-      return this.fnCache.get(cacheKey);
-    }
     this.depth++;
     if (this.depth > 1000) throw new RegoError('rego_recursion_error', `call depth exceeded in ${name}`);
     let result: Value | undefined;
@@ -969,7 +983,6 @@ export class Evaluator {
     } finally {
       this.depth--;
     }
-    if (cacheable) this.fnCache.set(cacheKey, result);
     return result;
   }
 }

@@ -137,7 +137,7 @@ class Parser {
       isDefault = true;
       this.pos++;
     }
-    if (this.tok.kind !== 'ident' || (KEYWORDS.has(this.tok.text) && this.tok.text !== 'contains')) {
+    if (this.tok.kind !== 'ident' || (KEYWORDS.has(this.tok.text) && this.tok.text !== 'contains' && !this.keywordAsRef())) {
       this.error(`unexpected ${this.describe()} token`);
     }
     const ref = this.parseHeadRef();
@@ -249,12 +249,19 @@ class Parser {
   }
 
   // --- expressions ---
+  /** A keyword directly followed by `.` or `[` is a ref head (`every.foo`), not the keyword. */
+  private keywordAsRef(): boolean {
+    const next = this.peek();
+    return next.offset === this.tok.end && next.kind === 'op' && (next.text === '.' || next.text === '[');
+  }
+
   parseExpr(): Expr {
     const start = this.tok;
     let kind: ExprKind;
-    if (this.isIdent('some')) kind = this.parseSome();
-    else if (this.isIdent('every')) kind = this.parseEvery();
-    else if (this.isIdent('not')) {
+    const asRef = this.tok.kind === 'ident' && this.keywordAsRef();
+    if (this.isIdent('some') && !asRef) kind = this.parseSome();
+    else if (this.isIdent('every') && !asRef) kind = this.parseEvery();
+    else if (this.isIdent('not') && !asRef) {
       this.pos++;
       kind = { kind: 'not', expr: this.parseExpr() };
     } else {
@@ -399,7 +406,17 @@ class Parser {
     return left;
   }
   private parseRelation = (): Term => this.binary(this.parseOr, RELATIONS);
-  private parseOr = (): Term => this.binary(this.parseAnd, { '|': 'or' });
+  /** Inside `[ head |` and `{ head |` the pipe starts the comprehension body, so it is not union. */
+  private noPipe = 0;
+  private parseOr = (): Term => (this.noPipe > 0 ? this.parseAnd() : this.binary(this.parseAnd, { '|': 'or' }));
+  private headTerm(): Term {
+    this.noPipe++;
+    try {
+      return this.parseTerm();
+    } finally {
+      this.noPipe--;
+    }
+  }
   private parseAnd = (): Term => this.binary(this.parseArith, { '&': 'and' });
   private parseArith = (): Term => this.binary(this.parseFactor, { '+': 'plus', '-': 'minus' });
   private parseFactor = (): Term => this.binary(this.parseUnary, { '*': 'mul', '/': 'div', '%': 'rem' });
@@ -442,7 +459,7 @@ class Parser {
           this.pos++;
           return { type: 'scalar', value: null, loc };
         }
-        if (KEYWORDS.has(t.text) && t.text !== 'contains' && t.text !== 'if') this.error(`unexpected ${t.text} keyword`);
+        if (KEYWORDS.has(t.text) && t.text !== 'contains' && t.text !== 'if' && !this.keywordAsRef()) this.error(`unexpected ${t.text} keyword`);
         this.pos++;
         return this.parseRefSuffix({ type: 'var', name: t.text, loc });
       }
@@ -537,7 +554,8 @@ class Parser {
       } else if (this.isOp('(') && t.offset === this.tokens[this.pos - 1].end && this.isCallable(term)) {
         this.pos++;
         const args = this.parseTermList(')');
-        term = { type: 'call', fn: this.callName(term), args, loc: term.loc };
+        const fn = this.callName(term);
+        term = fn.length === 1 && fn[0] === 'set' && args.length === 0 ? { type: 'set', items: [], loc: term.loc } : { type: 'call', fn, args, loc: term.loc };
       } else return term;
     }
   }
@@ -572,13 +590,23 @@ class Parser {
   }
 
   private parseArray(): Term {
+    const saved = this.noPipe;
+    this.noPipe = 0;
+    try {
+      return this.parseArrayInner();
+    } finally {
+      this.noPipe = saved;
+    }
+  }
+
+  private parseArrayInner(): Term {
     const t = this.expectOp('[');
     this.skipLineBreaks();
     if (this.isOp(']')) {
       this.pos++;
       return { type: 'array', items: [], loc: this.loc(t) };
     }
-    const first = this.parseTerm();
+    const first = this.headTerm();
     this.skipLineBreaks();
     if (this.isOp('|')) {
       this.pos++;
@@ -610,18 +638,28 @@ class Parser {
   }
 
   private parseBrace(): Term {
+    const saved = this.noPipe;
+    this.noPipe = 0;
+    try {
+      return this.parseBraceInner();
+    } finally {
+      this.noPipe = saved;
+    }
+  }
+
+  private parseBraceInner(): Term {
     const t = this.expectOp('{');
     this.skipLineBreaks();
     if (this.isOp('}')) {
       this.pos++;
       return { type: 'object', entries: [], loc: this.loc(t) };
     }
-    const first = this.parseTerm();
+    const first = this.headTerm();
     this.skipLineBreaks();
     if (this.isOp(':')) {
       this.pos++;
       this.skipLineBreaks();
-      const firstValue = this.parseTerm();
+      const firstValue = this.headTerm();
       this.skipLineBreaks();
       if (this.isOp('|')) {
         this.pos++;

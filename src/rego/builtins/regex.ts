@@ -7,9 +7,12 @@ import { BuiltinError } from '../errors.js';
 import { isNumber, toDouble, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
 
-function compile(pattern: string, ctx: BuiltinContext, name: string): RE2JS {
-  const key = 're:' + pattern;
-  const cached = ctx.cache.get(key) as RE2JS | undefined;
+/** Compiled patterns, shared across evaluations (policies reuse a few patterns on every request). */
+const COMPILED = new Map<string, RE2JS>();
+const MAX_COMPILED = 2000;
+
+function compile(pattern: string, _ctx: BuiltinContext, name: string): RE2JS {
+  const cached = COMPILED.get(pattern);
   if (cached) return cached;
   let re: RE2JS;
   try {
@@ -17,7 +20,8 @@ function compile(pattern: string, ctx: BuiltinContext, name: string): RE2JS {
   } catch (error) {
     throw new BuiltinError(`${name}: error parsing regexp: ${(error as Error).message}`);
   }
-  ctx.cache.set(key, re);
+  if (COMPILED.size >= MAX_COMPILED) COMPILED.clear();
+  COMPILED.set(pattern, re);
   return re;
 }
 

@@ -1,0 +1,34 @@
+/** What the attestation service is configured with (the CLI builds this from its flags). */
+import type { Logger } from '../../core/log.js';
+import type { AppraisalPolicy } from '../appraisal/policy.js';
+import type { ReferenceValues } from '../appraisal/types.js';
+import type { SecretStore } from '../kbs/secrets.js';
+import type { SigningAlgorithm, SigningKeyRing } from '../token/keys.js';
+
+export interface AttestationServiceOptions {
+  /** The `iss` of issued tokens and the authority release policies name. Can be changed after listen(). */
+  issuer: string;
+  /** Token lifetime (default 600 s). */
+  tokenTtlSeconds?: number;
+  /** Signing algorithm of a generated key ring (default ES256). */
+  signingAlgorithm?: SigningAlgorithm;
+  /** Rotate signing keys after this long (default 24 h). */
+  keyRotationMs?: number;
+  /** A ready key ring (tests share one to check rotation); generated when absent. */
+  keyRing?: SigningKeyRing;
+  /** Appraisal policy (default: the shipped default policy). */
+  policy?: AppraisalPolicy;
+  reference?: ReferenceValues;
+  /** Accept evidence signed by confcom's software TEE (INSECURE: for tests and laptops only). */
+  trustSimulator?: boolean;
+  /** Secrets for the key broker and key release; without it those endpoints answer 404. */
+  secrets?: SecretStore;
+  /** How long a KBS challenge nonce may be answered (default 5 min). */
+  nonceTtlMs?: number;
+  /** Request body limit (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Clock in milliseconds (tests move it to expire nonces and tokens). */
+  now?: () => number;
+  /** Where decisions are logged (one structured line each, never secret material). */
+  logger: Logger;
+}

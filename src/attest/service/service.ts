@@ -1,0 +1,320 @@
+/**
+ * The attestation service's decisions, independent of HTTP (server.ts maps routes onto these):
+ *
+ * - attest: verify evidence → check that REPORT_DATA binds the runtime data → appraise with the Rego
+ *   policy → sign a token. Azure form: SHA-256 of the runtime data bytes = first 32 bytes of
+ *   REPORT_DATA. KBS form: REPORT_DATA = H(canonical {"nonce","tee-pubkey"}) for a live, unused nonce.
+ * - release: verify the token → find the secret → evaluate its release policy against the token's
+ *   claims → wrap the secret (JWE) to the key named in the token's runtime data.
+ *
+ * Simulated evidence is refused unless the service trusts the simulator, and tokens made from it say
+ * so (`x-confcom-simulated: true`); such tokens are refused for release when the service no longer
+ * trusts the simulator. Every decision is logged as one line without secret material or tokens.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FlattenedJWE, JWTPayload } from 'jose';
+import { appraise, defaultAppraisalPolicy, type Appraisal, type AppraisalPolicy } from '../appraisal/index.js';
+import type { ReferenceValues } from '../appraisal/types.js';
+import { matchBinding } from '../kbs/binding.js';
+import { KbsDeniedError, KbsRequestError } from '../kbs/errors.js';
+import { evaluateReleasePolicy } from '../kbs/release-policy.js';
+import { resourcePath, type ResourceId, type SecretStore } from '../kbs/secrets.js';
+import { SessionStore, type KbsSession } from '../kbs/sessions.js';
+import { importWrapKey, wrapCompact, wrapFlattened, type WrapKey } from '../kbs/wrap.js';
+import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
+import { issueToken, verifyToken } from '../token/jwt.js';
+import { SigningKeyRing } from '../token/keys.js';
+import type { Logger } from '../../core/log.js';
+import { ConfcomError } from '../../core/errors.js';
+import { verifyWireEvidence, teeKind, type TeeKind } from './evidence.js';
+import type { AttestationServiceOptions } from './options.js';
+
+export const KBS_PROTOCOL_VERSION = /^0\.\d+\.\d+$/;
+
+export interface AttestResult {
+  token: string;
+  appraisal: Appraisal;
+  expiresAtMs: number;
+}
+
+export class AttestationService {
+  issuer: string;
+  readonly sessions: SessionStore;
+  readonly trustSimulator: boolean;
+  private readonly tokenTtlSeconds: number;
+  private readonly policy: AppraisalPolicy;
+  private readonly reference: ReferenceValues;
+  private readonly secrets: SecretStore | undefined;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  private constructor(
+    readonly keys: SigningKeyRing,
+    options: AttestationServiceOptions,
+  ) {
+    this.issuer = options.issuer;
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? 600;
+    this.policy = options.policy ?? defaultAppraisalPolicy();
+    this.reference = options.reference ?? {};
+    this.trustSimulator = options.trustSimulator === true;
+    this.secrets = options.secrets;
+    this.now = options.now ?? Date.now;
+    this.log = options.logger;
+    this.sessions = new SessionStore({ nonceTtlMs: options.nonceTtlMs, now: this.now });
+  }
+
+  static async create(options: AttestationServiceOptions): Promise<AttestationService> {
+    const keys =
+      options.keyRing ??
+      (await SigningKeyRing.create({
+        alg: options.signingAlgorithm,
+        rotateAfterMs: options.keyRotationMs,
+        retainAfterRetireMs: Math.max((options.tokenTtlSeconds ?? 600) * 1000, 60_000),
+        now: options.now,
+      }));
+    return new AttestationService(keys, options);
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Verify, bind, appraise, sign. `bind` checks REPORT_DATA and returns the runtime data for the token. */
+  private async attest(
+    tee: TeeKind,
+    evidence: unknown,
+    evidencePath: string,
+    bind: (reportData: Buffer) => RuntimeDataInput,
+    context: Record<string, unknown>,
+    extraClaims: Record<string, unknown> = {},
+  ): Promise<AttestResult> {
+    const fields: Record<string, unknown> = { ...context, tee };
+    try {
+      const claims = await verifyWireEvidence(tee, evidence, evidencePath, { trustSimulator: this.trustSimulator, at: new Date(this.now()) });
+      const appraisal = await appraise(claims, { policy: this.policy, reference: this.reference });
+      const c = appraisal.claims;
+      fields.simulated = appraisal.simulated;
+      if (c.tee === 'snp') Object.assign(fields, { measurement: c.measurement, host_data: c.host_data, debug: c.policy.debug });
+      else Object.assign(fields, { mrenclave: c.mrenclave, mrsigner: c.mrsigner, debug: c.debug });
+      // Belt and braces: the verifier refuses simulated evidence already unless told to trust it.
+      if (appraisal.simulated && !this.trustSimulator) {
+        throw new KbsDeniedError('simulated_evidence_refused', 'the evidence comes from the software TEE, which this service does not trust', 401, {
+          hint: 'start the service with --trust-simulator for local testing only',
+        });
+      }
+      const runtime = bind(Buffer.from(c.report_data, 'hex'));
+      if (!appraisal.decision.allow) {
+        throw new KbsDeniedError('appraisal_denied', `the appraisal policy refused the evidence: ${appraisal.decision.reasons.join('; ')}`, 401, {
+          details: { reasons: appraisal.decision.reasons },
+        });
+      }
+      const token = await issueToken(this.keys, tokenClaims(appraisal, runtime, extraClaims), {
+        issuer: this.issuer,
+        ttlSeconds: this.tokenTtlSeconds,
+        nowSeconds: this.nowSeconds(),
+      });
+      this.log.info('attestation allowed', { ...fields, decision: 'allow', policy: appraisal.policy.name });
+      return { token, appraisal, expiresAtMs: (this.nowSeconds() + this.tokenTtlSeconds) * 1000 };
+    } catch (error) {
+      this.log.warn('attestation refused', { ...fields, decision: 'deny', code: codeOf(error), reason: reasonOf(error) });
+      throw error;
+    }
+  }
+
+  /**
+   * Azure-style attestation: `runtimeData` (base64url bytes, `dataType` JSON or Binary) whose SHA-256 the
+   * TEE put in the first 32 bytes of REPORT_DATA.
+   */
+  async attestWithRuntimeData(teeName: string, body: unknown): Promise<AttestResult> {
+    const tee = teeKind(teeName);
+    const b = asObject(body, '$');
+    const runtime = decodeRuntimeData(b.runtimeData);
+    return this.attest(tee, b.evidence ?? b, b.evidence === undefined ? '$' : 'evidence', (reportData) => {
+      const digest = createHash('sha256').update(runtime.bytes).digest();
+      if (!timingSafeEqual(digest, reportData.subarray(0, 32))) {
+        throw new KbsDeniedError('runtime_data_mismatch', 'SHA-256 of the runtime data is not the first 32 bytes of REPORT_DATA', 401, {
+          hint: 'send exactly the bytes whose hash the TEE put in REPORT_DATA',
+        });
+      }
+      return runtime;
+    }, { endpoint: 'attest' });
+  }
+
+  /** KBS `/auth`: a new session and its challenge. */
+  kbsAuth(body: unknown): KbsSession {
+    const b = asObject(body, '$');
+    if (typeof b.version !== 'string' || !KBS_PROTOCOL_VERSION.test(b.version)) {
+      throw new KbsRequestError('kbs_version_unsupported', `KBS protocol version '${String(b.version).slice(0, 16)}' is not supported`, {
+        location: { path: 'version' },
+        hint: 'use protocol version 0.x.y',
+      });
+    }
+    const tee = teeKind(b.tee);
+    const session = this.sessions.open(tee);
+    this.log.info('kbs challenge issued', { endpoint: 'kbs/auth', tee, session: sessionTag(session.id) });
+    return session;
+  }
+
+  /** KBS `/attest`: consumes the session's nonce; on success the session holds the token. */
+  async kbsAttest(sessionId: string | undefined, body: unknown): Promise<AttestResult & { session: KbsSession }> {
+    const check = this.sessions.consumeNonce(sessionId);
+    const context = { endpoint: 'kbs/attest', session: sessionId === undefined ? undefined : sessionTag(sessionId) };
+    if (!check.ok) {
+      const messages = {
+        unknown_session: 'no challenge was issued to this session (call /kbs/v0/auth first)',
+        nonce_expired: 'the challenge nonce has expired',
+        nonce_replayed: 'the challenge nonce was already answered; nonces are single-use',
+      } as const;
+      this.log.warn('attestation refused', { ...context, decision: 'deny', code: check.reason });
+      throw new KbsDeniedError(check.reason, messages[check.reason], 401, { hint: 'request a new challenge from /kbs/v0/auth' });
+    }
+    const session = check.session;
+    const b = asObject(body, '$');
+    const pubkey = b['tee-pubkey'];
+    await importWrapKey(pubkey); // refuse unusable keys before doing any verification work
+    const teePubkey = pubkey as Record<string, unknown>;
+    const runtimeJson = { nonce: session.nonce, 'tee-pubkey': teePubkey };
+    const result = await this.attest(
+      session.tee as TeeKind,
+      b['tee-evidence'],
+      'tee-evidence',
+      (reportData) => {
+        if (!matchBinding(reportData, session.nonce, teePubkey)) {
+          throw new KbsDeniedError('report_data_mismatch', 'REPORT_DATA does not bind this session\'s nonce and tee-pubkey', 401, {
+            hint: 'REPORT_DATA must be SHA-384 (or SHA-256) of the canonical JSON {"nonce","tee-pubkey"}, zero-padded',
+          });
+        }
+        return { bytes: Buffer.from(JSON.stringify(runtimeJson)), json: runtimeJson };
+      },
+      context,
+      { 'tee-pubkey': teePubkey },
+    );
+    session.token = result.token;
+    session.teePubkey = teePubkey;
+    session.tokenExpiresAtMs = result.expiresAtMs;
+    return { ...result, session };
+  }
+
+  /** Verifies a token issued by this service; simulated tokens only while the simulator is trusted. */
+  async verify(token: string): Promise<JWTPayload> {
+    const payload = await verifyToken(this.keys, token, { issuer: this.issuer, nowSeconds: this.nowSeconds() });
+    if (payload['x-confcom-simulated'] !== false && !this.trustSimulator) {
+      throw new KbsDeniedError('simulated_token_refused', 'the token was made from simulated evidence and this service does not trust the simulator', 403);
+    }
+    return payload;
+  }
+
+  /** Secure key release: the secret as a compact JWE to the key in the token's runtime data. */
+  async release(token: string | undefined, id: ResourceId, kid?: string): Promise<string> {
+    return this.releaseWith(token, id, 'release', async (payload, secret) => wrapCompact(secret, await releaseKey(payload, kid)));
+  }
+
+  /** KBS resource: the secret as a flattened JWE to the session's tee-pubkey. */
+  async kbsResource(sessionId: string | undefined, bearer: string | undefined, id: ResourceId): Promise<FlattenedJWE> {
+    let token = bearer;
+    if (token === undefined) {
+      const session = this.sessions.authenticated(sessionId);
+      if (!session?.token) {
+        this.log.warn('release refused', { endpoint: 'kbs/resource', resource: resourcePath(id), decision: 'deny', code: 'unauthenticated' });
+        throw new KbsDeniedError('unauthenticated', 'no attested session or bearer token', 401, { hint: 'attest through /kbs/v0/auth and /kbs/v0/attest first' });
+      }
+      token = session.token;
+    }
+    return this.releaseWith(token, id, 'kbs/resource', async (payload, secret) => {
+      const key = payload['tee-pubkey'];
+      if (key === undefined) throw new KbsDeniedError('no_tee_pubkey', 'the token names no tee-pubkey to encrypt to', 403);
+      return wrapFlattened(secret, await importWrapKey(key, 'token.tee-pubkey'));
+    });
+  }
+
+  private async releaseWith<T>(token: string | undefined, id: ResourceId, endpoint: string, wrap: (payload: JWTPayload, secret: Uint8Array) => Promise<T>): Promise<T> {
+    const fields: Record<string, unknown> = { endpoint, resource: resourcePath(id) };
+    try {
+      if (token === undefined || token === '') throw new KbsDeniedError('unauthenticated', 'no attestation token was presented', 401);
+      const payload = await this.verify(token);
+      fields.jti = payload.jti;
+      fields.simulated = payload['x-confcom-simulated'];
+      if (!this.secrets) throw new KbsDeniedError('resource_not_found', `no resource ${resourcePath(id)} (the service has no secrets)`, 404);
+      const secret = await this.secrets.get(id);
+      if (!secret) throw new KbsDeniedError('resource_not_found', `no resource ${resourcePath(id)}`, 404);
+      fields.source = secret.source;
+      if (!secret.policy) {
+        throw new KbsDeniedError('no_release_policy', `resource ${resourcePath(id)} has no release policy, so it is never released`, 403, {
+          hint: 'add release-policy.json to the secrets directory (or a .release-policy.json beside the secret)',
+        });
+      }
+      const decision = evaluateReleasePolicy(secret.policy, payload as Record<string, unknown>);
+      if (!decision.allow) {
+        throw new KbsDeniedError('release_denied', `the release policy refused ${resourcePath(id)}: ${decision.reasons.join('; ')}`, 403, {
+          details: { reasons: decision.reasons },
+        });
+      }
+      const wrapped = await wrap(payload, secret.value);
+      this.log.info('release allowed', { ...fields, decision: 'allow', bytes: secret.value.length });
+      return wrapped;
+    } catch (error) {
+      this.log.warn('release refused', { ...fields, decision: 'deny', code: codeOf(error), reason: reasonOf(error) });
+      throw error;
+    }
+  }
+}
+
+/** The key to wrap a released secret to: `x-ms-runtime.keys[]` (by kid, else the first encryption key) or the KBS `tee-pubkey`. */
+async function releaseKey(payload: JWTPayload, kid: string | undefined): Promise<WrapKey> {
+  const runtime = payload['x-ms-runtime'];
+  const candidates: unknown[] = [];
+  if (typeof runtime === 'object' && runtime !== null) {
+    const r = runtime as Record<string, unknown>;
+    if (Array.isArray(r.keys)) candidates.push(...r.keys);
+    if (r['tee-pubkey'] !== undefined) candidates.push(r['tee-pubkey']);
+  }
+  const usable = candidates.filter((k): k is Record<string, unknown> => {
+    if (typeof k !== 'object' || k === null) return false;
+    const key = k as Record<string, unknown>;
+    if (kid !== undefined) return key.kid === kid;
+    const ops = key.key_ops;
+    return key.use === undefined || key.use === 'enc' ? !Array.isArray(ops) || ops.includes('encrypt') || ops.includes('wrapKey') : false;
+  });
+  if (usable.length === 0) {
+    throw new KbsDeniedError('no_release_key', kid === undefined ? 'the token\'s runtime data holds no encryption key' : `the token's runtime data has no key with kid '${kid.slice(0, 64)}'`, 403, {
+      hint: 'put the TEE\'s public key in the runtime data as {"keys":[<JWK>]} before attesting',
+    });
+  }
+  return importWrapKey(usable[0], 'x-ms-runtime.keys');
+}
+
+function decodeRuntimeData(raw: unknown): RuntimeDataInput {
+  const r = asObject(raw, 'runtimeData');
+  if (typeof r.data !== 'string' || !/^[A-Za-z0-9_-]*={0,2}$/.test(r.data)) {
+    throw new KbsRequestError('runtime_data_invalid', 'runtimeData.data: expected base64url bytes', { location: { path: 'runtimeData.data' } });
+  }
+  const bytes = Buffer.from(r.data, 'base64url');
+  const dataType = r.dataType ?? 'Binary';
+  if (dataType === 'Binary') return { bytes };
+  if (dataType !== 'JSON') throw new KbsRequestError('runtime_data_invalid', "runtimeData.dataType: expected 'JSON' or 'Binary'", { location: { path: 'runtimeData.dataType' } });
+  try {
+    return { bytes, json: JSON.parse(bytes.toString('utf8')) as unknown };
+  } catch {
+    throw new KbsRequestError('runtime_data_invalid', 'runtimeData.data: dataType is JSON but the bytes are not JSON', { location: { path: 'runtimeData.data' } });
+  }
+}
+
+function asObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new KbsRequestError('request_invalid', `${path}: expected a JSON object`, { location: { path } });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A short, non-secret tag of a session id for logs (the id itself is a bearer credential). */
+function sessionTag(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 12);
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof ConfcomError ? error.code : 'internal';
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof ConfcomError ? error.message : 'internal error';
+}

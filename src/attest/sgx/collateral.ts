@@ -1,0 +1,210 @@
+/**
+ * SGX DCAP collateral: TCB info and QE identity (signed JSON, checked over the exact text Intel's PCS
+ * served), their issuer chains, and the PCK and root CA CRLs. Input is the JSON form dcap-qvl and
+ * PCCS clients use (snake_case keys, CRLs as hex of DER or PEM).
+ */
+import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
+import { AttestationError, EvidenceFormatError } from '../claims.js';
+import { buildChain } from '../certs/chain.js';
+import { intelSgxRootCa } from '../certs/roots.js';
+import { checkValidity, commonName, parseCertificates, parseCrl, validity, type Crl, type Validity } from '../certs/x509.js';
+
+export interface SgxCollateralInput {
+  tcb_info: string;
+  tcb_info_signature: string;
+  tcb_info_issuer_chain: string;
+  qe_identity: string;
+  qe_identity_signature: string;
+  qe_identity_issuer_chain: string;
+  pck_crl: string;
+  root_ca_crl: string;
+  pck_crl_issuer_chain?: string;
+}
+
+const REQUIRED = ['tcb_info', 'tcb_info_signature', 'tcb_info_issuer_chain', 'qe_identity', 'qe_identity_signature', 'qe_identity_issuer_chain', 'pck_crl', 'root_ca_crl'] as const;
+
+interface TcbLevel {
+  tcb: { sgxtcbcomponents?: { svn: number }[]; pcesvn: number; [k: string]: unknown };
+  tcbStatus: string;
+  advisoryIDs?: string[];
+}
+
+export interface TcbInfo {
+  id?: string;
+  version: number;
+  issueDate: string;
+  nextUpdate: string;
+  fmspc: string;
+  pceId: string;
+  tcbLevels: TcbLevel[];
+}
+
+export interface QeIdentity {
+  id: string;
+  version: number;
+  issueDate: string;
+  nextUpdate: string;
+  miscselect: string;
+  miscselectMask: string;
+  attributes: string;
+  attributesMask: string;
+  mrsigner: string;
+  isvprodid: number;
+  tcbLevels: { tcb: { isvsvn: number }; tcbStatus: string; advisoryIDs?: string[] }[];
+}
+
+/** Collateral whose signatures and chains have been checked (cached); time windows are checked per use. */
+export interface VerifiedCollateral {
+  tcbInfo: TcbInfo;
+  qeIdentity: QeIdentity;
+  pckCrl: Crl;
+  rootCrl: Crl;
+  windows: { name: string; window: Validity }[];
+  signerChains: X509Certificate[][];
+}
+
+function invalid(message: string, cause?: unknown): AttestationError {
+  return new AttestationError('sgx_collateral_invalid', message, { cause, hint: 'fetch fresh collateral for this FMSPC from Intel PCS or your PCCS' });
+}
+
+/** Accepts the collateral as an object, JSON text or a Buffer of JSON text. */
+export function readCollateral(input: unknown): SgxCollateralInput {
+  let value = input;
+  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (error) {
+      throw new EvidenceFormatError('sgx_collateral_malformed', `SGX collateral is not JSON: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw new EvidenceFormatError('sgx_collateral_missing', 'SGX quote verification needs collateral (TCB info, QE identity, CRLs)', {
+      hint: 'pass --collateral FILE (the JSON dcap-qvl / PCCS clients produce)',
+    });
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of REQUIRED) {
+    if (typeof record[key] !== 'string') {
+      throw new EvidenceFormatError('sgx_collateral_malformed', `SGX collateral field ${key} is missing or not a string`, { location: { path: key } });
+    }
+  }
+  return record as unknown as SgxCollateralInput;
+}
+
+function verifySignedJson(text: string, signatureHex: string, chainPem: string, what: string, trustSimulator: boolean | undefined) {
+  const certs = parseCertificates(chainPem, `${what} issuer chain`);
+  const chain = buildChain(certs[0], [intelSgxRootCa()], [], certs.slice(1), { trustSimulator, prefix: 'sgx' });
+  const signature = Buffer.from(signatureHex, 'hex');
+  let ok = false;
+  try {
+    ok = signature.length === 64 && cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key: certs[0].publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalid(`the ${what} signature does not verify with ${commonName(certs[0])}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`the ${what} is not JSON`, error);
+  }
+  return { chain, parsed };
+}
+
+/** Verified collateral by its two signatures; a hit is confirmed by comparing every field's text. */
+const cache = new Map<string, { input: SgxCollateralInput; verified: VerifiedCollateral }>();
+
+export function clearCollateralCache(): void {
+  cache.clear();
+}
+
+export function verifyCollateral(input: SgxCollateralInput, trustSimulator: boolean | undefined): VerifiedCollateral {
+  const key = `${trustSimulator ? 1 : 0}:${input.tcb_info_signature}:${input.qe_identity_signature}`;
+  const hit = cache.get(key);
+  if (hit && REQUIRED.every((field) => hit.input[field] === input[field])) return hit.verified;
+  const tcb = verifySignedJson(input.tcb_info, input.tcb_info_signature, input.tcb_info_issuer_chain, 'TCB info', trustSimulator);
+  const qe = verifySignedJson(input.qe_identity, input.qe_identity_signature, input.qe_identity_issuer_chain, 'QE identity', trustSimulator);
+  const tcbInfo = tcb.parsed as TcbInfo;
+  const qeIdentity = qe.parsed as QeIdentity;
+  if (!Array.isArray(tcbInfo?.tcbLevels) || typeof tcbInfo.fmspc !== 'string' || ![2, 3].includes(tcbInfo.version) || (tcbInfo.id !== undefined && tcbInfo.id !== 'SGX')) {
+    throw invalid('the TCB info is not SGX TCB info version 2 or 3');
+  }
+  if (!Array.isArray(qeIdentity?.tcbLevels) || qeIdentity.id !== 'QE' || typeof qeIdentity.mrsigner !== 'string') {
+    throw invalid('the QE identity is not an SGX QE identity');
+  }
+  const window = (issue: string, next: string, what: string): Validity => {
+    const w = { notBefore: new Date(issue), notAfter: new Date(next) };
+    if (Number.isNaN(w.notBefore.getTime()) || Number.isNaN(w.notAfter.getTime())) throw invalid(`the ${what} has no valid issueDate/nextUpdate`);
+    return w;
+  };
+  const result: VerifiedCollateral = {
+    tcbInfo,
+    qeIdentity,
+    pckCrl: parseCrl(input.pck_crl, 'PCK CRL'),
+    rootCrl: parseCrl(input.root_ca_crl, 'root CA CRL'),
+    windows: [
+      { name: 'TCB info', window: window(tcbInfo.issueDate, tcbInfo.nextUpdate, 'TCB info') },
+      { name: 'QE identity', window: window(qeIdentity.issueDate, qeIdentity.nextUpdate, 'QE identity') },
+      ...[...tcb.chain.path, ...qe.chain.path].map((c) => ({ name: commonName(c), window: validity(c) })),
+    ],
+    signerChains: [tcb.chain.path, qe.chain.path],
+  };
+  if (cache.size > 64) cache.clear();
+  cache.set(key, { input: Object.fromEntries(REQUIRED.map((field) => [field, input[field]])) as unknown as SgxCollateralInput, verified: result });
+  return result;
+}
+
+/** Collateral windows and certificates at `at`: expired collateral is `sgx_collateral_expired`. */
+export function checkCollateralTime(c: VerifiedCollateral, at: Date): void {
+  for (const { name, window } of c.windows) {
+    if (name === 'TCB info' || name === 'QE identity') {
+      if (at < window.notBefore || at > window.notAfter) {
+        throw new AttestationError('sgx_collateral_expired', `the ${name} is valid ${window.notBefore.toISOString()} to ${window.notAfter.toISOString()}, not at ${at.toISOString()}`, {
+          hint: 'fetch current collateral, or pass --at with the time the quote was appraised',
+        });
+      }
+    } else checkValidity(name, window, at);
+  }
+}
+
+export interface TcbResult {
+  status: string;
+  advisoryIds: string[];
+}
+
+function componentSvns(level: TcbLevel): number[] {
+  if (Array.isArray(level.tcb.sgxtcbcomponents)) return level.tcb.sgxtcbcomponents.map((c) => c.svn);
+  // TCB info v2 names them sgxtcbcomp01svn .. sgxtcbcomp16svn.
+  return Array.from({ length: 16 }, (_, i) => Number(level.tcb[`sgxtcbcomp${String(i + 1).padStart(2, '0')}svn`]));
+}
+
+/** The first TCB level (they are ordered newest first) that the platform's PCK TCB meets. */
+export function platformTcbStatus(info: TcbInfo, components: number[], pceSvn: number): TcbResult {
+  for (const level of info.tcbLevels) {
+    const svns = componentSvns(level);
+    if (svns.length === 16 && svns.every((svn, i) => components[i] >= svn) && pceSvn >= level.tcb.pcesvn) {
+      return { status: level.tcbStatus, advisoryIds: level.advisoryIDs ?? [] };
+    }
+  }
+  throw new AttestationError('sgx_tcb_unrecognized', 'the platform TCB is below every level in the TCB info', { hint: 'the platform needs a microcode/BIOS update' });
+}
+
+/** The QE identity: the QE report must match MRSIGNER, ISVPRODID and masked MISCSELECT/ATTRIBUTES; status by ISVSVN. */
+export function qeTcbStatus(id: QeIdentity, qe: { mrSigner: Buffer; isvProdId: number; miscSelect: number; attributes: Buffer; isvSvn: number }): TcbResult {
+  const masked = (value: Buffer, mask: Buffer): Buffer => Buffer.from(value.map((b, i) => b & (mask[i] ?? 0)));
+  const misc = Buffer.alloc(4);
+  misc.writeUInt32BE(qe.miscSelect >>> 0);
+  const miscMask = Buffer.from(id.miscselectMask, 'hex');
+  // MISCSELECT is a little-endian u32 in the report; Intel writes it as big-endian hex in the JSON.
+  const miscOk = masked(misc, miscMask).equals(masked(Buffer.from(id.miscselect, 'hex'), miscMask));
+  const attrMask = Buffer.from(id.attributesMask, 'hex');
+  const attrOk = masked(qe.attributes, attrMask).equals(masked(Buffer.from(id.attributes, 'hex'), attrMask));
+  if (!qe.mrSigner.equals(Buffer.from(id.mrsigner, 'hex')) || qe.isvProdId !== id.isvprodid || !miscOk || !attrOk) {
+    throw new AttestationError('sgx_qe_identity_mismatch', 'the quoting enclave does not match the QE identity (MRSIGNER, ISVPRODID, MISCSELECT or ATTRIBUTES)');
+  }
+  for (const level of id.tcbLevels) {
+    if (qe.isvSvn >= level.tcb.isvsvn) return { status: level.tcbStatus, advisoryIds: level.advisoryIDs ?? [] };
+  }
+  throw new AttestationError('sgx_qe_tcb_unrecognized', `the quoting enclave ISVSVN ${qe.isvSvn} is below every QE identity level`);
+}

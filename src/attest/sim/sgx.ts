@@ -1,0 +1,122 @@
+/**
+ * The simulated SGX platform: its own root -> PCK CA -> PCK chain and TCB-signing certificate
+ * (ECDSA P-256 like Intel's), a quoting enclave whose report binds a fresh attestation key, v3
+ * quotes, and collateral (TCB info, QE identity, CRLs) signed the way Intel's PCS signs them.
+ */
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { buildCertificate, buildCrl, toPem, type Name } from '../certs/builder.js';
+import { SIMULATOR_ORGANIZATION } from '../certs/roots.js';
+import { serialiseHeader, serialiseQuote, serialiseReportBody } from '../sgx/abi.js';
+import type { SgxCollateralInput } from '../sgx/collateral.js';
+import { encodePckExtensions } from '../sgx/pck.js';
+
+export interface SimSgxFields {
+  reportData?: Buffer;
+  mrenclave?: Buffer;
+  mrsigner?: Buffer;
+  /** Set ATTRIBUTES.DEBUG. */
+  debug?: boolean;
+  isvProdId?: number;
+  isvSvn?: number;
+  /** Quote format version (default 3). */
+  quoteVersion?: 3 | 4;
+}
+
+const DAY = 86_400_000;
+const FMSPC = '00c0ffee0000';
+const PCE_ID = '0000';
+const TCB_COMPONENTS = [7, 7, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const PCE_SVN = 13;
+const QE = { mrsigner: createHash('sha256').update('confcom simulated quoting enclave').digest(), isvProdId: 1, isvSvn: 8 };
+// INIT | MODE64BIT, as a production QE reports them.
+const QE_ATTRIBUTES = Buffer.from('11000000000000000700000000000000', 'hex');
+
+const ec256 = (): { publicKey: KeyObject; privateKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const p1363 = (data: Buffer, key: KeyObject): Buffer => sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+
+export class SimulatedSgxPlatform {
+  private readonly root = ec256();
+  private readonly pckCa = ec256();
+  private readonly pck = ec256();
+  private readonly tcbSigner = ec256();
+  private readonly names: Record<'root' | 'pckCa' | 'pck' | 'tcb', Name>;
+  private readonly chainPem: string;
+  private readonly signerChainPem: string;
+  private readonly rootDer: Buffer;
+  private readonly pckCaDer: Buffer;
+
+  constructor() {
+    const O = SIMULATOR_ORGANIZATION;
+    this.names = {
+      root: { CN: 'Simulated SGX Root CA', O },
+      pckCa: { CN: 'Simulated SGX PCK Platform CA', O },
+      pck: { CN: 'Simulated SGX PCK Certificate', O },
+      tcb: { CN: 'Simulated SGX TCB Signing', O },
+    };
+    const now = Date.now();
+    const window = { notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * 365 * DAY), hash: 'sha256' as const };
+    this.rootDer = buildCertificate({ ...window, subject: this.names.root, issuer: this.names.root, serial: 1, publicKey: this.root.publicKey, signingKey: this.root.privateKey, ca: true });
+    this.pckCaDer = buildCertificate({ ...window, subject: this.names.pckCa, issuer: this.names.root, serial: 2, publicKey: this.pckCa.publicKey, signingKey: this.root.privateKey, ca: true });
+    const pckDer = buildCertificate({
+      ...window, subject: this.names.pck, issuer: this.names.pckCa, serial: randomBytes(8), publicKey: this.pck.publicKey, signingKey: this.pckCa.privateKey,
+      extensions: [{ oid: '1.2.840.113741.1.13.1', value: encodePckExtensions({ tcbComponents: TCB_COMPONENTS, pceSvn: PCE_SVN, pceId: PCE_ID, fmspc: FMSPC }) }],
+    });
+    const tcbDer = buildCertificate({ ...window, subject: this.names.tcb, issuer: this.names.root, serial: 3, publicKey: this.tcbSigner.publicKey, signingKey: this.root.privateKey });
+    this.chainPem = [pckDer, this.pckCaDer, this.rootDer].map((d) => toPem(d)).join('');
+    this.signerChainPem = [tcbDer, this.rootDer].map((d) => toPem(d)).join('');
+  }
+
+  quote(fields: SimSgxFields): { quote: Buffer; collateral: SgxCollateralInput } {
+    const attestation = ec256();
+    const jwk = attestation.publicKey.export({ format: 'jwk' });
+    const attKey = Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+    const authData = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const qeReportData = Buffer.concat([createHash('sha256').update(attKey).update(authData).digest(), Buffer.alloc(32)]);
+    const qeReport = serialiseReportBody({ cpuSvn: Buffer.from(TCB_COMPONENTS), attributes: QE_ATTRIBUTES, mrSigner: QE.mrsigner, isvProdId: QE.isvProdId, isvSvn: QE.isvSvn, reportData: qeReportData });
+    const attributes = Buffer.from(QE_ATTRIBUTES);
+    if (fields.debug) attributes[0] |= 0x02;
+    const header = serialiseHeader({ qeSvn: QE.isvSvn, pceSvn: PCE_SVN, version: fields.quoteVersion });
+    const body = serialiseReportBody({
+      cpuSvn: Buffer.from(TCB_COMPONENTS), attributes, mrEnclave: fields.mrenclave ?? randomBytes(32), mrSigner: fields.mrsigner ?? randomBytes(32),
+      isvProdId: fields.isvProdId, isvSvn: fields.isvSvn, reportData: fields.reportData,
+    });
+    const quote = serialiseQuote({
+      header, body,
+      signature: p1363(Buffer.concat([header, body]), attestation.privateKey),
+      attestationKey: attKey,
+      qeReport,
+      qeReportSignature: p1363(qeReport, this.pck.privateKey),
+      qeAuthData: authData,
+      pckChainPem: Buffer.from(this.chainPem),
+    });
+    return { quote, collateral: this.collateral() };
+  }
+
+  private collateral(): SgxCollateralInput {
+    const now = Date.now();
+    const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+    const tcbInfo = JSON.stringify({
+      id: 'SGX', version: 3, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), fmspc: FMSPC.toUpperCase(), pceId: PCE_ID, tcbType: 0, tcbEvaluationDataNumber: 17,
+      tcbLevels: [{ tcb: { sgxtcbcomponents: TCB_COMPONENTS.map((svn) => ({ svn })), pcesvn: PCE_SVN }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate', advisoryIDs: [] }],
+    });
+    const qeIdentity = JSON.stringify({
+      id: 'QE', version: 2, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), tcbEvaluationDataNumber: 17,
+      miscselect: '00000000', miscselectMask: 'FFFFFFFF', attributes: QE_ATTRIBUTES.toString('hex').toUpperCase(), attributesMask: 'FBFFFFFFFFFFFFFF0000000000000000',
+      mrsigner: QE.mrsigner.toString('hex').toUpperCase(), isvprodid: QE.isvProdId,
+      tcbLevels: [{ tcb: { isvsvn: QE.isvSvn }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate' }],
+    });
+    const crl = (issuer: Name, key: KeyObject): string =>
+      buildCrl({ issuer, signingKey: key, hash: 'sha256', thisUpdate: new Date(now - 3_600_000), nextUpdate: new Date(now + 30 * DAY) }).toString('hex');
+    return {
+      tcb_info: tcbInfo,
+      tcb_info_signature: p1363(Buffer.from(tcbInfo), this.tcbSigner.privateKey).toString('hex'),
+      tcb_info_issuer_chain: this.signerChainPem,
+      qe_identity: qeIdentity,
+      qe_identity_signature: p1363(Buffer.from(qeIdentity), this.tcbSigner.privateKey).toString('hex'),
+      qe_identity_issuer_chain: this.signerChainPem,
+      pck_crl: crl(this.names.pckCa, this.pckCa.privateKey),
+      pck_crl_issuer_chain: [this.pckCaDer, this.rootDer].map((d) => toPem(d)).join(''),
+      root_ca_crl: crl(this.names.root, this.root.privateKey),
+    };
+  }
+}
