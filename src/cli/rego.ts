@@ -23,7 +23,7 @@ export function registerRego(program: Command): void {
     .command('eval')
     .description('evaluate a query like `opa eval` and print OPA-style JSON results')
     .argument('<query>', 'the Rego query, e.g. data.example.allow')
-    .option('-d, --data <file...>', 'Rego modules (.rego) and JSON data files (.json)')
+    .option('-d, --data <file>', 'a Rego module (.rego) or JSON data file (.json); repeat for more', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-i, --input <file>', 'input document (JSON)')
     .option('--v0', 'parse modules with Rego v0 syntax')
     .option('--strict-builtin-errors', 'raise builtin errors instead of treating them as undefined')

@@ -19,6 +19,8 @@ export interface RuleSet {
 
 export interface RuleNode {
   children: Map<string, RuleNode>;
+  /** A package (possibly empty) lives here: its document is at least {}. */
+  isPackage?: boolean;
   ruleSet?: RuleSet;
 }
 
@@ -56,6 +58,16 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   const info: CompiledPolicy['modules'] = new Map();
   for (const mod of modules) {
     const ruleNames = new Set<string>();
+    let pkgNode = root;
+    for (const seg of mod.pkg) {
+      let child = pkgNode.children.get(seg);
+      if (!child) {
+        child = { children: new Map() };
+        pkgNode.children.set(seg, child);
+      }
+      pkgNode = child;
+    }
+    pkgNode.isPackage = true;
     for (const rule of mod.rules) {
       const { constant, rest } = constantHeadPath(rule);
       ruleNames.add(constant[0]);

@@ -130,7 +130,7 @@ export class Evaluator {
       const row: Record<string, Value> = {};
       for (const n of names) {
         const v = scope.lookup(n);
-        if (v !== undefined && v !== UNBOUND && n !== '_' && !n.startsWith('__')) row[n] = v;
+        if (v !== undefined && v !== UNBOUND && n !== '_' && !/^__local\d+__$/.test(n)) row[n] = v;
       }
       rows.push(row);
       return false;
@@ -356,12 +356,22 @@ export class Evaluator {
   }
 
   private iterate(coll: Value, fn: (key: Value, value: Value) => boolean): boolean {
+    // Every element counts as a step, so iterating a huge collection hits the step limit.
     if (Array.isArray(coll)) {
-      for (let i = 0; i < coll.length; i++) if (fn(i, coll[i])) return true;
+      for (let i = 0; i < coll.length; i++) {
+        this.step();
+        if (fn(i, coll[i])) return true;
+      }
     } else if (coll instanceof RObject) {
-      for (const [key, value] of coll.sortedEntries()) if (fn(key, value)) return true;
+      for (const [key, value] of coll.sortedEntries()) {
+        this.step();
+        if (fn(key, value)) return true;
+      }
     } else if (coll instanceof RSet) {
-      for (const v of coll.sorted()) if (fn(v, v)) return true;
+      for (const v of coll.sorted()) {
+        this.step();
+        if (fn(v, v)) return true;
+      }
     }
     return false;
   }
@@ -372,6 +382,8 @@ export class Evaluator {
     const stop = this.evalTerm(expr.collection, scope, (c) => {
       coll = c;
       ok = true;
+      // every over something that is not a collection is false (OPA), not vacuously true
+      if (!Array.isArray(c) && !(c instanceof RObject) && !(c instanceof RSet)) return false;
       this.iterate(c, (key, value) => {
         const inner = new Scope(scope, scope.pkg, scope.imports, scope.rule);
         if (expr.key) inner.vars.set(expr.key, key);
@@ -415,6 +427,16 @@ export class Evaluator {
     if (lp && rp && lhs.type === 'array' && rhs.type === 'array' && lhs.items.length === rhs.items.length) {
       const go = (i: number): boolean => (i === lhs.items.length ? k() : this.unifyTerms(lhs.items[i], rhs.items[i], scope, () => go(i + 1)));
       return go(0);
+    }
+    if (lp && rp && lhs.type === 'object' && rhs.type === 'object' && lhs.entries.length === rhs.entries.length) {
+      // both sides are object patterns: keys must match as constants, values unify pairwise
+      const keyOf2 = (t: Term) => (t.type === 'scalar' ? JSON.stringify(t.value) : undefined);
+      const right = new Map(rhs.entries.map(([k, v]) => [keyOf2(k), v] as const));
+      if (lhs.entries.every(([k]) => keyOf2(k) !== undefined && right.has(keyOf2(k)))) {
+        const go = (i: number): boolean => (i === lhs.entries.length ? k() : this.unifyTerms(lhs.entries[i][1], right.get(keyOf2(lhs.entries[i][0])) as Term, scope, () => go(i + 1)));
+        return go(0);
+      }
+      return false;
     }
     if (lp && !rp) return this.evalTerm(rhs, scope, (v) => this.unifyValue(lhs, v, scope, k));
     if (!lp) return this.evalTerm(lhs, scope, (v) => this.unifyValue(rhs, v, scope, k));
@@ -695,7 +717,8 @@ export class Evaluator {
       }
     }
     const node = findNode(this.policy.root, path);
-    if (!node || node.children.size === 0) return base;
+    if (!node) return base;
+    if (node.children.size === 0) return base ?? (node.isPackage ? new RObject() : undefined);
     const out = base instanceof RObject ? new RObject(base.entries()) : new RObject();
     for (const [name, child] of node.children) {
       const childPath = [...path, name];

@@ -133,7 +133,7 @@ class Parser {
   private parseRule(pkg: string[]): Rule[] {
     const start = this.tok;
     let isDefault = false;
-    if (this.isIdent('default')) {
+    if (this.isIdent('default') && !this.keywordAsRef()) {
       isDefault = true;
       this.pos++;
     }
@@ -451,11 +451,11 @@ class Parser {
         this.pos++;
         return this.parseTemplate(t);
       case 'ident': {
-        if (t.text === 'true' || t.text === 'false') {
+        if ((t.text === 'true' || t.text === 'false') && !this.keywordAsRef()) {
           this.pos++;
           return { type: 'scalar', value: t.text === 'true', loc };
         }
-        if (t.text === 'null') {
+        if (t.text === 'null' && !this.keywordAsRef()) {
           this.pos++;
           return { type: 'scalar', value: null, loc };
         }

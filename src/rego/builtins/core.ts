@@ -31,7 +31,8 @@ function setOp(name: string, numberOp: ((args: readonly Value[]) => Value) | und
     if (numberOp && isNumber(a) && isNumber(b)) return numberOp(args);
     const expected = numberOp ? ['number', 'set'] : ['set'];
     if (!(a instanceof RSet) && !(numberOp && isNumber(a))) throw operandTypeError(name, 1, expected, a);
-    throw operandTypeError(name, 2, expected, b);
+    // OPA names the type operand 1 fixed: a number wants a number, a set wants a set.
+    throw operandTypeError(name, 2, [a instanceof RSet ? 'set' : 'number'], b);
   };
 }
 

@@ -1,5 +1,6 @@
 /** Rego builtins: objects. */
-import { RObject, RSet, type Value } from '../value.js';
+import { BuiltinError } from '../errors.js';
+import { keyOf, RObject, RSet, type Value } from '../value.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
 function obj(name: string, v: Value, i: number): RObject {
@@ -64,5 +65,106 @@ export const builtins: BuiltinTable = {
       const keep = keySet('object.filter', keys);
       return new RObject([...obj('object.filter', o, 0).entries()].filter(([k]) => keep.has(k)));
     },
+  },
+};
+
+/** object.subset: is `sub` contained in `sup` (objects recursively, arrays as contiguous runs, sets as subsets)? */
+function isSubset(sup: Value, sub: Value): boolean {
+  if (sup instanceof RObject && sub instanceof RObject) {
+    return [...sub.entries()].every(([k, v]) => {
+      const x = sup.get(k);
+      return x !== undefined && (x instanceof RObject && v instanceof RObject ? isSubset(x, v) : keyOf(x) === keyOf(v));
+    });
+  }
+  if (sup instanceof RSet && sub instanceof RSet) return [...sub].every((v) => sup.has(v));
+  if (Array.isArray(sup) && sub instanceof RSet) return [...sub].every((v) => sup.some((x) => keyOf(x) === keyOf(v)));
+  if (Array.isArray(sup) && Array.isArray(sub)) {
+    if (sub.length === 0) return true;
+    for (let i = 0; i + sub.length <= sup.length; i++) if (sub.every((v, j) => keyOf(v) === keyOf(sup[i + j]))) return true;
+    return false;
+  }
+  return false;
+}
+
+builtins['object.subset'] = {
+  arity: 2,
+  fn: ([sup, sub]) => {
+    const ok = (v: Value) => v instanceof RObject || v instanceof RSet || Array.isArray(v);
+    if (!ok(sup)) throw operandTypeError('object.subset', 1, ['array', 'object', 'set'], sup);
+    if (!ok(sub)) throw operandTypeError('object.subset', 2, ['array', 'object', 'set'], sub);
+    if (sup instanceof RObject !== sub instanceof RObject) throw new BuiltinError('object.subset: both arguments must be objects');
+    return isSubset(sup, sub);
+  },
+};
+
+/** JSON paths for json.filter / json.remove: "a/b/c" strings or arrays of segments. */
+function jsonPaths(name: string, v: Value): Value[][] {
+  const list = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
+  if (!list) throw operandTypeError(name, 2, ['array[any]', 'set[any]'], v);
+  return list.map((p) => {
+    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (Array.isArray(p)) return [...p];
+    throw operandTypeError(name, 2, ['array[any]', 'set[any]'], v);
+  });
+}
+
+function removePath(v: Value, path: Value[]): Value {
+  if (path.length === 0) return v;
+  const [head, ...rest] = path;
+  if (v instanceof RObject) {
+    const out = new RObject();
+    for (const [k, x] of v.entries()) {
+      if (keyOf(k) === keyOf(head)) {
+        if (rest.length > 0) out.set(k, removePath(x, rest));
+      } else out.set(k, x);
+    }
+    return out;
+  }
+  if (Array.isArray(v)) {
+    const idx = typeof head === 'string' ? Number(head) : head;
+    return v.flatMap((x, i) => (i === idx ? (rest.length > 0 ? [removePath(x, rest)] : []) : [x]));
+  }
+  if (v instanceof RSet) return new RSet([...v].filter((x) => !(keyOf(x) === keyOf(head) && rest.length === 0)));
+  return v;
+}
+
+function filterPaths(v: Value, paths: Value[][]): Value {
+  if (paths.some((p) => p.length === 0)) return v;
+  const heads = new Map<string, { key: Value; rests: Value[][] }>();
+  for (const [h, ...rest] of paths) {
+    const e = heads.get(keyOf(h)) ?? { key: h, rests: [] };
+    e.rests.push(rest);
+    heads.set(keyOf(h), e);
+  }
+  if (v instanceof RObject) {
+    const out = new RObject();
+    for (const [k, x] of v.entries()) {
+      const e = heads.get(keyOf(k));
+      if (e) out.set(k, filterPaths(x, e.rests));
+    }
+    return out;
+  }
+  if (Array.isArray(v)) {
+    return v.flatMap((x, i) => {
+      const e = heads.get(keyOf(String(i))) ?? heads.get(keyOf(i));
+      return e ? [filterPaths(x, e.rests)] : [];
+    });
+  }
+  if (v instanceof RSet) return new RSet([...v].filter((x) => heads.has(keyOf(x))));
+  return v;
+}
+
+builtins['json.remove'] = {
+  arity: 2,
+  fn: ([o, paths]) => {
+    if (!(o instanceof RObject)) throw operandTypeError('json.remove', 1, ['object'], o);
+    return jsonPaths('json.remove', paths).reduce<Value>((acc, p) => removePath(acc, p), o);
+  },
+};
+builtins['json.filter'] = {
+  arity: 2,
+  fn: ([o, paths]) => {
+    if (!(o instanceof RObject)) throw operandTypeError('json.filter', 1, ['object'], o);
+    return filterPaths(o, jsonPaths('json.filter', paths));
   },
 };

@@ -135,3 +135,26 @@ export const builtins: BuiltinTable = {
     },
   },
 };
+
+function stringList(name: string, v: Value, pos: number): string[] {
+  const items = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
+  if (!items || items.some((x) => typeof x !== 'string')) throw operandTypeError(name, pos, ['array[string]', 'set[string]', 'string'], v);
+  return items as string[];
+}
+
+builtins['strings.any_prefix_match'] = {
+  arity: 2,
+  fn: ([s, p]) => {
+    const subjects = stringList('strings.any_prefix_match', s, 1);
+    const prefixes = stringList('strings.any_prefix_match', p, 2);
+    return subjects.some((x) => prefixes.some((q) => x.startsWith(q)));
+  },
+};
+builtins['strings.any_suffix_match'] = {
+  arity: 2,
+  fn: ([s, p]) => {
+    const subjects = stringList('strings.any_suffix_match', s, 1);
+    const suffixes = stringList('strings.any_suffix_match', p, 2);
+    return subjects.some((x) => suffixes.some((q) => x.endsWith(q)));
+  },
+};
