@@ -1,33 +1,23 @@
-/**
- * `confcom demo`: the main job on built-in defaults (what `npm start` runs). It grows with the system;
- * today it builds a deterministic sample layer in memory and prints its dm-verity pin.
- */
+/** `confcom demo`: the local end-to-end chain on built-in defaults (what `npm start` runs). */
 import { Command } from 'commander';
-import { createHash } from 'node:crypto';
-import { verityRootHash } from '../verity/tree.js';
+import { CheckFailedError } from '../core/errors.js';
+import { runDemo } from '../demo/chain.js';
 import { globalOptions, printJson, printLine } from './context.js';
-
-/** 1 MiB of deterministic bytes (a SHA-256 counter stream), so the printed hash is reproducible. */
-export function sampleLayer(size = 1 << 20): Buffer {
-  const out = Buffer.alloc(size);
-  for (let offset = 0, i = 0; offset < size; offset += 32, i++) {
-    createHash('sha256').update(`confcom-sample-${i}`).digest().copy(out, offset);
-  }
-  return out;
-}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the main job on built-in defaults (the local end-to-end chain)')
-    .action((_opts: unknown, command: Command) => {
+    .description('run the local end-to-end chain on built-in defaults (software TEE: insecure, for laptops)')
+    .action(async (_opts: unknown, command: Command) => {
       const { json } = globalOptions(command);
-      const layer = sampleLayer();
-      const rootHash = verityRootHash(layer);
-      if (json) printJson({ sample: 'built-in 1 MiB layer', size: layer.length, rootHash });
+      const result = await runDemo();
+      if (json) printJson(result);
       else {
-        printLine('confcom demo: dm-verity pin of the built-in 1 MiB sample layer');
-        printLine(`root hash: ${rootHash}`);
+        printLine(`confcom demo: image ${result.image} (built in, written as an OCI layout)`);
+        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}\n       ${s.detail}`);
+        printLine('note: the software TEE is a simulation for local use; its evidence is never trusted unless asked for.');
       }
+      const failed = result.steps.filter((s) => !s.ok);
+      if (failed.length > 0) throw new CheckFailedError('demo_failed', `${failed.length} demo step(s) failed: ${failed.map((s) => s.step).join('; ')}`);
     });
 }

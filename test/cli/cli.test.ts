@@ -29,9 +29,13 @@ describe('confcom CLI', () => {
     expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'file_not_found' } });
   });
 
-  it('runs the demo on built-in defaults', async () => {
+  it('runs the end-to-end demo on built-in defaults, every step succeeding', async () => {
     const r = await runConfcom(['--json', 'demo']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).rootHash).toMatch(/^[0-9a-f]{64}$/);
+    const out = JSON.parse(r.stdout) as { hostData: string; layerPins: string[]; steps: { step: string; ok: boolean; detail: string }[] };
+    expect(out.hostData).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.layerPins).toHaveLength(2);
+    expect(out.steps.filter((s) => !s.ok)).toEqual([]);
+    expect(out.steps.find((s) => s.step.includes('injected env'))?.detail).toMatch(/^OCI\.Process\.Env\[2\]/);
   });
 });
