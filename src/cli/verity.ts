@@ -1,8 +1,9 @@
-/** `confcom verity hash FILE`: dm-verity root hash of a file, as the Kata tardev snapshotter pins it. */
+/** `confcom verity hash FILE [--tarfs]`: dm-verity root hash of a file, as the Kata tardev snapshotter pins it. */
 import { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileError } from '../core/errors.js';
+import { pinLayer } from '../verity/layer.js';
 import { verityRootHashOfStream } from '../verity/tree.js';
 import { globalOptions, printJson, printLine } from './context.js';
 
@@ -12,7 +13,8 @@ export function registerVerity(program: Command): void {
     .command('hash')
     .description('print the dm-verity root hash of FILE (zero-padded to a 4096-byte boundary)')
     .argument('<file>', 'the file to hash')
-    .action(async (file: string, _opts: unknown, command: Command) => {
+    .option('--tarfs', 'FILE is a decompressed layer tar: hash it followed by its tarfs index, as tardev does')
+    .action(async (file: string, opts: { tarfs?: boolean }, command: Command) => {
       const { json } = globalOptions(command);
       let size: number;
       try {
@@ -20,8 +22,9 @@ export function registerVerity(program: Command): void {
       } catch (error) {
         throw fileError(file, error);
       }
-      const rootHash = await verityRootHashOfStream(createReadStream(file, { highWaterMark: 1 << 20 }));
-      if (json) printJson({ file, size, rootHash });
+      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+      const rootHash = opts.tarfs ? (await pinLayer(stream, { captureFiles: [] })).rootHash : await verityRootHashOfStream(stream);
+      if (json) printJson({ file, size, tarfs: opts.tarfs === true, rootHash });
       else printLine(rootHash);
     });
 }

@@ -48,6 +48,7 @@ class Scope {
     readonly rule?: string,
   ) {}
   lookup(name: string): Slot | undefined {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the scope chain starts here
     for (let s: Scope | undefined = this; s; s = s.parent) {
       const v = s.vars.get(name);
       if (v !== undefined) return v;
@@ -57,6 +58,7 @@ class Scope {
   locals(): Record<string, Value> {
     const out: Record<string, Value> = {};
     const chain: Scope[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the scope chain starts here
     for (let s: Scope | undefined = this; s; s = s.parent) chain.unshift(s);
     for (const s of chain) for (const [k, v] of s.vars) if (v !== UNBOUND && !k.startsWith('__')) out[k] = v;
     return out;
@@ -74,9 +76,6 @@ function conflict(message: string, loc?: Loc): RegoError {
   return new RegoError('eval_conflict_error', message, loc);
 }
 
-function isVarTerm(t: Term): t is Extract<Term, { type: 'var' }> {
-  return t.type === 'var';
-}
 
 function setAt(base: Value | undefined, path: readonly string[], value: Value): Value {
   if (path.length === 0) return value;
@@ -377,10 +376,8 @@ export class Evaluator {
   }
 
   private every(expr: Extract<Expr, { kind: 'every' }>, scope: Scope, k: K): boolean {
-    let coll: Value | undefined;
     let ok = true;
     const stop = this.evalTerm(expr.collection, scope, (c) => {
-      coll = c;
       ok = true;
       // every over something that is not a collection is false (OPA), not vacuously true
       if (!Array.isArray(c) && !(c instanceof RObject) && !(c instanceof RSet)) return false;

