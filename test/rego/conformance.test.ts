@@ -17,7 +17,7 @@ describe.skipIf(!dir)('OPA conformance suite', () => {
     const key = (r: { folder: string; file: string; note: string }) => `${r.folder}\t${r.file}\t${r.note}`;
     const passing = new Set(results.filter((r) => r.status === 'passed').map(key));
     const count = (s: string) => results.filter((r) => r.status === s).length;
-    process.stdout.write(`OPA conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped\n`);
+    process.stdout.write(`OPA conformance cases: passing ${count('passed')}, failing ${count('failed')}, skipped ${count('skipped')}\n`);
     const regressed = passList.filter((k) => !passing.has(k));
     expect(regressed).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(2000);
