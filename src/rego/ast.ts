@@ -40,6 +40,8 @@ export interface RuleHead {
   /** Full ref of the rule below the package: constant names then possibly variable keys. */
   ref: Term[];
   args?: Term[];
+  /** Ref-head keys after the constant path (`p[x].r[y] := v`): the rule builds a nested object. */
+  keys?: Term[];
   /** Partial set element (`contains` or v0 `p[x]` with no value). */
   key?: Term;
   value?: Term;

@@ -43,8 +43,8 @@ function constantHeadPath(rule: Rule): { constant: string[]; rest: Term[] } {
 
 function kindOf(rule: Rule, rest: Term[]): RuleKind {
   if (rule.head.args) return 'function';
-  if (rule.head.key) return 'partialset';
   if (rest.length > 0) return 'partialobject';
+  if (rule.head.key) return 'partialset';
   return 'complete';
 }
 
@@ -72,9 +72,6 @@ export function compileModules(modules: Module[]): CompiledPolicy {
       const { constant, rest } = constantHeadPath(rule);
       ruleNames.add(constant[0]);
       const kind = kindOf(rule, rest);
-      if (kind === 'partialobject' && rest.length > 1) {
-        throw new RegoError('rego_compile_error', 'rule heads with more than one variable key are not supported', rule.loc);
-      }
       const path = [...mod.pkg, ...constant];
       let node = root;
       for (const seg of path) {
@@ -95,7 +92,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
         set.defaultRule = rule;
         continue;
       }
-      if (kind === 'partialobject') rule.head.key = rest[0];
+      if (kind === 'partialobject') rule.head.keys = rest;
       set.rules.push(rule);
       const values = set.rules.map((r) => r.head.value);
       set.constantValue =

@@ -43,7 +43,10 @@ export interface SkipEntry {
 
 /** Results compare sets as sorted arrays (that is how OPA's JSON output shows them). */
 function normalize(v: Value, sortArrays: boolean): Value {
-  if (v instanceof RSet) return v.sorted().map((x) => normalize(x, sortArrays));
+  if (v instanceof RSet) {
+    const items = v.sorted().map((x) => normalize(x, sortArrays));
+    return sortArrays ? items.sort(compare) : items;
+  }
   if (Array.isArray(v)) {
     const items = v.map((x) => normalize(x, sortArrays));
     return sortArrays ? [...items].sort(compare) : items;

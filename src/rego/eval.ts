@@ -84,6 +84,50 @@ function setAt(base: Value | undefined, path: readonly string[], value: Value): 
   return obj;
 }
 
+/**
+ * Objects built from rule paths (ref heads, packages) rather than produced as a rule's value: only these
+ * may be extended by other rules; extending a rule's own value is a conflict, as in OPA.
+ */
+const structural = new WeakSet<RObject>();
+
+function structuralObject(): RObject {
+  const o = new RObject();
+  structural.add(o);
+  return o;
+}
+
+/** Merges `value` at `key` of a path-built object, reporting conflicts as OPA does. */
+function mergeAt(obj: RObject, key: Value, value: Value, loc: Loc | undefined): void {
+  const prev = obj.get(key);
+  if (prev === undefined) obj.set(key, value);
+  else if (prev instanceof RObject && value instanceof RObject && structural.has(prev) && structural.has(value)) {
+    for (const [k, v] of value.entries()) mergeAt(prev, k, v, loc);
+  } else if (prev instanceof RSet && value instanceof RSet) {
+    for (const v of value.values()) prev.add(v);
+  } else if (!equals(prev, value)) throw conflict('object keys must be unique', loc);
+}
+
+/** Puts a ref-head rule's result into its nested object. */
+function insertAt(out: RObject, keys: readonly Value[], leaf: Value, leafSet: boolean, loc: Loc | undefined): void {
+  let obj = out;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const prev = obj.get(keys[i]);
+    if (prev === undefined) {
+      const next = structuralObject();
+      obj.set(keys[i], next);
+      obj = next;
+    } else if (prev instanceof RObject && structural.has(prev)) obj = prev;
+    else throw conflict('object keys must be unique', loc);
+  }
+  const last = keys[keys.length - 1];
+  if (leafSet) {
+    const prev = obj.get(last);
+    if (prev === undefined) obj.set(last, new RSet([leaf]));
+    else if (prev instanceof RSet) prev.add(leaf);
+    else throw conflict('object keys must be unique', loc);
+  } else mergeAt(obj, last, leaf, loc);
+}
+
 export class Evaluator {
   private steps = 0;
   private readonly deadline: number;
@@ -263,7 +307,16 @@ export class Evaluator {
         if (v === undefined) return false;
         next.data.push({ path: path.slice(1), value: v });
       } else {
-        next.functions.set(this.functionKey(path, scope), mod.value);
+        // A replacement that is not a function is a value: bind it now, in the scope that names it.
+        const valuePath = this.refPathStrings(mod.value);
+        const isFn = valuePath !== undefined && (this.resolveFunction(valuePath, scope) !== undefined || lookupBuiltin(valuePath.join('.')) !== undefined);
+        let replacement = mod.value;
+        if (!isFn) {
+          const v = this.evalFirst(mod.value, scope);
+          if (v === undefined) return false;
+          replacement = { type: 'scalar', value: v, loc: mod.value.loc };
+        }
+        next.functions.set(this.functionKey(path, scope), replacement);
       }
     }
     // The modifiers apply to this expression only: the rest of the body runs with the old state.
@@ -716,10 +769,18 @@ export class Evaluator {
     const node = findNode(this.policy.root, path);
     if (!node) return base;
     if (node.children.size === 0) return base ?? (node.isPackage ? new RObject() : undefined);
-    const out = base instanceof RObject ? new RObject(base.entries()) : new RObject();
+    const out = structuralObject();
+    if (base instanceof RObject) for (const [k, v] of base.entries()) out.set(k, v);
     for (const [name, child] of node.children) {
       const childPath = [...path, name];
-      const v = child.ruleSet && child.ruleSet.kind !== 'function' ? this.ruleSetValue(child.ruleSet) : child.ruleSet ? undefined : this.documentAt(childPath);
+      const override = child.ruleSet ? this.dataOverrideFor(childPath) : undefined;
+      const v = override
+        ? override.value
+        : child.ruleSet && child.ruleSet.kind !== 'function'
+          ? this.ruleSetValue(child.ruleSet)
+          : child.ruleSet
+            ? undefined
+            : this.documentAt(childPath);
       if (v !== undefined) out.set(name, v);
     }
     return out;
@@ -806,21 +867,23 @@ export class Evaluator {
           return out;
         }
         case 'partialobject': {
-          const out = new RObject();
+          const out = structuralObject();
           for (const rule of set.rules) {
             const scope = this.ruleScope(rule, name);
             this.trace('enter', 'rule', rule.loc, scope);
+            const keys = rule.head.keys ?? [];
+            const leafSet = rule.head.key !== undefined;
+            const leaf: Term = rule.head.key ?? rule.head.value ?? { type: 'scalar', value: true, loc: rule.loc };
             this.evalBody(rule.body, 0, scope, () =>
-              this.evalTerm(rule.head.key as Term, scope, (key) =>
-                this.evalTerm(rule.head.value ?? { type: 'scalar', value: true, loc: rule.loc }, scope, (v) => {
-                  const prev = out.get(key);
-                  if (prev !== undefined && !equals(prev, v)) throw conflict('object keys must be unique', rule.loc);
-                  out.set(key, v);
+              this.evalItems(keys, scope, (keyValues) =>
+                this.evalTerm(leaf, scope, (v) => {
+                  insertAt(out, keyValues, v, leafSet, rule.loc);
                   return false;
                 }),
               ),
             );
           }
+          this.mergeChildDocuments(set, out);
           if (out.size === 0 && set.defaultRule) return this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
           return out;
         }
@@ -829,6 +892,17 @@ export class Evaluator {
       }
     } finally {
       this.depth--;
+    }
+  }
+
+  /** Rules defined below a ref-head rule's constant path (`p[x] := 1` with `p.d.r := 3`) merge into its object. */
+  private mergeChildDocuments(set: RuleSet, out: RObject): void {
+    const node = findNode(this.policy.root, set.path);
+    if (!node || node.children.size === 0) return;
+    for (const [name, child] of node.children) {
+      const v = child.ruleSet ? (child.ruleSet.kind === 'function' ? undefined : this.ruleSetValue(child.ruleSet)) : this.documentAt([...set.path, name]);
+      if (v === undefined) continue;
+      mergeAt(out, name, v, set.rules[0]?.loc);
     }
   }
 
@@ -858,6 +932,8 @@ export class Evaluator {
   private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     const name = t.fn.join('.');
     if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
+    if (name === 'walk' && t.args.length === 2 && !this.overrides.functions.has('walk')) return this.evalWalk(t, scope, k);
+    if (name === 'walk' && !this.resolveFunction(t.fn, scope)) return this.evalWalk(t, scope, k);
     if (this.overrides.functions.size > 0) {
       const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
       if (mock) return this.callMock(mock, t, scope, k);
@@ -889,6 +965,43 @@ export class Evaluator {
       if (result === undefined) return false;
       if (hasOutput) return this.unifyValue(t.args[t.args.length - 1], result, scope, () => k(true));
       return k(result);
+    });
+  }
+
+  /** walk(x) yields [path, value] for x and every nested value, pre-order (OPA's walk). */
+  private evalWalk(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    if (t.args.length !== 1 && t.args.length !== 2) throw new RegoError('rego_type_error', `walk: arity mismatch\n\thave: ${t.args.length}\n\twant: 1`, t.loc);
+    return this.evalTerm(t.args[0], scope, (root) => {
+      const visit = (path: Value[], v: Value): boolean => {
+        this.step(t.loc);
+        const pair: Value = [path, v];
+        const stop = t.args.length === 2 ? this.unifyValue(t.args[1], pair, scope, () => k(true)) : k(pair);
+        if (stop) return true;
+        if (Array.isArray(v)) return v.some((x, i) => visit([...path, i], x));
+        if (v instanceof RObject) return v.sortedEntries().some(([key, x]) => visit([...path, key], x));
+        if (v instanceof RSet) return v.sorted().some((x) => visit([...path, x], x));
+        return false;
+      };
+      return visit([], root);
+    });
+  }
+
+  /** `walk(x, [path, value])`: a relation, one solution per node of x in pre-order (OPA's order). */
+  private evalWalk(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    return this.evalTerm(t.args[0], scope, (root) => {
+      const visit = (path: Value[], v: Value): boolean => {
+        this.step(t.loc);
+        if (this.unifyValue(t.args[1], [path, v], scope, () => k(true))) return true;
+        if (v instanceof RObject) {
+          for (const [key, child] of v.sortedEntries()) if (visit([...path, key], child)) return true;
+        } else if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) if (visit([...path, i], v[i])) return true;
+        } else if (v instanceof RSet) {
+          for (const x of v.sorted()) if (visit([...path, x], x)) return true;
+        }
+        return false;
+      };
+      return visit([], root);
     });
   }
 
@@ -938,7 +1051,8 @@ export class Evaluator {
       const userFn = this.resolveFunction(target, scope);
       if (userFn || lookupBuiltin(target.join('.'))) {
         const saved = this.overrides.functions;
-        this.overrides = { ...this.overrides, functions: new Map([...saved].filter(([key]) => key !== this.functionKey(t.fn, scope) && key !== t.fn.join('.'))) };
+        // A mock runs without the other mocks (OPA: a mock never calls another mock).
+        this.overrides = { ...this.overrides, functions: new Map() };
         try {
           return this.evalCall(fnTerm as Extract<Term, { type: 'call' }>, scope, k);
         } finally {
@@ -977,6 +1091,8 @@ export class Evaluator {
           const scope = this.ruleScope(rule, name);
           this.trace('enter', 'rule', branch.loc, scope);
           const params = rule.head.args as Term[];
+          // Parameters are local even when a rule of the package has the same name.
+          for (const param of params) this.declarePatternVars(param, scope);
           const bindParams = (i: number, kk: K): boolean => (i === params.length ? kk() : this.unifyValue(params[i], args[i], scope, () => bindParams(i + 1, kk)));
           const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
           let branchResult: Value | undefined;

@@ -168,8 +168,7 @@ class Parser {
     const bodies: Expr[][] = [];
     if (this.isIdent('if')) {
       this.pos++;
-      if (this.isOp('{')) bodies.push(this.parseBody());
-      else bodies.push([this.parseExpr()]);
+      bodies.push(this.parseIfBody());
     } else if (this.isOp('{')) {
       if (this.syntax === 'v1') this.error("`if` keyword is required before rule body", this.tok);
       bodies.push(this.parseBody());
@@ -202,10 +201,32 @@ class Parser {
 
   private lastHeadBracketed = false;
 
+  /** After `if`: a braced body, or one expression (`p if {x: 1 | ...}` is an expression starting with `{`). */
+  private parseIfBody(): Expr[] {
+    if (!this.isOp('{')) return [this.parseExpr()];
+    const save = this.pos;
+    const depth = this.depth;
+    try {
+      return this.parseBody();
+    } catch (error) {
+      if (!(error instanceof RegoError) || error instanceof RegoLimitError) throw error;
+      this.pos = save;
+      this.depth = depth;
+      try {
+        return [this.parseExpr()];
+      } catch {
+        throw error;
+      }
+    }
+  }
+
   private peekElse(): boolean {
     let i = this.pos;
     while (this.tokens[i].kind === 'newline') i++;
-    return this.isIdent('else', this.tokens[i]);
+    if (!this.isIdent('else', this.tokens[i])) return false;
+    // `else.foo := 1` is a rule whose ref starts with the keyword, not an else branch.
+    const next = this.tokens[i + 1];
+    return !(next.offset === this.tokens[i].end && next.kind === 'op' && (next.text === '.' || next.text === '['));
   }
 
   private parseHeadRef(): Term[] {
@@ -276,7 +297,7 @@ class Parser {
     }
     const withs: WithModifier[] = [];
     if (kind.kind !== 'not') {
-      while (this.isIdent('with')) {
+      while (this.isIdent('with') || this.withOnNextLine()) {
         this.pos++;
         const target = this.parseTerm();
         if (!this.isIdent('as')) this.error('expected as');
@@ -288,6 +309,18 @@ class Parser {
     const text = this.source.slice(start.offset, endTok.end);
     if (kind.kind === 'not') return { ...kind, loc: this.loc(start), text, with: kind.expr.with } as Expr;
     return { ...kind, loc: this.loc(start), text, with: withs } as Expr;
+  }
+
+  /** `with` modifiers may continue on the following lines. */
+  private withOnNextLine(): boolean {
+    if (this.tok.kind !== 'newline') return false;
+    let i = this.pos;
+    while (this.tokens[i].kind === 'newline') i++;
+    if (!this.isIdent('with', this.tokens[i])) return false;
+    const next = this.tokens[i + 1];
+    if (next.offset === this.tokens[i].end && next.kind === 'op' && (next.text === '.' || next.text === '[')) return false;
+    this.pos = i;
+    return true;
   }
 
   /** A term, or `k, v in xs` / `x in xs` at expression level. */

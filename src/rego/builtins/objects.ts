@@ -100,11 +100,11 @@ builtins['object.subset'] = {
 /** JSON paths for json.filter / json.remove: "a/b/c" strings or arrays of segments. */
 function jsonPaths(name: string, v: Value): Value[][] {
   const list = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
-  if (!list) throw operandTypeError(name, 2, ['array[any]', 'set[any]'], v);
+  if (!list) throw operandTypeError(name, 2, ['set', 'array'], v);
   return list.map((p) => {
     if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (Array.isArray(p)) return [...p];
-    throw operandTypeError(name, 2, ['array[any]', 'set[any]'], v);
+    throw operandTypeError(name, 2, ['set', 'array'], p, ' containing string paths or array of path segments');
   });
 }
 

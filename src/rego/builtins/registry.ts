@@ -36,14 +36,14 @@ export interface BuiltinSpec {
 
 export type BuiltinTable = Record<string, BuiltinSpec>;
 
-/** OPA's text for a type in operand errors: "object[any: any]" style names are simplified as OPA does. */
+/** OPA's text for the expected types, in the order the builtin declares them. */
 function describeTypes(types: readonly string[]): string {
-  return types.length === 1 ? types[0] : `one of {${[...types].sort().join(', ')}}`;
+  return types.length === 1 ? types[0] : `one of {${types.join(', ')}}`;
 }
 
 /** `<name>: operand <n> must be <type> but got <type>` (OPA's eval_type_error message). */
-export function operandTypeError(name: string, position: number, expected: readonly string[], got: Value): EvalTypeError {
-  return new EvalTypeError(`${name}: operand ${position} must be ${describeTypes(expected)} but got ${typeName(got)}`);
+export function operandTypeError(name: string, position: number, expected: readonly string[], got: Value, qualifier = ''): EvalTypeError {
+  return new EvalTypeError(`${name}: operand ${position} must be ${describeTypes(expected)}${qualifier} but got ${typeName(got)}`);
 }
 
 /** Returns the argument when it is a string, else throws OPA's operand type error. */
