@@ -551,6 +551,8 @@ export class Evaluator {
   private readonly pkgNodes = new Map<string[], RuleNode | undefined>();
   /** The rule node `name` in a package (package arrays are shared per module, so they key the cache). */
   private packageChild(pkg: string[], name: string): RuleNode | undefined {
+    // A query outside any package sees no rules by bare name (only through `data.`).
+    if (pkg.length === 0) return undefined;
     let node = this.pkgNodes.get(pkg);
     if (node === undefined && !this.pkgNodes.has(pkg)) {
       node = findNode(this.policy.root, pkg);
@@ -932,8 +934,7 @@ export class Evaluator {
   private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     const name = t.fn.join('.');
     if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
-    if (name === 'walk' && t.args.length === 2 && !this.overrides.functions.has('walk')) return this.evalWalk(t, scope, k);
-    if (name === 'walk' && !this.resolveFunction(t.fn, scope)) return this.evalWalk(t, scope, k);
+    if (name === 'walk' && (t.args.length === 1 || t.args.length === 2) && !this.overrides.functions.has('walk')) return this.evalWalk(t, scope, k);
     if (this.overrides.functions.size > 0) {
       const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
       if (mock) return this.callMock(mock, t, scope, k);
@@ -970,34 +971,17 @@ export class Evaluator {
 
   /** walk(x) yields [path, value] for x and every nested value, pre-order (OPA's walk). */
   private evalWalk(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    if (t.args.length !== 1 && t.args.length !== 2) throw new RegoError('rego_type_error', `walk: arity mismatch\n\thave: ${t.args.length}\n\twant: 1`, t.loc);
     return this.evalTerm(t.args[0], scope, (root) => {
       const visit = (path: Value[], v: Value): boolean => {
         this.step(t.loc);
         const pair: Value = [path, v];
-        const stop = t.args.length === 2 ? this.unifyValue(t.args[1], pair, scope, () => k(true)) : k(pair);
-        if (stop) return true;
-        if (Array.isArray(v)) return v.some((x, i) => visit([...path, i], x));
-        if (v instanceof RObject) return v.sortedEntries().some(([key, x]) => visit([...path, key], x));
-        if (v instanceof RSet) return v.sorted().some((x) => visit([...path, x], x));
-        return false;
-      };
-      return visit([], root);
-    });
-  }
-
-  /** `walk(x, [path, value])`: a relation, one solution per node of x in pre-order (OPA's order). */
-  private evalWalk(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    return this.evalTerm(t.args[0], scope, (root) => {
-      const visit = (path: Value[], v: Value): boolean => {
-        this.step(t.loc);
-        if (this.unifyValue(t.args[1], [path, v], scope, () => k(true))) return true;
+        if (t.args.length === 1 ? k(pair) : this.unifyValue(t.args[1], pair, scope, () => k(true))) return true;
         if (v instanceof RObject) {
           for (const [key, child] of v.sortedEntries()) if (visit([...path, key], child)) return true;
         } else if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) if (visit([...path, i], v[i])) return true;
         } else if (v instanceof RSet) {
-          for (const x of v.sorted()) if (visit([...path, x], x)) return true;
+          for (const child of v.sorted()) if (visit([...path, child], child)) return true;
         }
         return false;
       };
