@@ -7,7 +7,7 @@
 import { TarError } from './errors.js';
 import { TarScanner, type TarEntry } from './tar-scanner.js';
 import { TarfsIndexBuilder, cleanTarPath } from './tarfs-index.js';
-import { VerityHasher } from './tree.js';
+import { ParallelVerityHasher } from './parallel.js';
 
 export interface LayerPin {
   /** dm-verity root hash (lower-case hex) of the decompressed tar followed by its tarfs index. */
@@ -93,27 +93,32 @@ class LayerFacts {
 
 /** One pass over the decompressed tar stream: verity hashing, tarfs index, file capture. */
 export async function pinLayer(tar: AsyncIterable<Uint8Array>, options: PinLayerOptions = {}): Promise<LayerPin> {
-  const hasher = new VerityHasher();
-  const index = new TarfsIndexBuilder();
-  const facts = new LayerFacts(options.captureFiles ?? DEFAULT_CAPTURE_FILES);
-  const scanner = new TarScanner({
-    onEntry: (entry) => facts.note(entry, index.add(entry)),
-    onData: (entry, data) => facts.captured(entry, data),
-  });
-  for await (const chunk of tar) {
-    scanner.push(chunk);
-    hasher.update(chunk);
+  const hasher = new ParallelVerityHasher();
+  try {
+    const index = new TarfsIndexBuilder();
+    const facts = new LayerFacts(options.captureFiles ?? DEFAULT_CAPTURE_FILES);
+    const scanner = new TarScanner({
+      onEntry: (entry) => facts.note(entry, index.add(entry)),
+      onData: (entry, data) => facts.captured(entry, data),
+    });
+    for await (const chunk of tar) {
+      scanner.push(chunk);
+      await hasher.update(chunk);
+    }
+    scanner.finish();
+    const tarSize = scanner.length;
+    await hasher.update(index.build(tarSize));
+    return {
+      rootHash: (await hasher.digest()).toString('hex'),
+      tarSize,
+      files: Object.fromEntries(facts.files),
+      whiteouts: [...facts.whiteouts].sort(),
+      opaqueDirs: [...facts.opaqueDirs].sort(),
+    };
+  } finally {
+    // Stops the hashing workers also when the tar turns out to be malformed.
+    await hasher.close();
   }
-  scanner.finish();
-  const tarSize = scanner.length;
-  hasher.update(index.build(tarSize));
-  return {
-    rootHash: hasher.digest().toString('hex'),
-    tarSize,
-    files: Object.fromEntries(facts.files),
-    whiteouts: [...facts.whiteouts].sort(),
-    opaqueDirs: [...facts.opaqueDirs].sort(),
-  };
 }
 
 /** The tarfs index upstream would append to this tar (whole tar in memory: for tests and the CLI). */
@@ -123,13 +128,4 @@ export function buildTarfsIndex(tar: Uint8Array): Buffer {
   scanner.push(tar);
   scanner.finish();
   return index.build(tar.length);
-}
-
-/** Streams a tar through the index builder; returns the index for a tar of the streamed length. */
-export async function buildTarfsIndexOfStream(tar: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const index = new TarfsIndexBuilder();
-  const scanner = new TarScanner({ onEntry: (entry) => (index.add(entry), false) });
-  for await (const chunk of tar) scanner.push(chunk);
-  scanner.finish();
-  return index.build(scanner.length);
 }

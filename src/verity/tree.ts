@@ -13,7 +13,7 @@
  * refuses such input; the padded bytes are what it would hash). Input shorter than one block (4096
  * bytes) is an error, as in upstream's verity code (a layer plus its tarfs index is always longer).
  */
-import { createHash, type Hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { InputError } from '../core/errors.js';
 
 export const VERITY_BLOCK_SIZE = 4096;
@@ -22,17 +22,42 @@ export const VERITY_SALT: Buffer = Buffer.alloc(32, 0);
 const DIGESTS_PER_BLOCK = VERITY_BLOCK_SIZE / VERITY_DIGEST_SIZE;
 
 /**
- * SHA-256(salt || block). Copying a hash already primed with the salt is ~30% faster than a fresh
- * `createHash` per 4096-byte block (measured: 1130 vs 880 MB/s), the per-call overhead being what
- * dominates at this block size.
+ * SHA-256(salt || block) for 4096-byte blocks. The per-call overhead of node:crypto dominates at this
+ * block size, so we use the one-shot `crypto.hash` on a scratch buffer that already holds the salt
+ * (measured ~10-25% faster than copying a salt-primed Hash, itself ~30% faster than `createHash` per
+ * block); copying 4 KiB into the scratch buffer costs far less than the object churn it saves.
+ * `crypto.hash` exists from Node 20.12; older Node 20 releases fall back to a fresh Hash per block.
  */
-function hashBlock(primed: Hash, block: Uint8Array): Buffer {
-  return primed.copy().update(block).digest();
+const oneShotSha256: (data: Buffer) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'buffer')
+    : (data) => crypto.createHash('sha256').update(data).digest();
+
+export class BlockHasher {
+  private readonly scratch: Buffer;
+
+  constructor(salt: Buffer) {
+    this.scratch = Buffer.alloc(salt.length + VERITY_BLOCK_SIZE);
+    salt.copy(this.scratch);
+  }
+
+  hash(block: Uint8Array): Buffer {
+    this.scratch.set(block, this.scratch.length - VERITY_BLOCK_SIZE);
+    return oneShotSha256(this.scratch);
+  }
+
+  /** The digests of every whole block of `data`, concatenated. */
+  hashAll(data: Uint8Array): Buffer {
+    const blocks = Math.floor(data.length / VERITY_BLOCK_SIZE);
+    const out = Buffer.allocUnsafe(blocks * VERITY_DIGEST_SIZE);
+    for (let i = 0; i < blocks; i++) this.hash(data.subarray(i * VERITY_BLOCK_SIZE, (i + 1) * VERITY_BLOCK_SIZE)).copy(out, i * VERITY_DIGEST_SIZE);
+    return out;
+  }
 }
 
 /** Streaming dm-verity hasher: feed any number of chunks, then `digest()` for the root hash. */
 export class VerityHasher {
-  private readonly primed: Hash;
+  private readonly blocks: BlockHasher;
   /** Bytes of the data block being filled. */
   private readonly pending = Buffer.alloc(VERITY_BLOCK_SIZE);
   private pendingLength = 0;
@@ -44,7 +69,7 @@ export class VerityHasher {
   private totalBytes = 0;
 
   constructor(salt: Buffer = VERITY_SALT) {
-    this.primed = createHash('sha256').update(salt);
+    this.blocks = new BlockHasher(salt);
   }
 
   /** Number of bytes fed so far (before padding). */
@@ -115,7 +140,7 @@ export class VerityHasher {
   }
 
   private addDataBlock(block: Uint8Array): void {
-    this.addDataDigest(hashBlock(this.primed, block));
+    this.addDataDigest(this.blocks.hash(block));
   }
 
   private addDataDigest(digest: Buffer): void {
@@ -138,7 +163,7 @@ export class VerityHasher {
   private closeHashBlock(levelIndex: number): void {
     const level = this.levels[levelIndex];
     level.block.fill(0, level.count * VERITY_DIGEST_SIZE);
-    const digest = hashBlock(this.primed, level.block);
+    const digest = this.blocks.hash(level.block);
     level.count = 0;
     level.blocksDone++;
     this.addDigest(levelIndex + 1, digest);
@@ -150,9 +175,15 @@ export function verityRootHash(data: Uint8Array): string {
   return new VerityHasher().update(data).digest().toString('hex');
 }
 
-/** Root hash (lower-case hex) of a byte stream, in constant memory. */
+/** Root hash (lower-case hex) of a byte stream, in constant memory, hashing on worker threads. */
 export async function verityRootHashOfStream(stream: AsyncIterable<Uint8Array>): Promise<string> {
-  const hasher = new VerityHasher();
-  for await (const chunk of stream) hasher.update(chunk);
-  return hasher.digest().toString('hex');
+  // Imported lazily: parallel.ts imports this module.
+  const { ParallelVerityHasher } = await import('./parallel.js');
+  const hasher = new ParallelVerityHasher();
+  try {
+    for await (const chunk of stream) await hasher.update(chunk);
+    return (await hasher.digest()).toString('hex');
+  } finally {
+    await hasher.close();
+  }
 }

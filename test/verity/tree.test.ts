@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import { ParallelVerityHasher } from '../../src/verity/parallel.js';
 import { VerityHasher, verityRootHash, verityRootHashOfStream } from '../../src/verity/tree.js';
 import { hasTool } from '../helpers/tools.js';
 import { veritysetupRootHash } from './veritysetup.js';
@@ -52,4 +53,20 @@ describe('VerityHasher streaming', () => {
     expect(() => new VerityHasher().digest()).toThrow(expect.objectContaining({ code: 'verity_input_too_small' }));
     expect(() => verityRootHash(Buffer.alloc(4095))).toThrow(expect.objectContaining({ code: 'verity_input_too_small' }));
   });
+});
+
+describe('ParallelVerityHasher', () => {
+  const data = randomBytes(9 * (4 << 20) + 12_345); // several 4 MiB segments and a partial block
+
+  it('gives the single-thread root for any worker count and chunking (property)', async () => {
+    const expected = verityRootHash(data);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 3 << 20 }), async (workers, chunkSize) => {
+        const hasher = new ParallelVerityHasher({ workers });
+        for (let at = 0; at < data.length; at += chunkSize) await hasher.update(data.subarray(at, at + chunkSize));
+        expect((await hasher.digest()).toString('hex')).toBe(expected);
+      }),
+      { numRuns: 6 },
+    );
+  }, 60_000);
 });
