@@ -8,7 +8,7 @@ const script = `
 import { runConformance } from './src/rego/conformance.ts';
 import { defaultSkipList } from './src/cli/rego.ts';
 const r = runConformance(${JSON.stringify(dir)}, { skip: defaultSkipList() });
-process.stdout.write(JSON.stringify(r.filter((x) => x.status === 'passed').map((x) => x.folder + '\\t' + x.file + '\\t' + x.note)));
+process.stdout.write(JSON.stringify(r.filter((x) => x.status === 'passed').map((x) => x.folder + '\\t' + x.file + '\\t' + x.index + '\\t' + x.note)));
 `;
 const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
 if (out.status !== 0) {

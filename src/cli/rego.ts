@@ -8,7 +8,17 @@ import { RegoEngine } from '../rego/index.js';
 import { runConformance, type SkipEntry } from '../rego/conformance.js';
 import { serializeJson, RObject, type Value } from '../rego/value.js';
 import { parseJsonText } from '../rego/json.js';
+import { parseQuery } from '../rego/parser.js';
+import type { Term } from '../rego/ast.js';
 import { printLine } from './context.js';
+
+const RESULT_VAR = '__confcom_result__';
+const COMPARISONS = new Set(['equal', 'neq', 'lt', 'lte', 'gt', 'gte', 'internal.member_2', 'internal.member_3']);
+
+/** Comparison calls are boolean expressions: their value is true when they hold, as in OPA's output. */
+function isComparison(t: Term): boolean {
+  return t.type === 'call' && COMPARISONS.has(t.fn.join('.'));
+}
 
 /** The skip list shipped with confcom: folders whose builtins need the network or an external system. */
 export function defaultSkipList(): SkipEntry[] {
@@ -51,12 +61,19 @@ export function registerRego(program: Command): void {
           throw new InputError('input_bad_json', `${flags.input} is not valid JSON: ${(error as Error).message}`, { location: { file: flags.input } });
         }
       }
-      const result = engine.evalQuery(query, input === undefined ? {} : { input });
+      // A query that is one plain term reports the term's value (as `opa eval` does); others report true.
+      const body = parseQuery(query);
+      const single = body.length === 1 && body[0].kind === 'term' && body[0].with.length === 0 && !isComparison(body[0].term);
+      const result = engine.evalQuery(single ? `${RESULT_VAR} = ${query}` : query, input === undefined ? {} : { input });
       for (const line of result.prints) process.stderr.write(line + '\n');
-      const rows = result.value.map((row) => {
-        const bindings = RObject.fromRecord(row);
-        return `{"expressions":[{"value":${row.__result__ !== undefined ? serializeJson(row.__result__) : 'true'},"text":${JSON.stringify(query)}}]${row && Object.keys(row).length ? `,"bindings":${serializeJson(bindings)}` : ''}}`;
-      });
+      const rows = result.value
+        .filter((row) => !single || row[RESULT_VAR] !== false)
+        .map((row) => {
+          const value = single ? row[RESULT_VAR] : true;
+          const bindings = RObject.fromRecord(Object.fromEntries(Object.entries(row).filter(([k]) => k !== RESULT_VAR)));
+          const expression = `{"value":${serializeJson(value)},"text":${JSON.stringify(query)},"location":{"row":1,"col":1}}`;
+          return `{"expressions":[${expression}]${bindings.size ? `,"bindings":${serializeJson(bindings)}` : ''}}`;
+        });
       printLine(rows.length ? `{"result":[${rows.join(',')}]}` : '{}');
     });
 

@@ -18,7 +18,9 @@ export type Term =
   | { type: 'arraycomp'; term: Term; body: Expr[]; loc: Loc }
   | { type: 'setcomp'; term: Term; body: Expr[]; loc: Loc }
   | { type: 'objectcomp'; key: Term; value: Term; body: Expr[]; loc: Loc }
-  | { type: 'template'; parts: (string | Term)[]; loc: Loc };
+  | { type: 'template'; parts: (string | Term)[]; loc: Loc }
+  /** A template-string expression with modifiers: `$"{a with input as x}"`. */
+  | { type: 'with'; term: Term; with: WithModifier[]; loc: Loc };
 
 export interface WithModifier {
   target: Term;

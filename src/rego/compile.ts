@@ -4,6 +4,7 @@
  */
 import type { Import, Module, Rule, Term } from './ast.js';
 import { RegoError } from './errors.js';
+import type { BuiltinSpec } from './builtins/registry.js';
 
 export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
 
@@ -26,6 +27,8 @@ export interface RuleNode {
 
 export interface CompiledPolicy {
   root: RuleNode;
+  /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
+  callTargets: WeakMap<Term, { userFn?: RuleSet; spec?: BuiltinSpec }>;
   /** Per module: the package path and the import aliases. */
   modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string> }>;
 }
@@ -103,7 +106,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     const existing = info.get(mod.file);
     info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]) });
   }
-  return { root, modules: info };
+  return { root, modules: info, callTargets: new WeakMap() };
 }
 
 export function findNode(root: RuleNode, path: readonly string[]): RuleNode | undefined {

@@ -31,6 +31,8 @@ export type CaseStatus = 'passed' | 'failed' | 'skipped';
 export interface CaseResult {
   folder: string;
   file: string;
+  /** Position of the case in its file (notes repeat, so the position identifies a case). */
+  index: number;
   note: string;
   status: CaseStatus;
   reason?: string;
@@ -76,7 +78,7 @@ export function runCase(c: ConformanceCase, exact: RObject | undefined): { statu
   if (c.ignore) return { status: 'skipped', reason: 'marked ignore upstream' };
   try {
     const engine = new RegoEngine({ strictBuiltinErrors: c.strict_error === true, limits: { timeoutMs: 10_000 } });
-    (c.modules ?? []).forEach((m, i) => engine.addModule(m, `module${i}.rego`, { syntax: 'v1' }));
+    (c.modules ?? []).forEach((m, i) => engine.addModule(m, `test-${i}.rego`, { syntax: 'v1' }));
     engine.setData(exact?.get('data') ?? c.data ?? {});
     let input: unknown = exact?.get('input') ?? c.input;
     if (c.input_term !== undefined) input = evaluateInputTerm(c.input_term);
@@ -94,7 +96,9 @@ export function runCase(c: ConformanceCase, exact: RObject | undefined): { statu
     if (!(error instanceof RegoError)) return { status: 'failed', reason: `crash: ${(error as Error).stack?.split('\n').slice(0, 2).join(' ')}` };
     if (!c.want_error_code && !c.want_error) return { status: 'failed', reason: `unexpected ${error.code}: ${error.message}` };
     if (c.want_error_code && c.want_error_code !== error.code) return { status: 'failed', reason: `error code ${error.code} (${error.message}), want ${c.want_error_code}` };
-    if (c.want_error && !error.message.includes(c.want_error)) return { status: 'failed', reason: `error '${error.message}', want text '${c.want_error}'` };
+    // OPA's runner matches the text against the error's full string, `<file>:<line>: <code>: <message>` (files named test-<i>.rego).
+    const where = error.location?.file && error.location.line ? `${error.location.file}:${error.location.line}: ` : '';
+    if (c.want_error && !`${where}${error.code}: ${error.message}`.includes(c.want_error)) return { status: 'failed', reason: `error '${error.message}', want text '${c.want_error}'` };
     return { status: 'passed' };
   }
 }
@@ -113,11 +117,11 @@ export function runConformance(dir: string, options: { filter?: string; skip?: S
       cases.forEach((c, i) => {
         const skipReason = skipped.get(folder);
         if (skipReason) {
-          results.push({ folder, file, note: c.note, status: 'skipped', reason: skipReason });
+          results.push({ folder, file, index: i, note: c.note, status: 'skipped', reason: skipReason });
           return;
         }
         const r = runCase(c, exact[i] as RObject | undefined);
-        results.push({ folder, file, note: c.note, ...r });
+        results.push({ folder, file, index: i, note: c.note, ...r });
       });
     }
   }

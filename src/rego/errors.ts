@@ -33,7 +33,7 @@ export class BuiltinError extends RegoError {
   }
 }
 
-/** An operand has the wrong type (OPA: eval_type_error). Always raised, strict or not. */
+/** An operand has the wrong type (OPA: eval_type_error). Like OPA, a builtin's operand error is undefined unless strict. */
 export class EvalTypeError extends RegoError {
   constructor(message: string, location?: ErrorLocation) {
     super('eval_type_error', message, location);

@@ -96,6 +96,16 @@ function structuralObject(): RObject {
   return o;
 }
 
+/** Sets built by multi-value ref-head rules; other sets (rule values, literals) are shared and never mutated. */
+const owned = new WeakSet<RSet>();
+
+function ownedSet(from: RSet | undefined): RSet {
+  if (from && owned.has(from)) return from;
+  const s = new RSet(from ? from.values() : []);
+  owned.add(s);
+  return s;
+}
+
 /** Merges `value` at `key` of a path-built object, reporting conflicts as OPA does. */
 function mergeAt(obj: RObject, key: Value, value: Value, loc: Loc | undefined): void {
   const prev = obj.get(key);
@@ -103,7 +113,9 @@ function mergeAt(obj: RObject, key: Value, value: Value, loc: Loc | undefined): 
   else if (prev instanceof RObject && value instanceof RObject && structural.has(prev) && structural.has(value)) {
     for (const [k, v] of value.entries()) mergeAt(prev, k, v, loc);
   } else if (prev instanceof RSet && value instanceof RSet) {
-    for (const v of value.values()) prev.add(v);
+    const union = ownedSet(prev);
+    for (const v of value.values()) union.add(v);
+    obj.set(key, union);
   } else if (!equals(prev, value)) throw conflict('object keys must be unique', loc);
 }
 
@@ -122,8 +134,8 @@ function insertAt(out: RObject, keys: readonly Value[], leaf: Value, leafSet: bo
   const last = keys[keys.length - 1];
   if (leafSet) {
     const prev = obj.get(last);
-    if (prev === undefined) obj.set(last, new RSet([leaf]));
-    else if (prev instanceof RSet) prev.add(leaf);
+    if (prev === undefined) obj.set(last, ownedSet(undefined).add(leaf));
+    else if (prev instanceof RSet) obj.set(last, ownedSet(prev).add(leaf));
     else throw conflict('object keys must be unique', loc);
   } else mergeAt(obj, last, leaf, loc);
 }
@@ -131,11 +143,14 @@ function insertAt(out: RObject, keys: readonly Value[], leaf: Value, leafSet: bo
 export class Evaluator {
   private steps = 0;
   private readonly deadline: number;
-  private cache = new Map<string, Value | undefined>();
-  private readonly inProgress = new Set<string>();
+  /** Rule values of this query, keyed by the compiled rule set (one entry per rule path). */
+  private cache = new Map<RuleSet, Value | undefined>();
+  private readonly inProgress = new Set<RuleSet>();
+  private readonly callTargets: CompiledPolicy['callTargets'];
   private overrides: Overrides;
   private depth = 0;
-  readonly prints: string[] = [];
+  private readonly printLog: (string | (Value[] | undefined)[])[] = [];
+  private printLines: string[] | undefined;
   private readonly ctx: BuiltinContext;
 
   constructor(
@@ -145,9 +160,18 @@ export class Evaluator {
     private readonly config: EvalConfig,
   ) {
     this.overrides = { input, hasInput: input !== undefined, data: [], functions: new Map() };
+    this.callTargets = policy.callTargets;
     this.deadline = config.timeoutMs > 0 ? Date.now() + config.timeoutMs : Number.POSITIVE_INFINITY;
-    const prints = this.prints;
-    this.ctx = { strict: config.strict, nowNs: config.nowNs, print: (l) => prints.push(l), cache: new Map() };
+    const log = this.printLog;
+    this.ctx = {
+      strict: config.strict,
+      nowNs: config.nowNs,
+      print: (l) => {
+        log.push(l);
+        this.printLines = undefined;
+      },
+      cache: new Map(),
+    };
   }
 
   // ---------- entry points ----------
@@ -256,6 +280,12 @@ export class Evaluator {
     if (i === body.length) return k();
     const expr = body[i];
     this.step(expr.loc);
+    if (expr.kind === 'term' && expr.term.type === 'call' && i + 1 < body.length) {
+      // OPA orders a body so that variables are bound before they are read: a test like
+      // `foo == input.foos[foo]` that reads a still-unbound variable runs after the expression binding it.
+      const later = this.deferredBody(body, i, expr.term, scope);
+      if (later) return this.evalBody(later, i, scope, k);
+    }
     if (this.config.tracer) {
       let succeeded = false;
       this.trace('eval', 'expr', expr.loc, scope, expr.text);
@@ -268,6 +298,35 @@ export class Evaluator {
       return stop;
     }
     return this.evalExprWith(expr, scope, () => this.evalBody(body, i + 1, scope, k));
+  }
+
+  private termMentions(t: Term, name: string): boolean {
+    const names = new Set<string>();
+    this.collectVars(t, names);
+    return names.has(name);
+  }
+
+  private deferredBody(body: readonly Expr[], i: number, call: Extract<Term, { type: 'call' }>, scope: Scope): Expr[] | undefined {
+    // Cheap test first (this runs for every call expression): only a bare variable argument that is unbound.
+    let unbound: Set<string> | undefined;
+    for (const arg of call.args) if (arg.type === 'var' && arg.name !== '_' && scope.lookup(arg.name) === UNBOUND) (unbound ??= new Set()).add(arg.name);
+    if (!unbound) return undefined;
+    const fn = call.fn.join('.');
+    if (fn === 'eq' || lookupBuiltin(fn) === undefined) return undefined;
+    // Bound within this same call (`foo == input.foos[foo]`): the call orders its own arguments.
+    const names = [...unbound];
+    if (call.args.some((a) => a.type !== 'var' && names.some((n) => this.termMentions(a, n)))) return undefined;
+    const mentions = (e: Expr): boolean => {
+      let found = false;
+      this.exprVars(e, (t) => {
+        const names = new Set<string>();
+        this.collectVars(t, names);
+        for (const n of names) if (unbound?.has(n)) found = true;
+      });
+      return found;
+    };
+    if (!body.slice(i + 1).some(mentions)) return undefined;
+    return [...body.slice(0, i), ...body.slice(i + 1), body[i]];
   }
 
   private evalExprWith(expr: Expr, scope: Scope, k: K): boolean {
@@ -581,6 +640,25 @@ export class Evaluator {
       case 'ref':
         return this.evalRef(t, scope, k);
       case 'array':
+      case 'set':
+      case 'object': {
+        // Literal collections (e.g. a policy's large `policy_data`) are built once, not on every request.
+        const constant = constantValue(t);
+        if (constant !== undefined) return k(constant);
+        return this.evalCollection(t, scope, k);
+      }
+      default:
+        return this.evalCollection(t, scope, k);
+    }
+  }
+
+  private evalCollection(t: Term, scope: Scope, k: VK): boolean {
+    switch (t.type) {
+      case 'scalar':
+      case 'var':
+      case 'ref':
+        return this.evalTerm(t, scope, k);
+      case 'array':
         return this.evalItems(t.items, scope, (items) => k(items));
       case 'set':
         return this.evalItems(t.items, scope, (items) => k(new RSet(items)));
@@ -639,7 +717,21 @@ export class Evaluator {
         };
         return go(0, '');
       }
+      case 'with':
+        return this.applyWith(t.with, 0, scope, () => this.evalTerm(t.term, scope, k), () => false);
     }
+  }
+
+  /** Builtin arguments: an unbound variable argument is read after the others, which may bind it. */
+  private evalArgs(items: readonly Term[], scope: Scope, k: (vals: Value[]) => boolean): boolean {
+    const late = items.map((a) => a.type === 'var' && a.name !== '_' && scope.lookup(a.name) === UNBOUND);
+    if (!late.includes(true)) return this.evalItems(items, scope, k);
+    const order = [...items.keys()].sort((a, b) => Number(late[a]) - Number(late[b]));
+    return this.evalItems(order.map((i) => items[i]), scope, (vals) => {
+      const out: Value[] = new Array<Value>(items.length);
+      order.forEach((i, j) => (out[i] = vals[j]));
+      return k(out);
+    });
   }
 
   private evalItems(items: readonly Term[], scope: Scope, k: (vals: Value[]) => boolean): boolean {
@@ -722,20 +814,29 @@ export class Evaluator {
     for (; i < path.length; i++) {
       const seg = path[i];
       if (seg.type === 'scalar' && typeof seg.value === 'string') consts.push(seg.value);
+      // Base documents are JSON: an integer key names the same member as its decimal string (OPA's storage).
+      else if (seg.type === 'scalar' && typeof seg.value === 'number' && Number.isInteger(seg.value) && this.baseAt(consts) instanceof RObject) consts.push(String(seg.value));
       else if (!this.isPattern(seg, scope) && seg.type !== 'scalar') {
         // a bound variable or expression: evaluate it as a key
         let done = false;
         let stop = false;
         stop = this.evalTerm(seg, scope, (key) => {
           done = true;
-          if (typeof key !== 'string') return this.evalDataRef(consts, path.slice(i), scope, k);
-          return this.evalDataRefTerms([...consts.map((c) => ({ type: 'scalar', value: c, loc: seg.loc }) as Term), { type: 'scalar', value: key, loc: seg.loc }, ...path.slice(i + 1)], scope, k);
+          const name = typeof key === 'number' && Number.isInteger(key) && this.baseAt(consts) instanceof RObject ? String(key) : key;
+          if (typeof name !== 'string') return this.evalDataRef(consts, path.slice(i), scope, k);
+          return this.evalDataRefTerms([...consts.map((c) => ({ type: 'scalar', value: c, loc: seg.loc }) as Term), { type: 'scalar', value: name, loc: seg.loc }, ...path.slice(i + 1)], scope, k);
         });
         void done;
         return stop;
       } else break;
     }
     return this.evalDataRef(consts, path.slice(i), scope, k);
+  }
+
+  private baseAt(path: readonly string[]): Value | undefined {
+    let base: Value | undefined = this.baseData;
+    for (const seg of path) base = base instanceof RObject ? base.get(seg) : undefined;
+    return base;
   }
 
   /** Resolves data.<path> then walks `rest` into the result. */
@@ -783,7 +884,9 @@ export class Evaluator {
           : child.ruleSet
             ? undefined
             : this.documentAt(childPath);
-      if (v !== undefined) out.set(name, v);
+      // A base document wins over a rule of the same name (as OPA's storage-backed lookup does).
+      // (A child without rules is a document that already merged its base part.)
+      if (v !== undefined && (!child.ruleSet || !out.has(name))) out.set(name, v);
     }
     return out;
   }
@@ -812,8 +915,9 @@ export class Evaluator {
 
   /** The value of a complete rule, partial set or partial object (cached per query). */
   ruleSetValue(set: RuleSet): Value | undefined {
-    const key = set.path.join('\u0000');
-    if (this.cache.has(key)) return this.cache.get(key);
+    const key = set;
+    const hit = this.cache.get(key);
+    if (hit !== undefined || this.cache.has(key)) return hit;
     if (this.inProgress.has(key)) throw new RegoError('rego_recursion_error', `rule data.${set.path.join('.')} is recursive`, set.rules[0]?.loc);
     this.inProgress.add(key);
     try {
@@ -939,16 +1043,22 @@ export class Evaluator {
       const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
       if (mock) return this.callMock(mock, t, scope, k);
     }
-    const userFn = this.resolveFunction(t.fn, scope);
+    // A call term always sits in the same module (same package and imports): resolve it once.
+    let resolved = this.callTargets.get(t);
+    if (!resolved) {
+      resolved = { userFn: this.resolveFunction(t.fn, scope), spec: lookupBuiltin(name) };
+      this.callTargets.set(t, resolved);
+    }
+    const userFn = resolved.userFn;
     if (userFn) return this.callUser(userFn, t, scope, k);
-    const spec = lookupBuiltin(name);
+    const spec = resolved.spec;
     if (!spec) throw new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
     const hasOutput = t.args.length === spec.arity + 1;
     if (t.args.length !== spec.arity && !hasOutput) {
       throw new RegoError('rego_type_error', `${name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${spec.arity}`, t.loc);
     }
     const inputs = hasOutput ? t.args.slice(0, -1) : t.args;
-    return this.evalItems(inputs, scope, (args) => {
+    return this.evalArgs(inputs, scope, (args) => {
       this.step(t.loc);
       let result: Value | undefined;
       try {
@@ -958,7 +1068,12 @@ export class Evaluator {
           if (this.config.strict) throw new BuiltinError(error.message, t.loc);
           return false;
         }
-        if (error instanceof EvalTypeError) throw new EvalTypeError(error.message, t.loc);
+        if (error instanceof EvalTypeError) {
+          // Operand type errors of builtin functions are undefined unless strict (OPA's runtime behaviour);
+          // arithmetic on wrong types stays an error (OPA rejects it at type-check time), so a policy fails closed visibly.
+          if (this.config.strict || OPERATORS.has(name)) throw new EvalTypeError(error.message, t.loc);
+          return false;
+        }
         if (error instanceof RegoError) throw error;
         if (this.config.strict) throw new BuiltinError(`${name}: ${(error as Error).message}`, t.loc);
         return false;
@@ -990,27 +1105,44 @@ export class Evaluator {
   }
 
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    const perArg: string[][] = t.args.map((a) => {
-      const vals: string[] = [];
+    // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
+    const perArg: (Value[] | undefined)[] = t.args.map((a) => {
+      const vals: Value[] = [];
       try {
-        this.evalTerm(a, scope, (v) => (vals.push(formatForPrint(v)), false));
+        this.evalTerm(a, scope, (v) => (vals.push(v), false));
       } catch (error) {
         if (!(error instanceof RegoError) || error.regoCode !== 'rego_unsafe_var_error') throw error;
       }
-      return vals.length ? vals : ['<undefined>'];
+      return vals.length ? vals : undefined;
     });
-    const lines: string[] = [];
-    const go = (i: number, acc: string[]): void => {
-      if (i === perArg.length) {
-        lines.push(acc.join(' '));
-        return;
-      }
-      for (const v of perArg[i]) go(i + 1, [...acc, v]);
-    };
-    go(0, []);
-    this.prints.push(...lines);
+    this.printLog.push(perArg);
+    this.printLines = undefined;
     return k(true);
   }
+
+  /** Print output, one line per print call and combination of operand values; `<undefined>` for none. */
+  get prints(): string[] {
+    if (this.printLines) return this.printLines;
+    const lines: string[] = [];
+    for (const entry of this.printLog) {
+      if (typeof entry === 'string') {
+        lines.push(entry);
+        continue;
+      }
+      const perArg = entry.map((vals) => (vals ? vals.map((v) => formatForPrint(v)) : ['<undefined>']));
+      const go = (i: number, acc: string[]): void => {
+        if (i === perArg.length) {
+          lines.push(acc.join(' '));
+          return;
+        }
+        for (const v of perArg[i]) go(i + 1, [...acc, v]);
+      };
+      go(0, []);
+    }
+    this.printLines = lines;
+    return lines;
+  }
+
 
   private resolveFunction(fn: string[], scope: Scope): RuleSet | undefined {
     let path: string[] | undefined;
@@ -1077,16 +1209,26 @@ export class Evaluator {
           const params = rule.head.args as Term[];
           // Parameters are local even when a rule of the package has the same name.
           for (const param of params) this.declarePatternVars(param, scope);
-          const bindParams = (i: number, kk: K): boolean => (i === params.length ? kk() : this.unifyValue(params[i], args[i], scope, () => bindParams(i + 1, kk)));
+          const bindParams = (i: number, kk: K): boolean =>
+            i === params.length ? kk() : isComputedParam(params[i]) ? bindParams(i + 1, kk) : this.unifyValue(params[i], args[i], scope, () => bindParams(i + 1, kk));
           const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
           let branchResult: Value | undefined;
+          // Arguments that are computed terms (`f($"{x}")`, `f(x + 1)`) are compared after the body, as OPA rewrites them.
+          const checkDeferred = (kk: K): boolean => {
+            const go = (i: number): boolean => {
+              if (i === params.length) return kk();
+              if (!isComputedParam(params[i])) return go(i + 1);
+              return this.evalTerm(params[i], scope, (v) => equals(v, args[i]) && go(i + 1));
+            };
+            return go(0);
+          };
           bindParams(0, () =>
             this.evalBody(branch.body, 0, scope, () =>
-              this.evalTerm(valueTerm, scope, (v) => {
+              checkDeferred(() => this.evalTerm(valueTerm, scope, (v) => {
                 if (branchResult !== undefined && !equals(branchResult, v)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
                 branchResult = v;
                 return valueTerm.type === 'scalar';
-              }),
+              })),
             ),
           );
           if (branchResult !== undefined) {
@@ -1105,6 +1247,47 @@ export class Evaluator {
     }
     return result;
   }
+}
+
+/** Values of literal collection terms with only scalar leaves; null marks a term that is not constant. */
+const constants = new WeakMap<Term, Value | null>();
+
+function constantValue(t: Term): Value | undefined {
+  const known = constants.get(t);
+  if (known !== undefined) return known ?? undefined;
+  let v: Value | undefined;
+  if (t.type === 'scalar') v = t.value;
+  else if (t.type === 'array' || t.type === 'set') {
+    const items: Value[] = [];
+    for (const item of t.items) {
+      const x = constantValue(item);
+      if (x === undefined) break;
+      items.push(x);
+    }
+    if (items.length === t.items.length) v = t.type === 'array' ? items : new RSet(items);
+  } else if (t.type === 'object') {
+    const entries: [Value, Value][] = [];
+    for (const [key, value] of t.entries) {
+      const kv = constantValue(key);
+      const vv = kv === undefined ? undefined : constantValue(value);
+      if (kv === undefined || vv === undefined) break;
+      entries.push([kv, vv]);
+    }
+    // Duplicate keys with different values are a conflict the evaluator reports: not folded.
+    if (entries.length === t.entries.length) {
+      const obj = new RObject(entries);
+      if (obj.size === entries.length) v = obj;
+    }
+  }
+  constants.set(t, v ?? null);
+  return v;
+}
+
+const OPERATORS = new Set(['plus', 'minus', 'mul', 'div', 'rem', 'and', 'or']);
+
+/** A function parameter that is computed rather than matched: a template, call or comprehension. */
+function isComputedParam(t: Term): boolean {
+  return t.type === 'template' || t.type === 'call' || t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp';
 }
 
 /** Converts engine input (JSON or Value) to a Value. */

@@ -5,10 +5,10 @@
  */
 import type { Expr, Module } from './ast.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
-import { RegoError } from './errors.js';
+import { RegoError, RegoLimitError } from './errors.js';
 import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
 import { parseModule, parseQuery, type SyntaxVersion } from './parser.js';
-import { fromJson, RObject, type Value } from './value.js';
+import { fromJson, RObject, RSet, type Value } from './value.js';
 
 export * from './value.js';
 export * from './errors.js';
@@ -55,6 +55,33 @@ function parseDataRef(ref: string): string[] | undefined {
   return out;
 }
 
+/** Nesting depth of a JSON or Value document, measured without recursion (hostile input may be very deep). */
+function nestingDepth(doc: unknown, limit: number): number {
+  const stack: [unknown, number][] = [[doc, 1]];
+  let max = 0;
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (v instanceof RObject) for (const [k, x] of v.entries()) stack.push([k, d + 1], [x, d + 1]);
+    else if (v instanceof RSet || Array.isArray(v)) for (const x of v as Iterable<unknown>) stack.push([x, d + 1]);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+/** Runs an evaluation; a JavaScript stack overflow (deep recursion in a policy) becomes a typed limit error. */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new RegoLimitError('evaluation exceeded the maximum call depth');
+    }
+    throw error;
+  }
+}
+
 export class RegoEngine {
   private readonly options: EngineOptions;
   private readonly limits: RegoLimits;
@@ -85,10 +112,12 @@ export class RegoEngine {
   }
 
   setData(data: unknown): void {
+    this.checkDepth(data, 'data');
     this.data = fromJson(data);
   }
 
   putData(path: readonly string[], value: unknown | undefined): void {
+    this.checkDepth(value, 'data');
     const set = (base: Value | undefined, i: number): Value | undefined => {
       if (i === path.length) return value === undefined ? undefined : fromJson(value);
       const obj = base instanceof RObject ? new RObject(base.entries()) : new RObject();
@@ -111,7 +140,14 @@ export class RegoEngine {
     return this.compiled;
   }
 
+  private checkDepth(doc: unknown, what: string): void {
+    if (doc !== undefined && nestingDepth(doc, this.limits.maxNestingDepth) > this.limits.maxNestingDepth) {
+      throw new RegoLimitError(`${what} is nested deeper than ${this.limits.maxNestingDepth} levels`);
+    }
+  }
+
   private evaluator(options: EvalOptions): Evaluator {
+    this.checkDepth(options.input, 'input');
     const input = options.input === undefined ? undefined : fromJson(options.input);
     const now = this.options.now?.() ?? BigInt(Date.now()) * 1_000_000n;
     return new Evaluator(this.policy(), this.data, input, {
@@ -131,8 +167,8 @@ export class RegoEngine {
       return { value: rows.value[0]?.__result__, prints: rows.prints };
     }
     const ev = this.evaluator(options);
-    const value = ev.evalDataPath(path);
-    return { value, prints: ev.prints };
+    const value = guarded(() => ev.evalDataPath(path));
+    return { value, get prints() { return ev.prints; } };
   }
 
   evalQuery(query: string, options: EvalOptions = {}): EvalResult<QueryRow[]> {
@@ -144,8 +180,8 @@ export class RegoEngine {
       throw new RegoError('rego_parse_error', String(error));
     }
     const ev = this.evaluator(options);
-    const rows = ev.evalQueryBody(body);
-    return { value: rows, prints: ev.prints };
+    const rows = guarded(() => ev.evalQueryBody(body));
+    return { value: rows, get prints() { return ev.prints; } };
   }
 }
 

@@ -124,7 +124,8 @@ export function lex(source: string, file: string, maxBytes = 4 * 1024 * 1024): T
       while (i < source.length) {
         const ch = source[i];
         if (depth === 0 && ch === quote) break;
-        if (quote === '"' && ch === '\\' && depth === 0) {
+        // `\{` escapes a brace in both kinds of template; `"` templates also have string escapes.
+        if (ch === '\\' && depth === 0 && (quote === '"' || source[i + 1] === '{')) {
           i += 2;
           continue;
         }

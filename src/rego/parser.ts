@@ -295,20 +295,24 @@ class Parser {
         kind = assign ? { kind: 'assign', lhs, rhs } : { kind: 'unify', lhs, rhs };
       } else kind = { kind: 'term', term: lhs };
     }
-    const withs: WithModifier[] = [];
-    if (kind.kind !== 'not') {
-      while (this.isIdent('with') || this.withOnNextLine()) {
-        this.pos++;
-        const target = this.parseTerm();
-        if (!this.isIdent('as')) this.error('expected as');
-        this.pos++;
-        withs.push({ target, value: this.parseTerm() });
-      }
-    }
+    const withs = kind.kind !== 'not' ? this.parseWiths() : [];
     const endTok = this.tokens[this.pos - 1];
     const text = this.source.slice(start.offset, endTok.end);
     if (kind.kind === 'not') return { ...kind, loc: this.loc(start), text, with: kind.expr.with } as Expr;
     return { ...kind, loc: this.loc(start), text, with: withs } as Expr;
+  }
+
+  /** Zero or more `with <target> as <value>` modifiers. */
+  private parseWiths(): WithModifier[] {
+    const withs: WithModifier[] = [];
+    while (this.isIdent('with') || this.withOnNextLine()) {
+      this.pos++;
+      const target = this.parseTerm();
+      if (!this.isIdent('as')) this.error('expected as');
+      this.pos++;
+      withs.push({ target, value: this.parseTerm() });
+    }
+    return withs;
   }
 
   /** `with` modifiers may continue on the following lines. */
@@ -500,7 +504,7 @@ class Parser {
         if (t.text === '(') {
           this.pos++;
           this.skipLineBreaks();
-          const inner = this.parseTerm();
+          const inner = this.parseTermOrMember();
           this.skipLineBreaks();
           this.expectOp(')');
           return this.parseRefSuffix(inner);
@@ -536,6 +540,11 @@ class Parser {
         i += 2;
         continue;
       }
+      if (quote === '`' && ch === '\\' && body[i + 1] === '{') {
+        text += '{';
+        i += 2;
+        continue;
+      }
       if (ch === '{') {
         let depth = 1;
         let j = i + 1;
@@ -554,7 +563,9 @@ class Parser {
         const tokens = lex(exprSource, this.file).map((k) => ({ ...k, line: t.line, column: t.column }));
         const sub = new Parser(tokens, exprSource, this.file, this.syntax, this.maxDepth);
         sub.skipLineBreaks();
-        const term = sub.parseTerm();
+        let term = sub.parseTerm();
+        const withs = sub.parseWiths();
+        if (withs.length) term = { type: 'with', term, with: withs, loc: term.loc };
         sub.skipLineBreaks();
         if (sub.tok.kind !== 'eof') sub.error('unexpected token in template expression');
         parts.push(term);

@@ -14,7 +14,7 @@ const passList = readFileSync(new URL('./conformance-pass.txt', import.meta.url)
 describe.skipIf(!dir)('OPA conformance suite', () => {
   it('passes every case of the pass list (no regression)', () => {
     const results = runConformance(dir!, { skip: defaultSkipList() });
-    const key = (r: { folder: string; file: string; note: string }) => `${r.folder}\t${r.file}\t${r.note}`;
+    const key = (r: { folder: string; file: string; index: number; note: string }) => `${r.folder}\t${r.file}\t${r.index}\t${r.note}`;
     const passing = new Set(results.filter((r) => r.status === 'passed').map(key));
     const count = (s: string) => results.filter((r) => r.status === s).length;
     process.stdout.write(`OPA conformance cases: passing ${count('passed')}, failing ${count('failed')}, skipped ${count('skipped')}\n`);

@@ -119,7 +119,18 @@ export function clearCollateralCache(): void {
   cache.clear();
 }
 
+/** The same collateral object passed again (a service's cached collateral): confirmed field by field. */
+const byObject = new WeakMap<SgxCollateralInput, { trustSimulator: boolean; input: Record<string, unknown>; verified: VerifiedCollateral }>();
+
 export function verifyCollateral(input: SgxCollateralInput, trustSimulator: boolean | undefined): VerifiedCollateral {
+  const same = byObject.get(input);
+  if (same && same.trustSimulator === (trustSimulator === true) && REQUIRED.every((field) => same.input[field] === input[field])) return same.verified;
+  const verified = verifyCollateralUncached(input, trustSimulator);
+  byObject.set(input, { trustSimulator: trustSimulator === true, input: Object.fromEntries(REQUIRED.map((f) => [f, input[f]])), verified });
+  return verified;
+}
+
+function verifyCollateralUncached(input: SgxCollateralInput, trustSimulator: boolean | undefined): VerifiedCollateral {
   const key = `${trustSimulator ? 1 : 0}:${input.tcb_info_signature}:${input.qe_identity_signature}`;
   const hit = cache.get(key);
   if (hit && REQUIRED.every((field) => hit.input[field] === input[field])) return hit.verified;

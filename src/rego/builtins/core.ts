@@ -1,5 +1,5 @@
 /** Rego builtins: operators (comparison, arithmetic, set algebra) and membership. */
-import { BuiltinError } from '../errors.js';
+import { BuiltinError, EvalTypeError } from '../errors.js';
 import { compare, equals, isNumber, numFromBigInt, RObject, RSet, toBigInt, toDouble, typeName, type RNumber, type Value } from '../value.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
@@ -34,6 +34,31 @@ function setOp(name: string, numberOp: ((args: readonly Value[]) => Value) | und
     // OPA names the type operand 1 fixed: a number wants a number, a set wants a set.
     throw operandTypeError(name, 2, [a instanceof RSet ? 'set' : 'number'], b);
   };
+}
+
+/** The request keys OPA's http.send accepts (its own validation runs before any network use). */
+const HTTP_SEND_KEYS = new Set([
+  'method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body',
+  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
+  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
+  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache',
+  'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers',
+]);
+
+const quotedSet = (keys: string[]) => `{${keys.sort().map((k) => JSON.stringify(k)).join(', ')}}`;
+
+/**
+ * http.send: a policy engine inside a confidential guest must not reach the network, so after OPA's own
+ * request validation (same errors) it fails as a builtin error (undefined unless strict). Tests mock it with `with`.
+ */
+function httpSend([req]: readonly Value[]): Value {
+  if (!(req instanceof RObject)) throw operandTypeError('http.send', 1, ['object'], req);
+  const keys = req.keys().map((k) => (typeof k === 'string' ? k : JSON.stringify(k)));
+  const invalid = keys.filter((k) => !HTTP_SEND_KEYS.has(k));
+  if (invalid.length) throw new EvalTypeError(`invalid request parameters(s): ${quotedSet(invalid)}`);
+  const missing = ['method', 'url'].filter((k) => !keys.includes(k));
+  if (missing.length) throw new EvalTypeError(`missing required request parameters(s): ${quotedSet(missing)}`);
+  throw new BuiltinError('http.send: network access is disabled in this engine');
 }
 
 const minusNumbers = arith('minus', (a, b) => a - b, (a, b) => a - b);
@@ -95,6 +120,9 @@ export const builtins: BuiltinTable = {
       return false;
     },
   },
+  'http.send': { arity: 1, fn: httpSend, nondeterministic: true },
+  // No environment, configuration or version details leak into policies: an empty runtime document.
+  'opa.runtime': { arity: 0, fn: () => new RObject(), nondeterministic: true },
   trace: { arity: 1, fn: ([s]) => (typeof s === 'string' ? true : (() => { throw operandTypeError('trace', 1, ['string'], s); })()) },
   type_name: { arity: 1, fn: ([v]) => typeName(v) },
 };

@@ -1,0 +1,77 @@
+/** The engine's public API on language features that need more than one rule to show, and its limits. */
+import { describe, expect, it } from 'vitest';
+import { RegoEngine, RegoError, RegoLimitError, serializeJson, type Value } from '../../src/rego/index.js';
+
+function evalIn(module: string, ref: string, input?: unknown): Value | undefined {
+  const engine = new RegoEngine();
+  engine.addModule(module, 'test.rego');
+  return engine.evalRule(ref, input === undefined ? {} : { input }).value;
+}
+
+const show = (v: Value | undefined) => (v === undefined ? 'undefined' : serializeJson(v));
+
+describe('ref heads', () => {
+  it('build nested objects from several variable keys and merge rules at other depths', () => {
+    const module = 'package t\np[q].r.s := i if q := ["a", "b"][i]\np.d.r := 3\n';
+    expect(show(evalIn(module, 'data.t.p'))).toBe('{"a":{"r":{"s":0}},"b":{"r":{"s":1}},"d":{"r":3}}');
+  });
+
+  it('collect multi-value leaves into sets', () => {
+    const module = 'package t\np[x].r contains y if { some x in ["a", "b"]; some y in [1, 2] }\np.b.r contains 3\n';
+    expect(show(evalIn(module, 'data.t.p'))).toBe('{"a":{"r":[1,2]},"b":{"r":[1,2,3]}}');
+  });
+
+  it('report a conflict when a rule extends another rule’s value', () => {
+    const module = 'package t\np[q].r := v if { q := "q"; v := {"s": 1} }\np.q.r.u := 42\n';
+    expect(() => evalIn(module, 'data.t.p')).toThrow(expect.objectContaining({ code: 'eval_conflict_error' }));
+  });
+});
+
+describe('with', () => {
+  it('replaces a function with a local value', () => {
+    const module = 'package t\nf(1) := 2\np if { v := 1; q with f as v }\nq if f(1) == 1\n';
+    expect(evalIn(module, 'data.t.p')).toBe(true);
+  });
+
+  it('applies inside template strings and on following lines', () => {
+    const module = 'package t\na := input.a\np := $"x{a with input as {"a": 42}}"\nq := y if {\n  y := a\n    with input.a as 7\n}\n';
+    expect(evalIn(module, 'data.t.p')).toBe('x42');
+    expect(evalIn(module, 'data.t.q')).toBe(7);
+  });
+});
+
+describe('builtins owned by the core', () => {
+  it('walk enumerates every path in pre-order', () => {
+    const module = 'package t\np := [k | walk({"a": [1]}, [k, _])]\n';
+    expect(show(evalIn(module, 'data.t.p'))).toBe('[[],["a"],["a",0]]');
+  });
+
+  it('http.send never reaches the network: undefined, or an error in strict mode', () => {
+    const module = 'package t\np := http.send({"method": "get", "url": "http://127.0.0.1:1"})\n';
+    expect(evalIn(module, 'data.t.p')).toBeUndefined();
+    const strict = new RegoEngine({ strictBuiltinErrors: true });
+    strict.addModule(module, 'test.rego');
+    expect(() => strict.evalRule('data.t.p')).toThrow(RegoError);
+  });
+});
+
+describe('limits', () => {
+  it('refuses a module over the source size limit', () => {
+    const engine = new RegoEngine({ limits: { maxSourceBytes: 100 } });
+    expect(() => engine.addModule(`package t\np := "${'x'.repeat(200)}"\n`, 'big.rego')).toThrow(RegoLimitError);
+  });
+
+  it('refuses input nested deeper than the limit, without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const engine = new RegoEngine();
+    engine.addModule('package t\np := input\n', 'test.rego');
+    expect(() => engine.evalRule('data.t.p', { input: deep })).toThrow(RegoLimitError);
+  });
+
+  it('stops at the wall-clock timeout', () => {
+    const engine = new RegoEngine({ limits: { timeoutMs: 50, maxSteps: Number.MAX_SAFE_INTEGER } });
+    engine.addModule('package t\np := count([1 | numbers.range(1, 1000)[_]; numbers.range(1, 1000)[_]; numbers.range(1, 1000)[_]])\n', 'test.rego');
+    expect(() => engine.evalRule('data.t.p')).toThrow(RegoLimitError);
+  });
+});
