@@ -633,14 +633,32 @@ class Parser {
     return items;
   }
 
-  private parseArray(): Term {
+  /** Brackets open a fresh context where `|` is union again (inside a comprehension head too). */
+  private withPipes<T>(parse: () => T): T {
     const saved = this.noPipe;
     this.noPipe = 0;
     try {
-      return this.parseArrayInner();
+      return parse();
     } finally {
       this.noPipe = saved;
     }
+  }
+
+  private parseArray(): Term {
+    return this.withPipes(() => this.parseArrayInner());
+  }
+
+  /** After a first item: `, item` until `close` (a trailing comma allowed); consumes `close`. */
+  private parseMoreItems<T>(parseItem: () => T, close: string, items: T[]): T[] {
+    while (this.isOp(',')) {
+      this.pos++;
+      this.skipLineBreaks();
+      if (this.isOp(close)) break;
+      items.push(parseItem());
+      this.skipLineBreaks();
+    }
+    this.expectOp(close);
+    return items;
   }
 
   private parseArrayInner(): Term {
@@ -657,15 +675,7 @@ class Parser {
       const body = this.parseCompBody(']');
       return { type: 'arraycomp', term: first, body, loc: this.loc(t) };
     }
-    const items = [first];
-    while (this.isOp(',')) {
-      this.pos++;
-      this.skipLineBreaks();
-      if (this.isOp(']')) break;
-      items.push(this.parseTerm());
-      this.skipLineBreaks();
-    }
-    this.expectOp(']');
+    const items = this.parseMoreItems(() => this.parseTerm(), ']', [first]);
     return { type: 'array', items, loc: this.loc(t) };
   }
 
@@ -682,13 +692,7 @@ class Parser {
   }
 
   private parseBrace(): Term {
-    const saved = this.noPipe;
-    this.noPipe = 0;
-    try {
-      return this.parseBraceInner();
-    } finally {
-      this.noPipe = saved;
-    }
+    return this.withPipes(() => this.parseBraceInner());
   }
 
   private parseBraceInner(): Term {
@@ -709,34 +713,21 @@ class Parser {
         this.pos++;
         return { type: 'objectcomp', key: first, value: firstValue, body: this.parseCompBody('}'), loc: this.loc(t) };
       }
-      const entries: [Term, Term][] = [[first, firstValue]];
-      while (this.isOp(',')) {
-        this.pos++;
-        this.skipLineBreaks();
-        if (this.isOp('}')) break;
+      const entry = (): [Term, Term] => {
         const k = this.parseTerm();
         this.skipLineBreaks();
         this.expectOp(':');
         this.skipLineBreaks();
-        entries.push([k, this.parseTerm()]);
-        this.skipLineBreaks();
-      }
-      this.expectOp('}');
+        return [k, this.parseTerm()];
+      };
+      const entries = this.parseMoreItems<[Term, Term]>(entry, '}', [[first, firstValue]]);
       return { type: 'object', entries, loc: this.loc(t) };
     }
     if (this.isOp('|')) {
       this.pos++;
       return { type: 'setcomp', term: first, body: this.parseCompBody('}'), loc: this.loc(t) };
     }
-    const items = [first];
-    while (this.isOp(',')) {
-      this.pos++;
-      this.skipLineBreaks();
-      if (this.isOp('}')) break;
-      items.push(this.parseTerm());
-      this.skipLineBreaks();
-    }
-    this.expectOp('}');
+    const items = this.parseMoreItems(() => this.parseTerm(), '}', [first]);
     return { type: 'set', items, loc: this.loc(t) };
   }
 }
