@@ -1,0 +1,149 @@
+/**
+ * Registry HTTP API v2 client (the OCI distribution spec): manifests and blobs, with the two auth
+ * schemes registries use: Basic (credentials sent on every request after a `Basic` challenge) and
+ * Bearer (a token from the challenge's realm, requested with the credentials when there are any).
+ * HTTPS always, except for registries the caller names insecure. Digests are checked by the caller.
+ */
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ImageError } from './errors.js';
+import type { CredentialStore, Credentials } from './credentials.js';
+import { MANIFEST_ACCEPT, emptyStream, type FetchedManifest, type ImageSource } from './source.js';
+
+interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+export function parseChallenge(header: string): Challenge {
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  for (const m of header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)) params[m[1].toLowerCase()] = m[2];
+  return { scheme, params };
+}
+
+/** Manifests and indexes are small JSON documents; anything larger is refused before parsing. */
+const MAX_MANIFEST_BYTES = 4 << 20;
+
+const basic = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+
+export class RegistrySource implements ImageSource {
+  readonly origin: string;
+  private readonly base: string;
+  /** The Authorization header that worked last, per repository scope. */
+  private readonly authorization = new Map<string, string>();
+
+  constructor(
+    private readonly registry: string,
+    private readonly image: string,
+    private readonly credentials: CredentialStore,
+    options: { insecure: boolean; signal?: AbortSignal },
+  ) {
+    this.origin = `registry ${registry}`;
+    const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+    this.base = `${options.insecure ? 'http' : 'https'}://${host}/v2`;
+    this.signal = options.signal;
+  }
+
+  private readonly signal: AbortSignal | undefined;
+
+  async manifest(repository: string, tagOrDigest: string): Promise<FetchedManifest> {
+    const response = await this.get(repository, `/${repository}/manifests/${tagOrDigest}`, MANIFEST_ACCEPT, tagOrDigest);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      throw new ImageError('image_unsupported', `manifest of ${bytes.length} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit`, { image: this.image, hint: 'the registry served something that is not a manifest' });
+    }
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim();
+    // By tag, the registry's Docker-Content-Digest (when sent) is what the bytes must hash to.
+    const expected = tagOrDigest.startsWith('sha256:') ? tagOrDigest : (response.headers.get('docker-content-digest') ?? undefined);
+    return { bytes, mediaType, ...(expected === undefined ? {} : { expectedDigest: expected }) };
+  }
+
+  async blob(repository: string, digest: string): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.get(repository, `/${repository}/blobs/${digest}`, '*/*', digest);
+    if (!response.body) return emptyStream();
+    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  }
+
+  private async get(repository: string, path: string, accept: string, what: string): Promise<Response> {
+    const url = `${this.base}${path}`;
+    let auth = this.authorization.get(repository);
+    let response = await this.fetch(url, accept, auth);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      auth = await this.authenticate(repository, response.headers.get('www-authenticate') ?? '');
+      response = await this.fetch(url, accept, auth);
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        throw this.unauthorized(repository);
+      }
+    }
+    if (response.status === 403) throw this.unauthorized(repository);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new ImageError('image_not_found', `${what.startsWith('sha256:') ? 'content' : `tag '${what}'`} not found in ${this.origin}`, {
+        image: this.image,
+        ...(what.startsWith('sha256:') ? { digest: what } : {}),
+        hint: 'check the image name and tag (docker.io images without a registry get the library/ prefix)',
+      });
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new ImageError('registry_error', `${this.origin} answered HTTP ${response.status} for ${path}`, { image: this.image, hint: 'retry later or check the registry' });
+    }
+    return response;
+  }
+
+  private async fetch(url: string, accept: string, authorization: string | undefined): Promise<Response> {
+    try {
+      return await fetch(url, { headers: { accept, ...(authorization ? { authorization } : {}) }, redirect: 'follow', signal: this.signal });
+    } catch (cause) {
+      const detail = cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : cause instanceof Error ? cause.message : String(cause);
+      throw new ImageError('registry_error', `cannot reach ${this.origin}: ${detail}`, {
+        image: this.image,
+        cause,
+        hint: 'check the registry address; a registry served over plain HTTP must be named with --insecure-registry',
+      });
+    }
+  }
+
+  private async authenticate(repository: string, header: string): Promise<string> {
+    const challenge = parseChallenge(header);
+    const creds = this.credentials.get(this.registry);
+    let authorization: string;
+    if (challenge.scheme === 'basic') {
+      if (!creds) throw this.unauthorized(repository);
+      authorization = basic(creds);
+    } else if (challenge.scheme === 'bearer' && challenge.params.realm) {
+      const url = new URL(challenge.params.realm);
+      if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+      url.searchParams.set('scope', challenge.params.scope ?? `repository:${repository}:pull`);
+      const response = await fetch(url, { headers: creds ? { authorization: basic(creds) } : {}, signal: this.signal }).catch((cause: unknown) => {
+        throw new ImageError('registry_unauthorized', `cannot reach the token service of ${this.origin}`, { image: this.image, cause, hint: 'check network access to the registry\'s auth realm' });
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw this.unauthorized(repository);
+      }
+      const body = (await response.json()) as { token?: string; access_token?: string };
+      const token = body.token ?? body.access_token;
+      if (!token) throw this.unauthorized(repository);
+      authorization = `Bearer ${token}`;
+    } else {
+      throw this.unauthorized(repository);
+    }
+    this.authorization.set(repository, authorization);
+    return authorization;
+  }
+
+  private unauthorized(repository: string): ImageError {
+    const hasCreds = this.credentials.get(this.registry) !== undefined;
+    return new ImageError('registry_unauthorized', `${this.origin} refused access to '${repository}'`, {
+      image: this.image,
+      hint: hasCreds
+        ? `the credentials for ${this.registry} were rejected; update them in the Docker config file or pull secret`
+        : `log in to ${this.registry} (docker login) or pass --docker-config / a pull secret with credentials for it`,
+    });
+  }
+}
