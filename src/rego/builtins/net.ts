@@ -1,4 +1,125 @@
-/** Rego builtins: the net family. */
-import type { BuiltinTable } from './registry.js';
+/**
+ * Rego builtins: CIDR arithmetic on IPv4 and IPv6 with bigint addresses. net.lookup_ip_addr (DNS) is
+ * deliberately absent: a policy decision must not reach the network.
+ */
+import { BuiltinError } from '../errors.js';
+import { RSet, type Value } from '../value.js';
+import { expectString, type BuiltinTable } from './registry.js';
 
-export const builtins: BuiltinTable = {};
+interface Net {
+  base: bigint;
+  prefix: number;
+  bits: 32 | 128;
+}
+
+function parseV4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+}
+
+function parseV6(s: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.split('::').length > 2) return undefined;
+  let tail: number[] = [];
+  let text = s;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const n = parseV4(v4[1]);
+    if (n === undefined) return undefined;
+    tail = [Number(n >> 16n), Number(n & 0xffffn)];
+    text = s.slice(0, -v4[1].length).replace(/:$/, ':') + (s.endsWith('::' + v4[1]) ? '' : '');
+    if (text.endsWith(':') && !text.endsWith('::')) text = text.slice(0, -1);
+  }
+  const [head, rest] = text.split('::');
+  const group = (t: string) => (t === '' ? [] : t.split(':'));
+  const h = group(head);
+  const r = rest === undefined ? [] : group(rest);
+  if ([...h, ...r].some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  const total = h.length + r.length + tail.length;
+  if (rest === undefined ? total !== 8 : total > 7) return undefined;
+  const groups = [...h.map((g) => parseInt(g, 16)), ...new Array(8 - total).fill(0), ...r.map((g) => parseInt(g, 16)), ...tail];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}
+
+function parseIp(s: string): { addr: bigint; bits: 32 | 128 } | undefined {
+  const v4 = parseV4(s);
+  if (v4 !== undefined) return { addr: v4, bits: 32 };
+  const v6 = parseV6(s);
+  return v6 === undefined ? undefined : { addr: v6, bits: 128 };
+}
+
+function parseCidr(name: string, s: string, allowIp: boolean): Net {
+  const slash = s.indexOf('/');
+  if (slash < 0) {
+    const ip = allowIp ? parseIp(s) : undefined;
+    if (!ip) throw new BuiltinError(`${name}: invalid CIDR address: ${s}`);
+    return { base: ip.addr, prefix: ip.bits, bits: ip.bits };
+  }
+  const ip = parseIp(s.slice(0, slash));
+  const prefixText = s.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > ip.bits) throw new BuiltinError(`${name}: invalid CIDR address: ${s}`);
+  const prefix = Number(prefixText);
+  return { base: ip.addr & mask(prefix, ip.bits), prefix, bits: ip.bits };
+}
+
+function mask(prefix: number, bits: number): bigint {
+  const all = (1n << BigInt(bits)) - 1n;
+  return all ^ ((1n << BigInt(bits - prefix)) - 1n);
+}
+
+function contains(outer: Net, inner: Net): boolean {
+  return outer.bits === inner.bits && inner.prefix >= outer.prefix && (inner.base & mask(outer.prefix, outer.bits)) === outer.base;
+}
+
+function formatIp(addr: bigint, bits: number): string {
+  if (bits === 32) return [24n, 16n, 8n, 0n].map((s) => String((addr >> s) & 0xffn)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => Number((addr >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  // Go's shortest form: the longest run (>= 2) of zero groups becomes ::
+  let best = [-1, 0];
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best[1]) best = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (best[1] < 2) return groups.join(':');
+  return groups.slice(0, best[0]).join(':') + '::' + groups.slice(best[0] + best[1]).join(':');
+}
+
+export const builtins: BuiltinTable = {
+  'net.cidr_contains': {
+    arity: 2,
+    fn: (a) => contains(parseCidr('net.cidr_contains', expectString('net.cidr_contains', a, 0), false), parseCidr('net.cidr_contains', expectString('net.cidr_contains', a, 1), true)),
+  },
+  'net.cidr_intersects': {
+    arity: 2,
+    fn: (a) => {
+      const x = parseCidr('net.cidr_intersects', expectString('net.cidr_intersects', a, 0), false);
+      const y = parseCidr('net.cidr_intersects', expectString('net.cidr_intersects', a, 1), false);
+      return contains(x, y) || contains(y, x);
+    },
+  },
+  'net.cidr_is_valid': {
+    arity: 1,
+    fn: ([v]: readonly Value[]) => {
+      if (typeof v !== 'string') return false;
+      try {
+        parseCidr('net.cidr_is_valid', v, false);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  },
+  'net.cidr_expand': {
+    arity: 1,
+    fn: (a) => {
+      const net = parseCidr('net.cidr_expand', expectString('net.cidr_expand', a, 0), false);
+      const size = 1n << BigInt(net.bits - net.prefix);
+      if (size > 65536n) throw new BuiltinError('net.cidr_expand: network too large to expand');
+      const out = new RSet();
+      for (let i = 0n; i < size; i++) out.add(formatIp(net.base + i, net.bits));
+      return out;
+    },
+  },
+};
