@@ -1,8 +1,8 @@
 /** Rego builtins: encodings (base64 padded like Go, base64url, hex, JSON). */
 import { BuiltinError } from '../errors.js';
 import { parseJsonText } from '../json.js';
-import { serializeJson, type Value } from '../value.js';
-import { expectString, type BuiltinTable } from './registry.js';
+import { RObject, RSet, serializeJson, type Value } from '../value.js';
+import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const STD = /^[A-Za-z0-9+/]*={0,2}$/;
 const URL = /^[A-Za-z0-9_-]*={0,2}$/;
@@ -51,5 +51,63 @@ export const builtins: BuiltinTable = {
         return false;
       }
     },
+  },
+};
+
+/** Go's url.QueryEscape: unreserved characters stay, space becomes '+', everything else %XX (UTF-8). */
+function queryEscape(s: string): string {
+  return Array.from(Buffer.from(s, 'utf8'))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      if (/[A-Za-z0-9\-_.~]/.test(c)) return c;
+      if (c === ' ') return '+';
+      return '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    })
+    .join('');
+}
+
+function queryUnescape(name: string, s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '+') bytes.push(0x20);
+    else if (c === '%') {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new BuiltinError(`${name}: invalid URL escape ${JSON.stringify('%' + hex)}`);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+builtins['urlquery.encode'] = { arity: 1, fn: (a) => queryEscape(expectString('urlquery.encode', a, 0)) };
+builtins['urlquery.decode'] = { arity: 1, fn: (a) => queryUnescape('urlquery.decode', expectString('urlquery.decode', a, 0)) };
+builtins['urlquery.encode_object'] = {
+  arity: 1,
+  fn: ([o]) => {
+    if (!(o instanceof RObject)) throw operandTypeError('urlquery.encode_object', 1, ['object[string: any<string, array[string], set[string]>]'], o);
+    const pairs: string[] = [];
+    for (const [k, v] of [...o.entries()].sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1))) {
+      if (typeof k !== 'string') throw operandTypeError('urlquery.encode_object', 1, ['object[string: any<string, array[string], set[string]>]'], o);
+      const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
+      if (!values || values.some((x) => typeof x !== 'string')) throw operandTypeError('urlquery.encode_object', 1, ['object[string: any<string, array[string], set[string]>]'], o);
+      for (const x of values) pairs.push(`${queryEscape(k)}=${queryEscape(x as string)}`);
+    }
+    return pairs.join('&');
+  },
+};
+builtins['urlquery.decode_object'] = {
+  arity: 1,
+  fn: (a) => {
+    const out = new RObject();
+    for (const part of expectString('urlquery.decode_object', a, 0).split('&')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      const k = queryUnescape('urlquery.decode_object', eq < 0 ? part : part.slice(0, eq));
+      const v = eq < 0 ? '' : queryUnescape('urlquery.decode_object', part.slice(eq + 1));
+      out.set(k, [...((out.get(k) as Value[] | undefined) ?? []), v]);
+    }
+    return out;
   },
 };
