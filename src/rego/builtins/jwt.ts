@@ -1,4 +1,173 @@
-/** Rego builtins: the jwt family. */
-import type { BuiltinTable } from './registry.js';
+/**
+ * Rego builtins: JSON Web Tokens (JWS compact form). Signatures are checked with node:crypto: HMAC for
+ * HS*, RSA PKCS#1 v1.5 for RS*, RSA-PSS for PS*, ECDSA (IEEE P1363 r||s) for ES*, Ed25519 for EdDSA. Keys
+ * come as a PEM certificate, a PEM public key, a JWK or a JWK set. decode_verify checks the signature,
+ * then exp/nbf against the constraint time, iss and aud; any failure is [false, {}, {}].
+ */
+import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { BuiltinError } from '../errors.js';
+import { parseJsonText } from '../json.js';
+import { isNumber, RObject, toDouble, type Value } from '../value.js';
+import { expectString, operandTypeError, type BuiltinContext, type BuiltinSpec, type BuiltinTable } from './registry.js';
 
-export const builtins: BuiltinTable = {};
+interface Decoded {
+  header: RObject;
+  payload: RObject;
+  signature: Buffer;
+  signingInput: string;
+}
+
+function b64(part: string, what: string): Buffer {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(part)) {
+    const bad = part.search(/[^A-Za-z0-9_=-]/);
+    throw new BuiltinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${bad}`);
+  }
+  return Buffer.from(part, 'base64url');
+}
+
+function decode(token: string): Decoded {
+  const parts = token.split('.');
+  if (parts.length === 5) throw new BuiltinError('JWT is a JWE object, which is not supported');
+  if (parts.length !== 3) throw new BuiltinError(`encoded JWT must have 3 sections, found ${parts.length}`);
+  const headerText = b64(parts[0], 'header').toString('utf8');
+  let header: Value;
+  try {
+    header = parseJsonText(headerText);
+  } catch {
+    throw new BuiltinError(`missing or invalid 'alg' header: cannot parse JSON${headerText === '' ? ': cannot parse empty string' : ''}`);
+  }
+  if (!(header instanceof RObject)) throw new BuiltinError("missing or invalid 'alg' header: cannot parse JSON");
+  if (typeof header.get('alg') !== 'string') throw new BuiltinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
+  const payloadBytes = b64(parts[1], 'payload');
+  const signature = b64(parts[2], 'signature');
+  let payload: Value;
+  try {
+    payload = parseJsonText(payloadBytes.toString('utf8'));
+  } catch {
+    throw new BuiltinError('type is JWT but payload is not JSON');
+  }
+  if (!(payload instanceof RObject)) throw new BuiltinError('type is JWT but payload is not JSON');
+  return { header, payload, signature, signingInput: `${parts[0]}.${parts[1]}` };
+}
+
+/** Public keys from a PEM certificate, PEM public key, JWK or JWK set. */
+function keysFrom(material: string): KeyObject[] {
+  const text = material.trim();
+  if (text.startsWith('-----BEGIN CERTIFICATE')) return [new X509Certificate(text).publicKey];
+  if (text.startsWith('-----BEGIN')) return [createPublicKey(text)];
+  const json = JSON.parse(text) as { keys?: unknown[] };
+  const jwks = Array.isArray(json.keys) ? json.keys : [json];
+  return jwks.map((k) => createPublicKey({ key: k as import('node:crypto').JsonWebKey, format: 'jwk' }));
+}
+
+const HASHES: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
+
+function verifySignature(alg: string, d: Decoded, material: string, isSecret: boolean): boolean {
+  const family = alg.slice(0, 2);
+  const hash = HASHES[alg.slice(2)];
+  const input = Buffer.from(d.signingInput);
+  if (family === 'HS' && hash) {
+    if (!isSecret) return false;
+    const mac = createHmac(hash, material).update(input).digest();
+    return mac.length === d.signature.length && timingSafeEqual(mac, d.signature);
+  }
+  if (isSecret) return false;
+  let keys: KeyObject[];
+  try {
+    keys = keysFrom(material);
+  } catch {
+    return false;
+  }
+  return keys.some((key) => {
+    try {
+      if (alg === 'EdDSA') return cryptoVerify(null, input, key, d.signature);
+      if (!hash) return false;
+      if (family === 'RS') return cryptoVerify(hash, input, key, d.signature);
+      if (family === 'PS') return cryptoVerify(hash, input, { key, padding: 6, saltLength: Number(alg.slice(2)) / 8 }, d.signature);
+      if (family === 'ES') return cryptoVerify(hash, input, { key, dsaEncoding: 'ieee-p1363' }, d.signature);
+    } catch {
+      return false;
+    }
+    return false;
+  });
+}
+
+const verifyWith = (alg: string, isSecret: boolean): BuiltinSpec => ({
+  arity: 2,
+  fn: (a) => {
+    const name = `io.jwt.verify_${alg.toLowerCase()}`;
+    const d = decode(expectString(name, a, 0));
+    return verifySignature(alg, d, expectString(name, a, 1), isSecret);
+  },
+});
+
+const CONSTRAINTS = new Set(['cert', 'secret', 'alg', 'iss', 'aud', 'time']);
+const INVALID: Value = [false, new RObject(), new RObject()];
+
+function decodeVerify(args: readonly Value[], ctx: BuiltinContext): Value {
+  const token = expectString('io.jwt.decode_verify', args, 0);
+  const c = args[1];
+  if (!(c instanceof RObject)) throw operandTypeError('io.jwt.decode_verify', 2, ['object[string: any]'], c);
+  for (const k of c.keys()) if (typeof k !== 'string' || !CONSTRAINTS.has(k)) throw new BuiltinError(`unknown token validation constraint: ${String(k)}`);
+  const cert = c.get('cert');
+  const secret = c.get('secret');
+  if (cert !== undefined && secret !== undefined) throw new BuiltinError('duplicate key constraints');
+  if (cert === undefined && secret === undefined) throw new BuiltinError('no key constraint');
+  let d: Decoded;
+  try {
+    d = decode(token);
+  } catch {
+    return INVALID;
+  }
+  const alg = d.header.get('alg') as string;
+  const wantAlg = c.get('alg');
+  if (wantAlg !== undefined && wantAlg !== alg) return INVALID;
+  if (!/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)) throw new BuiltinError(`unknown JWS algorithm: ${alg}`);
+  if (!verifySignature(alg, d, String(cert ?? secret), secret !== undefined)) return INVALID;
+  const timeValue = c.get('time');
+  const now = timeValue !== undefined && isNumber(timeValue) ? toDouble(timeValue) / 1e9 : Number(ctx.nowNs) / 1e9;
+  const exp = d.payload.get('exp');
+  if (exp !== undefined) {
+    if (!isNumber(exp)) throw new BuiltinError('exp value must be a number');
+    if (now >= toDouble(exp)) return INVALID;
+  }
+  const nbf = d.payload.get('nbf');
+  if (nbf !== undefined) {
+    if (!isNumber(nbf)) throw new BuiltinError('nbf value must be a number');
+    if (now < toDouble(nbf)) return INVALID;
+  }
+  const iss = c.get('iss');
+  if (iss !== undefined && d.payload.get('iss') !== iss) return INVALID;
+  const aud = c.get('aud');
+  const tokenAud = d.payload.get('aud');
+  if (tokenAud !== undefined) {
+    if (aud === undefined) return INVALID;
+    const list = Array.isArray(tokenAud) ? tokenAud : [tokenAud];
+    if (!list.some((x) => x === aud)) return INVALID;
+  } else if (aud !== undefined) return INVALID;
+  return [true, d.header, d.payload];
+}
+
+export const builtins: BuiltinTable = {
+  'io.jwt.decode': {
+    arity: 1,
+    fn: (a) => {
+      const d = decode(expectString('io.jwt.decode', a, 0));
+      return [d.header, d.payload, d.signature.toString('hex')];
+    },
+  },
+  'io.jwt.decode_verify': { arity: 2, fn: decodeVerify },
+  'io.jwt.verify_hs256': verifyWith('HS256', true),
+  'io.jwt.verify_hs384': verifyWith('HS384', true),
+  'io.jwt.verify_hs512': verifyWith('HS512', true),
+  'io.jwt.verify_rs256': verifyWith('RS256', false),
+  'io.jwt.verify_rs384': verifyWith('RS384', false),
+  'io.jwt.verify_rs512': verifyWith('RS512', false),
+  'io.jwt.verify_ps256': verifyWith('PS256', false),
+  'io.jwt.verify_ps384': verifyWith('PS384', false),
+  'io.jwt.verify_ps512': verifyWith('PS512', false),
+  'io.jwt.verify_es256': verifyWith('ES256', false),
+  'io.jwt.verify_es384': verifyWith('ES384', false),
+  'io.jwt.verify_es512': verifyWith('ES512', false),
+  'io.jwt.verify_eddsa': verifyWith('EdDSA', false),
+};
