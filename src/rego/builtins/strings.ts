@@ -1,7 +1,7 @@
 /** Rego builtins: strings. Lengths and offsets count Unicode code points, as OPA does. */
-import { BuiltinError } from '../errors.js';
+import { BuiltinError, EvalTypeError } from '../errors.js';
 import { formatValue } from '../format.js';
-import { isInteger, isNumber, numFromText, RSet, toDouble, type Value } from '../value.js';
+import { RObject, isInteger, isNumber, numFromText, RSet, toDouble, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const str = expectString;
@@ -15,6 +15,24 @@ function int(name: string, args: readonly Value[], i: number): number {
   if (!isNumber(v)) throw operandTypeError(name, i + 1, ['number'], v);
   if (!isInteger(v)) throw new BuiltinError(`${name}: operand ${i + 1} must be integer number but got floating-point number`);
   return toDouble(v);
+}
+
+/** Go strings.NewReplacer semantics: leftmost match, earlier (sorted-key) pattern wins at a position. */
+function replaceN(patterns: Value | undefined, value: string): string {
+  if (!(patterns instanceof RObject)) throw operandTypeError('strings.replace_n', 1, ['object'], patterns ?? null);
+  const pairs: [string, string][] = [];
+  for (const [k, v] of patterns.entries()) {
+    if (typeof k !== 'string') throw new EvalTypeError('strings.replace_n: operand 1 non-string key found in pattern object');
+    if (typeof v !== 'string') throw new EvalTypeError('strings.replace_n: operand 1 non-string value found in pattern object');
+    pairs.push([k, v]);
+  }
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const hit = pairs.find(([k]) => k !== '' && value.startsWith(k, i));
+    if (hit) { out += hit[1]; i += hit[0].length; } else { out += value[i]; i++; }
+  }
+  return out;
 }
 
 function trimSet(cutset: string): Set<string> {
@@ -49,6 +67,7 @@ export const builtins: BuiltinTable = {
   endswith: { arity: 2, fn: (a) => str('endswith', a, 0).endsWith(str('endswith', a, 1)) },
   lower: { arity: 1, fn: (a) => str('lower', a, 0).toLowerCase() },
   upper: { arity: 1, fn: (a) => str('upper', a, 0).toUpperCase() },
+  'strings.replace_n': { arity: 2, fn: (a) => replaceN(a[0], str('strings.replace_n', a, 1)) },
   replace: { arity: 3, fn: (a) => str('replace', a, 0).split(str('replace', a, 1)).join(str('replace', a, 2)) },
   split: { arity: 2, fn: (a) => str('split', a, 0).split(str('split', a, 1)) },
   indexof: {
