@@ -7,7 +7,12 @@ function arr(name: string, v: Value, i: number): readonly Value[] {
   return v;
 }
 
+function flatten(list: readonly Value[]): Value[] {
+  return list.flatMap((v) => (Array.isArray(v) ? flatten(v) : [v]));
+}
+
 export const builtins: BuiltinTable = {
+  'array.flatten': { arity: 1, fn: ([a]) => flatten(arr('array.flatten', a, 0)) },
   'array.concat': { arity: 2, fn: ([a, b]) => [...arr('array.concat', a, 0), ...arr('array.concat', b, 1)] },
   'array.reverse': { arity: 1, fn: ([a]) => [...arr('array.reverse', a, 0)].reverse() },
   'array.slice': {

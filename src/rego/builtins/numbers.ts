@@ -1,5 +1,5 @@
 /** Rego builtins: numbers. */
-import { BuiltinError } from '../errors.js';
+import { BuiltinError, EvalTypeError } from '../errors.js';
 import { isInteger, isNumber, toDouble, type RNumber, type Value } from '../value.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
@@ -10,8 +10,8 @@ function num(name: string, v: Value, i: number): RNumber {
 const unary = (name: string, f: (x: number) => number) => ({ arity: 1, fn: ([v]: readonly Value[]) => (isInteger(num(name, v, 0)) ? v : f(toDouble(v as RNumber))) });
 
 function range(name: string, a: Value, b: Value, step: number): Value[] {
-  if (!isNumber(a) || !isInteger(a)) throw isNumber(a) ? new BuiltinError(`${name}: operand 1 must be integer number but got floating-point number`) : operandTypeError(name, 1, ['number'], a);
-  if (!isNumber(b) || !isInteger(b)) throw isNumber(b) ? new BuiltinError(`${name}: operand 2 must be integer number but got floating-point number`) : operandTypeError(name, 2, ['number'], b);
+  if (!isNumber(a) || !isInteger(a)) throw isNumber(a) ? new EvalTypeError(`${name}: operand 1 must be integer number but got floating-point number`) : operandTypeError(name, 1, ['number'], a);
+  if (!isNumber(b) || !isInteger(b)) throw isNumber(b) ? new EvalTypeError(`${name}: operand 2 must be integer number but got floating-point number`) : operandTypeError(name, 2, ['number'], b);
   const from = toDouble(a);
   const to = toDouble(b);
   const out: number[] = [];

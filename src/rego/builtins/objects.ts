@@ -21,7 +21,7 @@ function keySet(name: string, v: Value): RSet {
   if (v instanceof RSet) return v;
   if (Array.isArray(v)) return new RSet(v);
   if (v instanceof RObject) return new RSet(v.keys());
-  throw operandTypeError(name, 2, ['array', 'object', 'set'], v);
+  throw operandTypeError(name, 2, ['object', 'set', 'array'], v);
 }
 
 export const builtins: BuiltinTable = {

@@ -5,9 +5,9 @@ import { expectString, type BuiltinTable } from './registry.js';
 
 const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-function parseVersion(name: string, s: string): { core: bigint[]; pre: string[] } {
+function parseVersion(name: string, s: string, operand: number): { core: bigint[]; pre: string[] } {
   const m = SEMVER.exec(s);
-  if (!m) throw new BuiltinError(`${name}: operand ${s} is not a valid SemVer`);
+  if (!m) throw new BuiltinError(`${name}: operand ${operand}: string ${JSON.stringify(s)} is not a valid SemVer`);
   return { core: [BigInt(m[1]), BigInt(m[2]), BigInt(m[3])], pre: m[4] ? m[4].split('.') : [] };
 }
 
@@ -30,8 +30,8 @@ export const builtins: BuiltinTable = {
   'semver.compare': {
     arity: 2,
     fn: (args) => {
-      const a = parseVersion('semver.compare', expectString('semver.compare', args, 0));
-      const b = parseVersion('semver.compare', expectString('semver.compare', args, 1));
+      const a = parseVersion('semver.compare', expectString('semver.compare', args, 0), 1);
+      const b = parseVersion('semver.compare', expectString('semver.compare', args, 1), 2);
       for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return a.core[i] < b.core[i] ? -1 : 1;
       return comparePre(a.pre, b.pre);
     },
