@@ -1,7 +1,7 @@
 /** Rego builtins: strings. Lengths and offsets count Unicode code points, as OPA does. */
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { formatValue } from '../format.js';
-import { RObject, isInteger, isNumber, numFromText, RSet, toDouble, type Value } from '../value.js';
+import { RObject, isInteger, isNumber, numFromText, RSet, toDouble, typeName, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const str = expectString;
@@ -157,7 +157,12 @@ export const builtins: BuiltinTable = {
 
 function stringList(name: string, v: Value, pos: number): string[] {
   const items = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
-  if (!items || items.some((x) => typeof x !== 'string')) throw operandTypeError(name, pos, ['array[string]', 'set[string]', 'string'], v);
+  if (!items) throw operandTypeError(name, pos, ['string', 'set', 'array'], v);
+  const bad = items.find((x) => typeof x !== 'string');
+  if (bad !== undefined) {
+    const kind = Array.isArray(v) ? 'array' : 'set';
+    throw new EvalTypeError(`${name}: operand ${pos} must be ${kind} of strings but got ${kind} containing ${typeName(bad)}`);
+  }
   return items as string[];
 }
 
