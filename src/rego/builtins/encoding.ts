@@ -1,7 +1,8 @@
 /** Rego builtins: encodings (base64 padded like Go, base64url, hex, JSON). */
-import { BuiltinError } from '../errors.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { BuiltinError, EvalTypeError } from '../errors.js';
 import { parseJsonText } from '../json.js';
-import { RObject, RSet, serializeJson, type Value } from '../value.js';
+import { fromJson, RObject, RSet, serializeJson, toJson, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const STD = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -33,8 +34,9 @@ export const builtins: BuiltinTable = {
   'json.unmarshal': {
     arity: 1,
     fn: (a) => {
+      const text = expectString('json.unmarshal', a, 0);
       try {
-        return parseJsonText(expectString('json.unmarshal', a, 0));
+        return parseJsonText(text);
       } catch (error) {
         throw new BuiltinError(`json.unmarshal: ${(error as Error).message}`);
       }
@@ -109,5 +111,71 @@ builtins['urlquery.decode_object'] = {
       out.set(k, [...((out.get(k) as Value[] | undefined) ?? []), v]);
     }
     return out;
+  },
+};
+
+/** Indented JSON of a value (Go's json.MarshalIndent): keys sorted, sets as sorted arrays. */
+function indentJson(v: Value, indent: string, depth = 0): string {
+  const pad = indent.repeat(depth + 1);
+  const close = indent.repeat(depth);
+  if (Array.isArray(v) || v instanceof RSet) {
+    const items = Array.isArray(v) ? v : v.sorted();
+    if (items.length === 0) return '[]';
+    return '[\n' + items.map((x) => pad + indentJson(x, indent, depth + 1)).join(',\n') + '\n' + close + ']';
+  }
+  if (v instanceof RObject) {
+    if (v.size === 0) return '{}';
+    const entries = v.sortedEntries().map(([k, x]) => [typeof k === 'string' ? k : serializeJson(k), x] as const);
+    return '{\n' + entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${indentJson(x, indent, depth + 1)}`).join(',\n') + '\n' + close + '}';
+  }
+  return serializeJson(v);
+}
+
+const MARSHAL_OPTIONS = new Set(['pretty', 'indent', 'prefix']);
+
+builtins['json.marshal_with_options'] = {
+  arity: 2,
+  fn: ([v, options]) => {
+    if (!(options instanceof RObject)) throw operandTypeError('json.marshal_with_options', 2, ['object[string: any]'], options);
+    for (const k of options.keys()) {
+      if (typeof k !== 'string' || !MARSHAL_OPTIONS.has(k)) throw new EvalTypeError(`json.marshal_with_options: object contained unknown key ${JSON.stringify(k)}`);
+    }
+    const pretty = options.get('pretty');
+    const indent = options.get('indent');
+    const prefix = options.get('prefix');
+    if (pretty !== undefined && typeof pretty !== 'boolean') throw new EvalTypeError('json.marshal_with_options: "pretty" must be a boolean');
+    if (indent !== undefined && typeof indent !== 'string') throw new EvalTypeError('json.marshal_with_options: "indent" must be a string');
+    if (prefix !== undefined && typeof prefix !== 'string') throw new EvalTypeError('json.marshal_with_options: "prefix" must be a string');
+    const enabled = pretty ?? (indent !== undefined || prefix !== undefined);
+    if (!enabled) return serializeJson(v);
+    return indentJson(v, (indent as string | undefined) ?? '\t')
+      .split('\n')
+      .map((line) => ((prefix as string | undefined) ?? '') + line)
+      .join('\n');
+  },
+};
+
+builtins['yaml.marshal'] = { arity: 1, fn: ([v]) => stringifyYaml(toJson(v)) };
+builtins['yaml.unmarshal'] = {
+  arity: 1,
+  fn: (a) => {
+    const text = expectString('yaml.unmarshal', a, 0);
+    try {
+      return fromJson(parseYaml(text) as unknown);
+    } catch (error) {
+      throw new BuiltinError(`yaml.unmarshal: ${(error as Error).message}`);
+    }
+  },
+};
+builtins['yaml.is_valid'] = {
+  arity: 1,
+  fn: ([v]) => {
+    if (typeof v !== 'string') return false;
+    try {
+      parseYaml(v);
+      return true;
+    } catch {
+      return false;
+    }
   },
 };
