@@ -4,10 +4,10 @@
  * come as a PEM certificate, a PEM public key, a JWK or a JWK set. decode_verify checks the signature,
  * then exp/nbf against the constraint time, iss and aud; any failure is [false, {}, {}].
  */
-import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { BuiltinError } from '../errors.js';
 import { parseJsonText } from '../json.js';
-import { isNumber, RObject, toDouble, type Value } from '../value.js';
+import { isNumber, RObject, serializeJson, toDouble, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinContext, type BuiltinSpec, type BuiltinTable } from './registry.js';
 
 interface Decoded {
@@ -170,4 +170,62 @@ export const builtins: BuiltinTable = {
   'io.jwt.verify_es384': verifyWith('ES384', false),
   'io.jwt.verify_es512': verifyWith('ES512', false),
   'io.jwt.verify_eddsa': verifyWith('EdDSA', false),
+};
+
+/** Signs header.payload (both given as text) with a JWK (oct for HS*, private RSA/EC/OKP otherwise). */
+function encodeSignRaw(headerText: string, payloadText: string, keyText: string): string {
+  let header: Value;
+  try {
+    header = parseJsonText(headerText);
+  } catch {
+    throw new BuiltinError(`missing or invalid 'alg' header: cannot parse JSON${headerText === '' ? ': cannot parse empty string' : ''}`);
+  }
+  const alg = header instanceof RObject ? header.get('alg') : undefined;
+  if (typeof alg !== 'string') throw new BuiltinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
+  if (!/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)) throw new BuiltinError(`unknown JWS algorithm: ${alg}`);
+  const typ = (header as RObject).get('typ');
+  if (typ === undefined || typ === 'JWT') {
+    try {
+      if (!(parseJsonText(payloadText) instanceof RObject)) throw new Error('not an object');
+    } catch {
+      throw new BuiltinError('type is JWT but payload is not JSON');
+    }
+  }
+  let jwk: import('node:crypto').JsonWebKey;
+  try {
+    jwk = JSON.parse(keyText) as import('node:crypto').JsonWebKey;
+  } catch {
+    throw new BuiltinError('invalid JWK: not JSON');
+  }
+  const signingInput = `${Buffer.from(headerText).toString('base64url')}.${Buffer.from(payloadText).toString('base64url')}`;
+  const input = Buffer.from(signingInput);
+  const hash = HASHES[alg.slice(2)];
+  let signature: Buffer;
+  try {
+    if (alg.startsWith('HS')) signature = createHmac(hash, Buffer.from(String(jwk.k ?? ''), 'base64url')).update(input).digest();
+    else {
+      const key = createPrivateKey({ key: jwk, format: 'jwk' });
+      if (alg === 'EdDSA') signature = cryptoSign(null, input, key);
+      else if (alg.startsWith('RS')) signature = cryptoSign(hash, input, key);
+      else if (alg.startsWith('PS')) signature = cryptoSign(hash, input, { key, padding: 6, saltLength: Number(alg.slice(2)) / 8 });
+      else signature = cryptoSign(hash, input, { key, dsaEncoding: 'ieee-p1363' });
+    }
+  } catch (error) {
+    throw new BuiltinError(`failed to sign JWT: ${(error as Error).message}`);
+  }
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+builtins['io.jwt.encode_sign_raw'] = {
+  arity: 3,
+  fn: (a) => encodeSignRaw(expectString('io.jwt.encode_sign_raw', a, 0), expectString('io.jwt.encode_sign_raw', a, 1), expectString('io.jwt.encode_sign_raw', a, 2)),
+};
+builtins['io.jwt.encode_sign'] = {
+  arity: 3,
+  fn: ([h, p, k]) => {
+    if (!(h instanceof RObject)) throw operandTypeError('io.jwt.encode_sign', 1, ['object[string: any]'], h);
+    if (!(p instanceof RObject)) throw operandTypeError('io.jwt.encode_sign', 2, ['object[string: any]'], p);
+    if (!(k instanceof RObject)) throw operandTypeError('io.jwt.encode_sign', 3, ['object[string: any]'], k);
+    return encodeSignRaw(serializeJson(h), serializeJson(p), serializeJson(k));
+  },
 };
