@@ -123,3 +123,53 @@ export const builtins: BuiltinTable = {
     },
   },
 };
+
+/** A bare IPv4 address takes Go's classful default mask (ParseIP + DefaultMask); IPv6 needs a prefix. */
+function parseForMerge(s: string): Net {
+  if (s.includes('/')) return parseCidr('net.cidr_merge', s, false);
+  const v4 = parseV4(s);
+  if (v4 !== undefined) {
+    const first = Number(v4 >> 24n);
+    const prefix = first < 128 ? 8 : first < 192 ? 16 : 24;
+    return { base: v4 & mask(prefix, 32), prefix, bits: 32 };
+  }
+  if (parseV6(s) !== undefined) throw new BuiltinError('net.cidr_merge: IPv6 invalid: needs prefix length');
+  throw new BuiltinError(`net.cidr_merge: invalid CIDR address: ${s}`);
+}
+
+/** Smallest set of networks covering the inputs: drop contained networks, join sibling halves. */
+function mergeNets(nets: Net[]): Net[] {
+  const sorted = [...nets].sort((a, b) => a.bits - b.bits || (a.base < b.base ? -1 : a.base > b.base ? 1 : a.prefix - b.prefix));
+  let out: Net[] = [];
+  for (const n of sorted) if (!out.some((o) => contains(o, n))) out = [...out.filter((o) => !contains(n, o)), n];
+  for (let changed = true; changed; ) {
+    changed = false;
+    out.sort((a, b) => a.bits - b.bits || (a.base < b.base ? -1 : a.base > b.base ? 1 : a.prefix - b.prefix));
+    for (let i = 0; i + 1 < out.length; i++) {
+      const a = out[i];
+      const b = out[i + 1];
+      if (a.bits !== b.bits || a.prefix !== b.prefix || a.prefix === 0) continue;
+      const parent = a.prefix - 1;
+      const size = 1n << BigInt(a.bits - a.prefix);
+      if ((a.base & mask(parent, a.bits)) === a.base && b.base === a.base + size) {
+        out.splice(i, 2, { base: a.base, prefix: parent, bits: a.bits });
+        changed = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+builtins['net.cidr_merge'] = {
+  arity: 1,
+  fn: ([v]) => {
+    const items = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
+    if (!items) throw new BuiltinError('net.cidr_merge: operand 1 must be an array or set of strings');
+    const nets = items.map((x) => {
+      if (typeof x !== 'string') throw new BuiltinError('net.cidr_merge: element must be a string');
+      return parseForMerge(x);
+    });
+    return mergeNets(nets).map((n) => `${formatIp(n.base, n.bits)}/${n.prefix}`);
+  },
+};
