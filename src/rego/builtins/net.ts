@@ -3,7 +3,7 @@
  * deliberately absent: a policy decision must not reach the network.
  */
 import { BuiltinError } from '../errors.js';
-import { RSet, type Value } from '../value.js';
+import { RObject, RSet, type Value } from '../value.js';
 import { expectString, type BuiltinTable } from './registry.js';
 
 interface Net {
@@ -171,5 +171,30 @@ builtins['net.cidr_merge'] = {
       return parseForMerge(x);
     });
     return mergeNets(nets).map((n) => `${formatIp(n.base, n.bits)}/${n.prefix}`);
+  },
+};
+
+/** The (key, cidr-or-ip) pairs of an operand: a string, or an array/set/object of strings or non-empty arrays led by one. */
+function cidrEntries(v: Value, operand: number): [Value, string][] {
+  const element = (x: Value): string => {
+    if (typeof x === 'string') return x;
+    if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'string') return x[0];
+    throw new BuiltinError(`net.cidr_contains_matches: operand ${operand}: element must be string or non-empty array`);
+  };
+  if (typeof v === 'string') return [[v, v]];
+  if (Array.isArray(v)) return v.map((x, i) => [i, element(x)]);
+  if (v instanceof RSet) return v.sorted().map((x) => [x, element(x)]);
+  if (v instanceof RObject) return v.sortedEntries().map(([k, x]) => [k, element(x)]);
+  throw new BuiltinError(`net.cidr_contains_matches: operand ${operand} must be string, array, set or object`);
+}
+
+builtins['net.cidr_contains_matches'] = {
+  arity: 2,
+  fn: ([a, b]) => {
+    const cidrs = cidrEntries(a, 1).map(([k, s]) => [k, parseCidr('net.cidr_contains_matches', s, false)] as const);
+    const subjects = cidrEntries(b, 2).map(([k, s]) => [k, parseCidr('net.cidr_contains_matches', s, true)] as const);
+    const out = new RSet();
+    for (const [ka, na] of cidrs) for (const [kb, nb] of subjects) if (contains(na, nb)) out.add([ka, kb]);
+    return out;
   },
 };
