@@ -168,3 +168,112 @@ builtins['json.filter'] = {
     return filterPaths(o, jsonPaths('json.filter', paths));
   },
 };
+
+/** json.patch paths: "/a/b" (RFC 6901, ~0 ~1 escapes; the leading slash optional) or an array of keys. */
+function patchPath(p: Value): Value[] | undefined {
+  if (typeof p === 'string') return p.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return Array.isArray(p) ? [...p] : undefined;
+}
+
+function arrayIndex(seg: Value, length: number, allowEnd: boolean): number | undefined {
+  if (allowEnd && seg === '-') return length;
+  const n = typeof seg === 'number' ? seg : typeof seg === 'string' && /^(0|[1-9]\d*)$/.test(seg) ? Number(seg) : NaN;
+  return Number.isInteger(n) && n >= 0 && (n < length || (allowEnd && n === length)) ? n : undefined;
+}
+
+function patchGet(doc: Value, path: Value[]): Value | undefined {
+  let cur: Value | undefined = doc;
+  for (const seg of path) {
+    if (cur instanceof RObject) cur = cur.get(seg);
+    else if (Array.isArray(cur)) {
+      const i = arrayIndex(seg, cur.length, false);
+      cur = i === undefined ? undefined : cur[i];
+    } else if (cur instanceof RSet) cur = cur.has(seg) ? seg : undefined;
+    else return undefined;
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+/** Applies `change` to the container holding the last segment; undefined when the path does not exist. */
+function patchAt(doc: Value, path: Value[], change: (parent: Value, seg: Value) => Value | undefined): Value | undefined {
+  if (path.length === 0) return undefined;
+  const [seg, ...rest] = path;
+  if (rest.length === 0) return change(doc, seg);
+  const child = patchGet(doc, [seg]);
+  if (child === undefined) return undefined;
+  const updated = patchAt(child, rest, change);
+  if (updated === undefined) return undefined;
+  if (doc instanceof RObject) return new RObject(doc.entries()).set(seg, updated);
+  if (Array.isArray(doc)) return doc.map((x, i) => (i === arrayIndex(seg, doc.length, false) ? updated : x));
+  if (doc instanceof RSet) return new RSet([...doc].filter((x) => keyOf(x) !== keyOf(seg)).concat([updated]));
+  return undefined;
+}
+
+function patchAdd(doc: Value, path: Value[], value: Value): Value | undefined {
+  if (path.length === 0) return value;
+  return patchAt(doc, path, (parent, seg) => {
+    if (parent instanceof RObject) return new RObject(parent.entries()).set(seg, value);
+    if (Array.isArray(parent)) {
+      const i = arrayIndex(seg, parent.length, true);
+      return i === undefined ? undefined : [...parent.slice(0, i), value, ...parent.slice(i)];
+    }
+    if (parent instanceof RSet) return keyOf(seg) === keyOf(value) ? new RSet([...parent, value]) : undefined;
+    return undefined;
+  });
+}
+
+function patchRemove(doc: Value, path: Value[]): Value | undefined {
+  return patchAt(doc, path, (parent, seg) => {
+    if (parent instanceof RObject) return parent.has(seg) ? new RObject([...parent.entries()].filter(([k]) => keyOf(k) !== keyOf(seg))) : undefined;
+    if (Array.isArray(parent)) {
+      const i = arrayIndex(seg, parent.length, false);
+      return i === undefined ? undefined : parent.filter((_, j) => j !== i);
+    }
+    if (parent instanceof RSet) return parent.has(seg) ? new RSet([...parent].filter((x) => keyOf(x) !== keyOf(seg))) : undefined;
+    return undefined;
+  });
+}
+
+builtins['json.patch'] = {
+  arity: 2,
+  fn: ([doc, patches]) => {
+    if (!Array.isArray(patches)) throw operandTypeError('json.patch', 2, ['array[object]'], patches);
+    let cur: Value | undefined = doc;
+    for (const p of patches) {
+      if (!(p instanceof RObject) || cur === undefined) return undefined;
+      const op = p.get('op');
+      const path = patchPath(p.get('path') ?? null);
+      if (typeof op !== 'string' || !path) return undefined;
+      const from = p.get('from') === undefined ? undefined : patchPath(p.get('from') as Value);
+      const value = p.get('value');
+      switch (op) {
+        case 'add':
+          cur = value === undefined ? undefined : patchAdd(cur, path, value);
+          break;
+        case 'remove':
+          cur = patchRemove(cur, path);
+          break;
+        case 'replace':
+          cur = value === undefined || patchGet(cur, path) === undefined ? undefined : patchAdd(patchRemove(cur, path) ?? cur, path, value);
+          break;
+        case 'move':
+        case 'copy': {
+          const moved = from ? patchGet(cur, from) : undefined;
+          if (moved === undefined || !from) return undefined;
+          const base: Value | undefined = op === 'move' ? patchRemove(cur, from) : cur;
+          cur = base === undefined ? undefined : patchAdd(base, path, moved);
+          break;
+        }
+        case 'test': {
+          const at = patchGet(cur, path);
+          if (at === undefined || value === undefined || keyOf(at) !== keyOf(value)) return undefined;
+          break;
+        }
+        default:
+          return undefined;
+      }
+    }
+    return cur;
+  },
+};
