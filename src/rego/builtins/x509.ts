@@ -1,4 +1,119 @@
-/** Rego builtins: the x509 family. */
-import type { BuiltinTable } from './registry.js';
+/**
+ * Rego builtins: X.509 certificates (node:crypto). Results follow the JSON of Go's x509.Certificate for
+ * the fields policies read: Subject/Issuer (pkix.Name), DNSNames, EmailAddresses, IPAddresses,
+ * URIStrings (null when absent, as Go marshals nil slices), NotBefore/NotAfter, SerialNumber, IsCA.
+ * Input: PEM text, base64 of PEM, or base64 of one or more concatenated DER certificates.
+ */
+import { X509Certificate } from 'node:crypto';
+import { BuiltinError } from '../errors.js';
+import { fromJson, numFromText, RObject, type Value } from '../value.js';
+import { expectString, type BuiltinTable } from './registry.js';
 
-export const builtins: BuiltinTable = {};
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Splits concatenated DER SEQUENCEs. */
+function splitDer(der: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let offset = 0;
+  while (offset < der.length) {
+    if (der[offset] !== 0x30 || offset + 2 > der.length) throw new BuiltinError('x509: malformed certificate');
+    let length = der[offset + 1];
+    let header = 2;
+    if (length & 0x80) {
+      const n = length & 0x7f;
+      if (n === 0 || n > 4 || offset + 2 + n > der.length) throw new BuiltinError('x509: malformed certificate');
+      length = 0;
+      for (let i = 0; i < n; i++) length = length * 256 + der[offset + 2 + i];
+      header += n;
+    }
+    const end = offset + header + length;
+    if (end > der.length) throw new BuiltinError('x509: malformed certificate');
+    out.push(der.subarray(offset, end));
+    offset = end;
+  }
+  return out;
+}
+
+function certificates(input: string): X509Certificate[] {
+  let text = input;
+  if (!text.includes('-----BEGIN')) {
+    const bad = text.search(/[^A-Za-z0-9+/=\s]/);
+    if (bad >= 0) throw new BuiltinError(`illegal base64 data at input byte ${bad}`);
+    const decoded = Buffer.from(text, 'base64');
+    const asText = decoded.toString('latin1');
+    if (!asText.includes('-----BEGIN')) {
+      try {
+        return splitDer(decoded).map((der) => new X509Certificate(der));
+      } catch (error) {
+        if (error instanceof BuiltinError) throw error;
+        throw new BuiltinError('x509: malformed certificate');
+      }
+    }
+    text = asText;
+  }
+  const blocks = text.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw new BuiltinError('x509: no certificates found');
+  try {
+    return blocks.map((b) => new X509Certificate(b));
+  } catch {
+    throw new BuiltinError('x509: malformed certificate');
+  }
+}
+
+const NAME_FIELDS: Record<string, string> = { C: 'Country', O: 'Organization', OU: 'OrganizationalUnit', L: 'Locality', ST: 'Province', street: 'StreetAddress', postalCode: 'PostalCode' };
+
+function pkixName(dn: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { Country: null, Organization: null, OrganizationalUnit: null, Locality: null, Province: null, StreetAddress: null, PostalCode: null, SerialNumber: '', CommonName: '' };
+  for (const line of dn.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'CN') out.CommonName = value;
+    else if (key === 'serialNumber') out.SerialNumber = value;
+    else if (NAME_FIELDS[key]) out[NAME_FIELDS[key]] = [...((out[NAME_FIELDS[key]] as string[] | null) ?? []), value];
+  }
+  return out;
+}
+
+function altNames(cert: X509Certificate, prefix: string): string[] | null {
+  const names = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => n.slice(prefix.length));
+  return names.length ? names : null;
+}
+
+function certificateJson(cert: X509Certificate): Value {
+  const json = {
+    Subject: pkixName(cert.subject),
+    Issuer: pkixName(cert.issuer),
+    DNSNames: altNames(cert, 'DNS:'),
+    EmailAddresses: altNames(cert, 'email:'),
+    IPAddresses: altNames(cert, 'IP Address:'),
+    URIStrings: altNames(cert, 'URI:'),
+    NotBefore: new Date(cert.validFrom).toISOString().replace('.000Z', 'Z'),
+    NotAfter: new Date(cert.validTo).toISOString().replace('.000Z', 'Z'),
+    IsCA: cert.ca,
+    Version: 3,
+  };
+  const out = fromJson(json) as RObject;
+  out.set('SerialNumber', numFromText(BigInt('0x' + cert.serialNumber).toString()));
+  return out;
+}
+
+export const builtins: BuiltinTable = {
+  'crypto.x509.parse_certificates': {
+    arity: 1,
+    fn: (a) => certificates(expectString('crypto.x509.parse_certificates', a, 0)).map(certificateJson),
+  },
+  'crypto.x509.parse_and_verify_certificates': {
+    arity: 1,
+    fn: (a) => {
+      const certs = certificates(expectString('crypto.x509.parse_and_verify_certificates', a, 0));
+      // The chain is given root first and leaf last (OPA): each certificate must be issued by the one before it.
+      const ok = certs.length > 0 && certs.every((c, i) => (i === 0 ? c.checkIssued(c) && c.verify(c.publicKey) : c.checkIssued(certs[i - 1]) && c.verify(certs[i - 1].publicKey)));
+      return ok ? [true, certs.slice().reverse().map(certificateJson)] : [false, []];
+    },
+  },
+};
