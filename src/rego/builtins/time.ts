@@ -26,6 +26,12 @@ function nsOperand(name: string, v: Value): { ns: bigint; zone?: string } {
   return { ns: exact, zone };
 }
 
+/** Timestamps must fit Go's int64 nanoseconds. */
+function inRange(ns: bigint): bigint {
+  if (ns > MAX_NS || ns < -MAX_NS - 1n) throw new BuiltinError('time outside of valid range');
+  return ns;
+}
+
 /** Wall-clock fields of a timestamp in a zone (UTC when none). */
 function fields(name: string, ns: bigint, zone?: string): { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number } {
   const ms = Number(ns / NS_PER_MS - (ns < 0n && ns % NS_PER_MS !== 0n ? 1n : 0n));
@@ -87,7 +93,22 @@ function parseDuration(s: string): bigint {
 
 export const builtins: BuiltinTable = {
   'time.now_ns': { arity: 0, nondeterministic: true, fn: (_args, ctx) => numFromBigInt(ctx.nowNs) },
-  'time.parse_rfc3339_ns': { arity: 1, fn: (a) => numFromBigInt(parseRfc3339('time.parse_rfc3339_ns', expectString('time.parse_rfc3339_ns', a, 0))) },
+  'time.parse_rfc3339_ns': { arity: 1, fn: (a) => numFromBigInt(inRange(parseRfc3339('time.parse_rfc3339_ns', expectString('time.parse_rfc3339_ns', a, 0)))) },
+  'time.add_date': {
+    arity: 4,
+    fn: ([t, y, m, d]) => {
+      const { ns } = nsOperand('time.add_date', t);
+      const years = y;
+      for (const [i, v] of [years, m, d].entries()) if (!isNumber(v)) throw operandTypeError('time.add_date', i + 2, ['number'], v);
+      const floorMs = ns / NS_PER_MS - (ns < 0n && ns % NS_PER_MS !== 0n ? 1n : 0n);
+      const subMs = ns - floorMs * NS_PER_MS;
+      const date = new Date(Number(floorMs));
+      // Go's AddDate: year, month and day added, then normalised (Date.UTC normalises the same way).
+      const ms = Date.UTC(date.getUTCFullYear() + toDouble(y as number), date.getUTCMonth() + toDouble(m as number), date.getUTCDate() + toDouble(d as number), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds());
+      if (!Number.isFinite(ms)) throw new BuiltinError('time outside of valid range');
+      return numFromBigInt(inRange(BigInt(ms) * NS_PER_MS + subMs));
+    },
+  },
   'time.parse_duration_ns': { arity: 1, fn: (a) => numFromBigInt(parseDuration(expectString('time.parse_duration_ns', a, 0))) },
   'time.date': {
     arity: 1,
