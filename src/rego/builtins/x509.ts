@@ -4,7 +4,7 @@
  * URIStrings (null when absent, as Go marshals nil slices), NotBefore/NotAfter, SerialNumber, IsCA.
  * Input: PEM text, base64 of PEM, or base64 of one or more concatenated DER certificates.
  */
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { BuiltinError } from '../errors.js';
 import { fromJson, numFromText, RObject, type Value } from '../value.js';
 import { expectString, type BuiltinTable } from './registry.js';
@@ -115,5 +115,57 @@ export const builtins: BuiltinTable = {
       const ok = certs.length > 0 && certs.every((c, i) => (i === 0 ? c.checkIssued(c) && c.verify(c.publicKey) : c.checkIssued(certs[i - 1]) && c.verify(certs[i - 1].publicKey)));
       return ok ? [true, certs.slice().reverse().map(certificateJson)] : [false, []];
     },
+  },
+};
+
+const PRIVATE_KEY_BLOCK = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]+?-----END \1PRIVATE KEY-----/g;
+
+/** PEM text, or base64 of PEM, as OPA accepts key material. */
+function pemText(name: string, input: string): string {
+  if (input.includes('-----BEGIN')) return input;
+  const bad = input.search(/[^A-Za-z0-9+/=\s]/);
+  if (bad >= 0) throw new BuiltinError(`${name}: illegal base64 data at input byte ${bad}`);
+  const compact = input.replace(/\s+/g, '');
+  // Go's StdEncoding needs whole 4-character groups.
+  if (compact.length % 4 !== 0) throw new BuiltinError(`${name}: illegal base64 data at input byte ${compact.length - (compact.length % 4)}`);
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+function privateKeyJwk(pem: string): Value {
+  return fromJson(createPrivateKey(pem).export({ format: 'jwk' }));
+}
+
+builtins['crypto.x509.parse_rsa_private_key'] = {
+  arity: 1,
+  fn: (a) => {
+    const pem = pemText('crypto.x509.parse_rsa_private_key', expectString('crypto.x509.parse_rsa_private_key', a, 0));
+    try {
+      return privateKeyJwk(pem);
+    } catch {
+      throw new BuiltinError('crypto.x509.parse_rsa_private_key: failed to parse RSA private key');
+    }
+  },
+};
+
+builtins['crypto.parse_private_keys'] = {
+  arity: 1,
+  fn: (a) => {
+    const input = expectString('crypto.parse_private_keys', a, 0);
+    if (input === '') return null;
+    let text: string;
+    try {
+      text = pemText('crypto.parse_private_keys', input);
+    } catch {
+      return [];
+    }
+    const out: Value[] = [];
+    for (const block of text.match(PRIVATE_KEY_BLOCK) ?? []) {
+      try {
+        out.push(privateKeyJwk(block));
+      } catch {
+        /* blocks that do not parse are skipped, as OPA does */
+      }
+    }
+    return out;
   },
 };
