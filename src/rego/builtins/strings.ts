@@ -114,6 +114,8 @@ export const builtins: BuiltinTable = {
       if (typeof v === 'boolean') return v ? 1 : 0;
       if (isNumber(v)) return v;
       if (typeof v !== 'string') throw operandTypeError('to_number', 1, ['boolean', 'null', 'number', 'string'], v);
+      // Go's ParseFloat would accept these, but they are not numbers Rego can hold: a type error, as OPA.
+      if (/^[+-]?(nan|inf|infinity)$/i.test(v.trim())) throw new EvalTypeError(`to_number: operand 1 must be a finite number but got ${JSON.stringify(v)}`);
       if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) || v.trim() !== v) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
       return numFromText(v.replace(/^\+/, ''));
     },
