@@ -11,6 +11,8 @@ import { isNumber, RObject, serializeJson, toDouble, type Value } from '../value
 import { expectString, operandTypeError, type BuiltinContext, type BuiltinSpec, type BuiltinTable } from './registry.js';
 
 interface Decoded {
+  /** For cty "JWT": the inner token text carried as the payload. */
+  innerToken?: string;
   header: RObject;
   payload: RObject;
   signature: Buffer;
@@ -28,6 +30,7 @@ function b64(part: string, what: string): Buffer {
 function decode(token: string): Decoded {
   const parts = token.split('.');
   if (parts.length === 5) throw new BuiltinError('JWT is a JWE object, which is not supported');
+  if (parts.length === 1) throw new BuiltinError('encoded JWT had no period separators');
   if (parts.length !== 3) throw new BuiltinError(`encoded JWT must have 3 sections, found ${parts.length}`);
   const headerText = b64(parts[0], 'header').toString('utf8');
   let header: Value;
@@ -37,9 +40,12 @@ function decode(token: string): Decoded {
     throw new BuiltinError(`missing or invalid 'alg' header: cannot parse JSON${headerText === '' ? ': cannot parse empty string' : ''}`);
   }
   if (!(header instanceof RObject)) throw new BuiltinError("missing or invalid 'alg' header: cannot parse JSON");
+  if (header.get('enc') !== undefined) throw new BuiltinError('JWT is a JWE object, which is not supported');
   if (typeof header.get('alg') !== 'string') throw new BuiltinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
   const payloadBytes = b64(parts[1], 'payload');
   const signature = b64(parts[2], 'signature');
+  const signingInput = `${parts[0]}.${parts[1]}`;
+  if (header.get('cty') === 'JWT') return { header, payload: new RObject(), signature, signingInput, innerToken: payloadBytes.toString('utf8') };
   let payload: Value;
   try {
     payload = parseJsonText(payloadBytes.toString('utf8'));
@@ -47,17 +53,29 @@ function decode(token: string): Decoded {
     throw new BuiltinError('type is JWT but payload is not JSON');
   }
   if (!(payload instanceof RObject)) throw new BuiltinError('type is JWT but payload is not JSON');
-  return { header, payload, signature, signingInput: `${parts[0]}.${parts[1]}` };
+  return { header, payload, signature, signingInput };
 }
 
 /** Public keys from a PEM certificate, PEM public key, JWK or JWK set. */
 function keysFrom(material: string): KeyObject[] {
   const text = material.trim();
-  if (text.startsWith('-----BEGIN CERTIFICATE')) return [new X509Certificate(text).publicKey];
-  if (text.startsWith('-----BEGIN')) return [createPublicKey(text)];
-  const json = JSON.parse(text) as { keys?: unknown[] };
-  const jwks = Array.isArray(json.keys) ? json.keys : [json];
-  return jwks.map((k) => createPublicKey({ key: k as import('node:crypto').JsonWebKey, format: 'jwk' }));
+  if (text.startsWith('-----BEGIN')) {
+    const block = /^-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/.exec(text);
+    if (!block) throw new BuiltinError('failed to extract a Key from the PEM certificate');
+    if (text.slice(block[0].length).trim() !== '') throw new BuiltinError('extra data after a PEM certificate block');
+    try {
+      return [block[1] === 'CERTIFICATE' ? new X509Certificate(block[0]).publicKey : createPublicKey(block[0])];
+    } catch {
+      throw new BuiltinError(block[1] === 'CERTIFICATE' ? 'failed to parse a PEM certificate' : 'failed to extract a Key from the PEM certificate');
+    }
+  }
+  try {
+    const json = JSON.parse(text) as { keys?: unknown[] };
+    const jwks = Array.isArray(json.keys) ? json.keys : [json];
+    return jwks.map((k) => createPublicKey({ key: k as import('node:crypto').JsonWebKey, format: 'jwk' }));
+  } catch {
+    throw new BuiltinError('failed to parse a JWK key (set)');
+  }
 }
 
 const HASHES: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
@@ -72,12 +90,7 @@ function verifySignature(alg: string, d: Decoded, material: string, isSecret: bo
     return mac.length === d.signature.length && timingSafeEqual(mac, d.signature);
   }
   if (isSecret) return false;
-  let keys: KeyObject[];
-  try {
-    keys = keysFrom(material);
-  } catch {
-    return false;
-  }
+  const keys = keysFrom(material);
   return keys.some((key) => {
     try {
       if (alg === 'EdDSA') return cryptoVerify(null, input, key, d.signature);
@@ -123,7 +136,25 @@ function decodeVerify(args: readonly Value[], ctx: BuiltinContext): Value {
   const wantAlg = c.get('alg');
   if (wantAlg !== undefined && wantAlg !== alg) return INVALID;
   if (!/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)) throw new BuiltinError(`unknown JWS algorithm: ${alg}`);
-  if (!verifySignature(alg, d, String(cert ?? secret), secret !== undefined)) return INVALID;
+  // Critical header extensions are not understood here, so such tokens are not valid (RFC 7515 4.1.11).
+  if (d.header.get('crit') !== undefined) return INVALID;
+  const material = String(cert ?? secret);
+  const verifies = (x: Decoded, a: string) => {
+    try {
+      return verifySignature(a, x, material, secret !== undefined);
+    } catch {
+      return false;
+    }
+  };
+  if (!verifies(d, alg)) return INVALID;
+  while (d.header.get('cty') === 'JWT' && d.innerToken) {
+    try {
+      d = decode(d.innerToken);
+    } catch {
+      return INVALID;
+    }
+    if (!verifies(d, d.header.get('alg') as string)) return INVALID;
+  }
   const timeValue = c.get('time');
   const now = timeValue !== undefined && isNumber(timeValue) ? toDouble(timeValue) / 1e9 : Number(ctx.nowNs) / 1e9;
   const exp = d.payload.get('exp');
@@ -152,7 +183,9 @@ export const builtins: BuiltinTable = {
   'io.jwt.decode': {
     arity: 1,
     fn: (a) => {
-      const d = decode(expectString('io.jwt.decode', a, 0));
+      let d = decode(expectString('io.jwt.decode', a, 0));
+      // A nested JWT (cty "JWT") carries the inner token as its payload: decode down to it.
+      while (d.header.get('cty') === 'JWT' && d.innerToken) d = decode(d.innerToken);
       return [d.header, d.payload, d.signature.toString('hex')];
     },
   },
