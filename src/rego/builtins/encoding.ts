@@ -26,7 +26,12 @@ export const builtins: BuiltinTable = {
     arity: 1,
     fn: (a) => {
       const s = expectString('hex.decode', a, 0);
-      if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new BuiltinError(`hex.decode: invalid byte in ${JSON.stringify(s)}`);
+      const bad = s.search(/[^0-9a-fA-F]/);
+      if (bad >= 0) {
+        const c = s.codePointAt(bad) as number;
+        throw new BuiltinError(`hex.decode: encoding/hex: invalid byte: U+${c.toString(16).toUpperCase().padStart(4, '0')} '${String.fromCodePoint(c)}'`);
+      }
+      if (s.length % 2 !== 0) throw new BuiltinError('hex.decode: encoding/hex: odd length hex string');
       return Buffer.from(s, 'hex').toString('utf8');
     },
   },

@@ -45,7 +45,18 @@ function decode(token: string): Decoded {
   const payloadBytes = b64(parts[1], 'payload');
   const signature = b64(parts[2], 'signature');
   const signingInput = `${parts[0]}.${parts[1]}`;
-  if (header.get('cty') === 'JWT') return { header, payload: new RObject(), signature, signingInput, innerToken: payloadBytes.toString('utf8') };
+  if (header.get('cty') === 'JWT') {
+    // The inner token is the payload, either bare or as a JSON string.
+    const text = payloadBytes.toString('utf8');
+    let inner = text;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (typeof parsed === 'string') inner = parsed;
+    } catch {
+      /* a bare token */
+    }
+    return { header, payload: new RObject(), signature, signingInput, innerToken: inner };
+  }
   let payload: Value;
   try {
     payload = parseJsonText(payloadBytes.toString('utf8'));

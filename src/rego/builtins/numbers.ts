@@ -1,4 +1,5 @@
 /** Rego builtins: numbers. */
+import { randomInt } from 'node:crypto';
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { isInteger, isNumber, toDouble, type RNumber, type Value } from '../value.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
@@ -21,6 +22,25 @@ function range(name: string, a: Value, b: Value, step: number): Value[] {
 }
 
 export const builtins: BuiltinTable = {
+  'rand.intn': {
+    arity: 2,
+    nondeterministic: true,
+    // The same key and bound give the same number within one evaluation, as OPA caches it.
+    fn: ([key, n], ctx) => {
+      if (typeof key !== 'string') throw operandTypeError('rand.intn', 1, ['string'], key);
+      const bound = num('rand.intn', n, 1);
+      if (!isInteger(bound)) throw new EvalTypeError('rand.intn: operand 2 must be integer number but got floating-point number');
+      const max = Math.abs(toDouble(bound));
+      if (max === 0) return 0;
+      const cacheKey = `rand.intn:${key}:${max}`;
+      let v = ctx.cache.get(cacheKey) as number | undefined;
+      if (v === undefined) {
+        v = randomInt(max);
+        ctx.cache.set(cacheKey, v);
+      }
+      return v;
+    },
+  },
   abs: { arity: 1, fn: ([v]) => { const n = num('abs', v, 0); return typeof n === 'number' ? Math.abs(n) : toDouble(n) < 0 ? Math.abs(toDouble(n)) : n; } },
   round: unary('round', (x) => (x < 0 ? -Math.round(-x) : Math.round(x))),
   ceil: unary('ceil', Math.ceil),

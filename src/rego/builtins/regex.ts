@@ -36,7 +36,35 @@ const match = (name: string) => ({
   fn: (args: readonly Value[], ctx: BuiltinContext) => compile(expectString(name, args, 0), ctx, name).matcher(expectString(name, args, 1)).find(),
 });
 
+/** regex.template_match: literal text with regular expressions between the delimiters, matched whole. */
+function templateRegex(template: string, open: string, close: string): string {
+  let out = '';
+  let i = 0;
+  while (i < template.length) {
+    const start = template.indexOf(open, i);
+    if (start < 0) {
+      out += RE2JS.quote(template.slice(i));
+      break;
+    }
+    const end = template.indexOf(close, start + open.length);
+    if (end < 0) throw new BuiltinError(`regex.template_match: unbalanced braces in ${JSON.stringify(template)}`);
+    out += RE2JS.quote(template.slice(i, start)) + '(?:' + template.slice(start + open.length, end) + ')';
+    i = end + close.length;
+  }
+  return '^' + out + '$';
+}
+
 export const builtins: BuiltinTable = {
+  'regex.template_match': {
+    arity: 4,
+    fn: (args, ctx) => {
+      const template = expectString('regex.template_match', args, 0);
+      const value = expectString('regex.template_match', args, 1);
+      const open = expectString('regex.template_match', args, 2);
+      const close = expectString('regex.template_match', args, 3);
+      return compile(templateRegex(template, open, close), ctx, 'regex.template_match').matcher(value).find();
+    },
+  },
   'regex.match': match('regex.match'),
   re_match: match('re_match'),
   'regex.is_valid': {
