@@ -7,8 +7,9 @@ function arr(name: string, v: Value, i: number): readonly Value[] {
   return v;
 }
 
+/** One level: nested arrays inside the inner arrays stay arrays (OPA). */
 function flatten(list: readonly Value[]): Value[] {
-  return list.flatMap((v) => (Array.isArray(v) ? flatten(v) : [v]));
+  return list.flatMap((v) => (Array.isArray(v) ? [...v] : [v]));
 }
 
 export const builtins: BuiltinTable = {

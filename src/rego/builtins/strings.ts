@@ -78,6 +78,16 @@ export const builtins: BuiltinTable = {
       return i < 0 ? -1 : codePoints(s.slice(0, i)).length;
     },
   },
+  indexof_n: {
+    arity: 2,
+    fn: (a) => {
+      const cps = codePoints(str('indexof_n', a, 0));
+      const needle = codePoints(str('indexof_n', a, 1));
+      const out: number[] = [];
+      for (let i = 0; i + needle.length <= cps.length; i++) if (needle.every((c, j) => cps[i + j] === c)) out.push(i);
+      return out;
+    },
+  },
   substring: {
     arity: 3,
     fn: (a) => {
@@ -103,7 +113,7 @@ export const builtins: BuiltinTable = {
       const n = a[0];
       if (!isNumber(n)) throw operandTypeError('format_int', 1, ['number'], n);
       const base = int('format_int', a, 1);
-      if (![2, 8, 10, 16].includes(base)) throw new BuiltinError('format_int: operand 2 must be one of {2, 8, 10, 16}');
+      if (![2, 8, 10, 16].includes(base)) throw new EvalTypeError('format_int: operand 2 must be one of {2, 8, 10, 16}');
       return Math.trunc(toDouble(n)).toString(base);
     },
   },
