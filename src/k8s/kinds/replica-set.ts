@@ -1,0 +1,10 @@
+/** ReplicaSet: pods are `<name>-<5 characters>` (generateName). */
+import { generatedName, type WorkloadKind } from './kind.js';
+
+export const replicaSetKind: WorkloadKind = {
+  kind: 'ReplicaSet',
+  templatePath: ['spec', 'template'],
+  podName(resource) {
+    return generatedName(`${resource.name}-`, `${resource.name}-<5 characters>`);
+  },
+};

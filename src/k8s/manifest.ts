@@ -1,0 +1,191 @@
+/**
+ * Kubernetes manifest streams: multi-document YAML (and `kind: List`) loaded as `yaml` Documents, so
+ * that writing annotations back keeps the user's comments, key order and untouched documents.
+ *
+ * Untouched documents are written back byte for byte (from the parser's token stream); only
+ * documents that gained or lost an annotation are re-serialised, and then with their comments.
+ */
+import { Parser, CST, parseAllDocuments, isMap, type Document, type ToStringOptions } from 'yaml';
+import { InputError } from '../core/errors.js';
+import { readInputText } from '../core/fs.js';
+
+/** A path inside a document: object keys and array indexes. */
+export type NodePath = readonly (string | number)[];
+
+export interface ManifestDocument {
+  /** Zero-based index in the stream. */
+  index: number;
+  doc: Document;
+  /** The document as plain JSON (null for an empty document). */
+  value: unknown;
+  /** The original text of this document (comments, markers and all). */
+  source: string;
+  changed: boolean;
+}
+
+/** One Kubernetes object: a document, or an item of a `List` document. */
+export interface Resource {
+  file: string;
+  document: number;
+  /** Where the object sits in its document: [] or ['items', i]. */
+  base: NodePath;
+  kind: string;
+  apiVersion: string;
+  name: string;
+  namespace?: string;
+  value: Record<string, unknown>;
+}
+
+export interface ManifestFile {
+  file: string;
+  text: string;
+  documents: ManifestDocument[];
+  /** Text after the last document (trailing comments), kept as is. */
+  trailer: string;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Formats a node path the way error messages and warnings name fields: `spec.containers[0].env[2]`. */
+export function formatPath(path: NodePath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/** Splits the token stream into one source text per document (leading comments belong to the next document). */
+function documentSources(text: string): { sources: string[]; trailer: string } {
+  const sources: string[] = [];
+  let pending = '';
+  for (const token of new Parser().parse(text)) {
+    const piece = CST.stringify(token);
+    if (token.type === 'document') {
+      sources.push(pending + piece);
+      pending = '';
+    } else if (token.type === 'doc-end' && sources.length > 0 && pending === '') {
+      sources[sources.length - 1] += piece;
+    } else {
+      pending += piece;
+    }
+  }
+  return { sources, trailer: pending };
+}
+
+/** Parses a manifest stream. Every document must be valid YAML; errors name file, document and line. */
+export function parseManifest(text: string, file: string): ManifestFile {
+  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const { sources, trailer } = documentSources(text);
+  const documents = list.map((doc, index): ManifestDocument => {
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0];
+      throw new InputError('manifest_bad_yaml', `document ${index} is not valid YAML: ${error.message.split('\n')[0]}`, {
+        location: { file, document: index, line: line?.line, column: line?.col },
+        hint: 'fix the YAML syntax (check indentation and quoting)',
+      });
+    }
+    return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), changed: false };
+  });
+  return { file, text, documents, trailer: documents.length === sources.length ? trailer : '' };
+}
+
+export async function loadManifest(file: string): Promise<ManifestFile> {
+  return parseManifest(await readInputText(file), file);
+}
+
+/** Every Kubernetes object of the stream; `List` documents contribute their items. Empty documents are skipped. */
+export function listResources(manifest: ManifestFile): Resource[] {
+  const out: Resource[] = [];
+  for (const d of manifest.documents) {
+    if (d.value === null || d.value === undefined) continue;
+    if (!isRecord(d.value)) {
+      throw new InputError('manifest_not_object', `document ${d.index} is not a Kubernetes object (a mapping with apiVersion and kind)`, {
+        location: { file: manifest.file, document: d.index },
+        hint: 'each YAML document must be one Kubernetes object',
+      });
+    }
+    const kind = typeof d.value.kind === 'string' ? d.value.kind : '';
+    if (kind === 'List' || (kind.endsWith('List') && Array.isArray(d.value.items))) {
+      const items = Array.isArray(d.value.items) ? d.value.items : [];
+      items.forEach((item, i) => {
+        if (isRecord(item)) out.push(toResource(manifest.file, d.index, ['items', i], item));
+      });
+      continue;
+    }
+    out.push(toResource(manifest.file, d.index, [], d.value));
+  }
+  return out;
+}
+
+function toResource(file: string, document: number, base: NodePath, value: Record<string, unknown>): Resource {
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '';
+  return {
+    file,
+    document,
+    base,
+    kind: typeof value.kind === 'string' ? value.kind : '',
+    apiVersion: typeof value.apiVersion === 'string' ? value.apiVersion : '',
+    name,
+    ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+    value,
+  };
+}
+
+/** Reads a value at a path of a resource's document (JSON view). */
+export function getAt(value: unknown, path: NodePath): unknown {
+  let node = value;
+  for (const seg of path) {
+    if (typeof seg === 'number') node = Array.isArray(node) ? node[seg] : undefined;
+    else node = isRecord(node) ? node[seg] : undefined;
+  }
+  return node;
+}
+
+/**
+ * Sets (or, with undefined, deletes) an annotation on the object at `metadataPath` (a path to a
+ * `metadata` mapping, relative to the resource). Returns whether the document changed.
+ */
+export function setAnnotation(manifest: ManifestFile, resource: Resource, metadataPath: NodePath, key: string, value: string | undefined): boolean {
+  const d = manifest.documents[resource.document];
+  const path = [...resource.base, ...metadataPath, 'annotations'];
+  const current = d.doc.getIn(path, false);
+  const existing = isMap(current) ? current.get(key) : undefined;
+  if (value === undefined) {
+    if (existing === undefined) return false;
+    d.doc.deleteIn([...path, key]);
+    const left = d.doc.getIn(path, false);
+    if (isMap(left) && left.items.length === 0) d.doc.deleteIn(path);
+  } else {
+    if (existing === value) return false;
+    d.doc.setIn([...path, key], value);
+  }
+  d.changed = true;
+  d.value = d.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  return true;
+}
+
+/** Whether the document writes block sequences flush with their parent key (`key:\n- a`), as kubectl does. */
+function usesFlushSequences(source: string): boolean {
+  return /\n( *)[^\s#-][^\n]*:\s*\n\1- /.test(source);
+}
+
+/** The stream as text: untouched documents as they were, changed ones re-serialised with their comments. */
+export function serializeManifest(manifest: ManifestFile): string {
+  const parts = manifest.documents.map((d) => {
+    if (!d.changed) return d.source;
+    const options: ToStringOptions = { lineWidth: 0, indentSeq: !usesFlushSequences(d.source) };
+    let text = d.doc.toString(options);
+    // A document after the first needs its `---` even if the original relied on the previous `...`.
+    if (d.index > 0 && !/^(?:\s*#[^\n]*\n|\s*%[^\n]*\n|\s*\n)*---/.test(text)) text = `---\n${text}`;
+    return text;
+  });
+  return parts.join('') + manifest.trailer;
+}

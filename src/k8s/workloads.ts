@@ -1,0 +1,54 @@
+/**
+ * From the objects of a manifest stream to pod templates: which objects bear a policy (by kind and
+ * runtime class), where their pod template is, what their pods will be called.
+ */
+import { isRecord, getAt, formatPath, type NodePath, type Resource } from './manifest.js';
+import { workloadKind, type PodNamePattern, type WorkloadKind } from './kinds/index.js';
+
+export interface PodTemplate {
+  resource: Resource;
+  kind: WorkloadKind;
+  /** Path from the object to the template ({metadata, spec}). */
+  templatePath: NodePath;
+  metadata: Record<string, unknown>;
+  spec: Record<string, unknown>;
+  namespace: string;
+  podName: PodNamePattern;
+  /** Volume claim templates (StatefulSet), mounted like persistentVolumeClaim volumes. */
+  claimTemplates: string[];
+  /** Where the template's spec is, for messages: `spec.template.spec`. */
+  specPath: string;
+}
+
+export type Selection = { template: PodTemplate } | { skipped: string } | undefined;
+
+/**
+ * The pod template of a policy-bearing object whose runtime class starts with `runtimeClass`;
+ * `{skipped}` with the reason for a workload that is left alone; undefined for any other kind.
+ */
+export function selectPodTemplate(resource: Resource, runtimeClass: string, defaultNamespace: string): Selection {
+  const kind = workloadKind(resource.kind);
+  if (!kind) return undefined;
+  const template = getAt(resource.value, kind.templatePath);
+  if (!isRecord(template) || !isRecord(template.spec)) {
+    return { skipped: `${resource.kind}/${resource.name} has no pod template at ${formatPath([...kind.templatePath, 'spec']) || 'spec'}` };
+  }
+  const spec = template.spec;
+  const runtimeClassName = typeof spec.runtimeClassName === 'string' ? spec.runtimeClassName : '';
+  if (!runtimeClassName.startsWith(runtimeClass)) {
+    return { skipped: `${resource.kind}/${resource.name}: runtimeClassName '${runtimeClassName}' does not start with '${runtimeClass}'` };
+  }
+  return {
+    template: {
+      resource,
+      kind,
+      templatePath: kind.templatePath,
+      metadata: isRecord(template.metadata) ? template.metadata : {},
+      spec,
+      namespace: resource.namespace ?? defaultNamespace,
+      podName: kind.podName(resource),
+      claimTemplates: kind.claimTemplates?.(resource) ?? [],
+      specPath: formatPath([...kind.templatePath, 'spec']),
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The pod model as `policy_data`: what the rules in rules/rules.rego compare the agent's requests
+ * with. Literal values are pinned exactly; runtime values are anchored RE2 patterns, in which the
+ * rules replace `$(bundle-id)`, `$(sandbox-id)` and `$(sfprefix)` with the request's own IDs.
+ */
+import { escapeRegex } from '../k8s/kinds/index.js';
+import type { ContainerModel, LayerPin } from './container.js';
+import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
+import { exactText, patternOf, type Value } from './parts.js';
+import type { PodModel } from './pod.js';
+import type { Settings, StorageSpec } from './settings.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export const PCI_ADDRESS = '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-9a-f]$';
+
+/** Expands the settings' pattern names (`$(ipv4)`) in a pattern; rule-time tokens are left alone. */
+export function expandPatterns(pattern: string, settings: Settings): string {
+  return pattern.replace(/\$\(([a-z_0-9]+)\)/g, (whole, name: string) => settings.env.patterns[name] ?? (name === 'cpath' ? escapeRegex(settings.paths.cpath) : whole));
+}
+
+export function mountSourcePattern(source: MountSource, settings: Settings): string {
+  const sub = (s?: string) => (s === undefined ? '' : s === '.+' ? '/.+' : `/${escapeRegex(s)}`);
+  switch (source.kind) {
+    case 'fixed':
+      return `^${escapeRegex(source.path)}$`;
+    case 'shared':
+      return `^$(sfprefix)${escapeRegex(source.name)}$`;
+    case 'local':
+      return `${expandPatterns(settings.empty_dir.source, settings)}${escapeRegex(source.volume)}${sub(source.subPath)}$`;
+    case 'ephemeral':
+      return `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(source.volume)}${sub(source.subPath)}$`;
+  }
+}
+
+function mountData(m: MountModel, settings: Settings): JsonValue {
+  return { destination: m.destination, type_: m.type, source: mountSourcePattern(m.source, settings), options: m.options };
+}
+
+export const LAYER_OPTIONS = ['ro', 'io.katacontainers.fs-opt.block_device=file', 'io.katacontainers.fs-opt.is-layer'];
+
+/** The overlay's per-layer option: base64 of `name,tar,<layer options>,root-hash=...`. */
+export function overlayLayerOption(layer: LayerPin): string {
+  const info = `${layer.name},tar,${LAYER_OPTIONS.join(',')},io.katacontainers.fs-opt.root-hash=${layer.rootHash}`;
+  return `io.katacontainers.fs-opt.layer=${Buffer.from(info).toString('base64')}`;
+}
+
+/** An agent `Storage` as the policy lists it (source and mount_point are patterns). */
+export type StorageData = StorageSpec;
+
+/** The storages of a container (source and mount_point as patterns): layers (top first), overlay, volumes. */
+export function storageData(c: ContainerModel, settings: Settings): StorageData[] {
+  const layers = c.layers.map(
+    (l): StorageData => ({
+      driver: 'blk',
+      driver_options: [],
+      source: PCI_ADDRESS,
+      fstype: 'tar',
+      options: [...LAYER_OPTIONS, `io.katacontainers.fs-opt.root-hash=${l.rootHash}`],
+      mount_point: `^${escapeRegex(`${settings.paths.layers}/${l.name}`)}$`,
+      fs_group: null,
+    }),
+  );
+  const overlay: StorageData = {
+    driver: 'overlayfs',
+    driver_options: [],
+    source: '^none$',
+    fstype: 'fuse3.kata-overlay',
+    options: [
+      `io.katacontainers.fs-opt.layer-src-prefix=${settings.paths.layer_src_prefix}`,
+      ...c.layers.map(overlayLayerOption),
+      'io.katacontainers.fs-opt.overlay-rw',
+      `lowerdir=${c.layers.map((l) => l.name).join(':')}`,
+    ],
+    mount_point: `^${escapeRegex(settings.paths.cpath)}/$(bundle-id)$`,
+    fs_group: null,
+  };
+  const volumes = c.volumeStorages.map((v: VolumeStorage): StorageData =>
+    v.kind === 'local'
+      ? { driver: 'local', driver_options: [], source: '^local$', fstype: 'local', options: [`mode=${settings.empty_dir.mode}`], mount_point: `${expandPatterns(settings.empty_dir.mount_point, settings)}${escapeRegex(v.volume)}$`, fs_group: null }
+      : { driver: 'ephemeral', driver_options: [], source: '^tmpfs$', fstype: 'tmpfs', options: [], mount_point: `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(v.volume)}$`, fs_group: null },
+  );
+  return [...layers, overlay, ...volumes];
+}
+
+const anchored = (v: Value) => `^${patternOf(v)}$`;
+
+function processData(c: ContainerModel): JsonValue {
+  const env = c.env.flatMap((e) => {
+    const text = exactText(e.value);
+    return text === undefined ? [] : [`${e.name}=${text}`];
+  });
+  const envRegex = c.env.flatMap((e) => (exactText(e.value) === undefined ? [`^${escapeRegex(e.name)}=${patternOf(e.value)}$`] : []));
+  const args = c.args.map((a) => exactText(a) ?? '');
+  const process: { [key: string]: JsonValue } = {
+    Terminal: c.terminal,
+    User: { UID: c.user.UID, GID: c.user.GID, AdditionalGids: c.user.AdditionalGids, Username: c.user.Username },
+    Args: args,
+    Env: env,
+    EnvRegex: envRegex,
+    Cwd: c.cwd,
+    Capabilities: { ...c.capabilities },
+    NoNewPrivileges: c.noNewPrivileges,
+  };
+  if (c.args.some((a) => exactText(a) === undefined)) process.ArgsRegex = c.args.map((a) => (exactText(a) === undefined ? anchored(a) : ''));
+  return process;
+}
+
+function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): Record<string, string> {
+  const common: Record<string, string> = {
+    'io.kubernetes.cri.sandbox-name': pod.podName.regex,
+    'io.kubernetes.cri.sandbox-namespace': `^${escapeRegex(pod.namespace)}$`,
+    'io.kubernetes.cri.sandbox-id': '^$(sandbox-id)$',
+    'io.katacontainers.pkg.oci.bundle_path': `^${escapeRegex(settings.paths.bundle_prefix)}$(bundle-id)$`,
+  };
+  if (c.type === 'sandbox') {
+    return {
+      ...common,
+      'io.kubernetes.cri.container-type': '^sandbox$',
+      'io.katacontainers.pkg.oci.container_type': '^pod_sandbox$',
+      'io.kubernetes.cri.sandbox-log-directory': `^/var/log/pods/${escapeRegex(pod.namespace)}_${pod.podName.regex.slice(1, -1)}_${settings.env.patterns.uid}$`,
+    };
+  }
+  return {
+    ...common,
+    'io.kubernetes.cri.container-type': '^container$',
+    'io.katacontainers.pkg.oci.container_type': '^pod_container$',
+    'io.kubernetes.cri.container-name': `^${escapeRegex(c.name)}$`,
+    'io.kubernetes.cri.image-name': `^${escapeRegex(c.imageName)}$`,
+  };
+}
+
+function containerData(c: ContainerModel, pod: PodModel, settings: Settings): JsonValue {
+  return {
+    name: c.name,
+    type: c.type,
+    image: c.imageName,
+    annotations: annotationData(c, pod, settings),
+    process: processData(c),
+    root: { Readonly: c.readonlyRoot },
+    mounts: c.mounts.map((m) => mountData(m, settings)),
+    storages: storageData(c, settings) as unknown as JsonValue,
+    linux: { MaskedPaths: c.maskedPaths, ReadonlyPaths: c.readonlyPaths, Sysctl: c.sysctls },
+    exec_commands: c.execCommands,
+  };
+}
+
+function mapPatterns(map: Record<string, string>, settings: Settings): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, expandPatterns(v, settings)]));
+}
+
+/** The whole `policy_data` document for one pod. */
+export function policyData(pod: PodModel, settings: Settings): JsonValue {
+  const hostname = exactText(pod.hostname);
+  return {
+    common: {
+      cpath: settings.paths.cpath,
+      cpath_regex: escapeRegex(settings.paths.cpath),
+      oci_version: settings.oci_version,
+      namespaces: settings.namespaces,
+      env_allow_regex: settings.env.allow_regex.map((r) => expandPatterns(r, settings)),
+      optional_annotations: { sandbox: mapPatterns(settings.annotations.sandbox, settings), container: mapPatterns(settings.annotations.container, settings) },
+    },
+    pod: {
+      namespace: pod.namespace,
+      name_regex: pod.podName.regex,
+      // The pod's hostname is its name unless spec.hostname fixes it.
+      hostname_regex: hostname !== undefined && hostname !== pod.podName.exact ? `^${escapeRegex(hostname)}$` : '^$(sandbox-name)$',
+      sandbox_pidns: pod.sandboxPidns,
+    },
+    sandbox: { storages: settings.sandbox.storages as unknown as JsonValue },
+    containers: pod.containers.map((c) => containerData(c, pod, settings)),
+    request_defaults: {
+      ExecProcessRequest: { commands: settings.exec.allow_commands },
+      ReadStreamRequest: settings.logs.allow_read,
+      WriteStreamRequest: settings.stdin.allow_write,
+      CloseStdinRequest: settings.stdin.allow_close,
+      CopyFileRequest: { path_regex: expandPatterns(settings.request_defaults.CopyFileRequest.path_regex, settings) },
+      UpdateInterfaceRequest: settings.request_defaults.UpdateInterfaceRequest as unknown as JsonValue,
+      UpdateRoutesRequest: settings.request_defaults.UpdateRoutesRequest as unknown as JsonValue,
+    },
+  };
+}

@@ -1,0 +1,539 @@
+# confcom's rules for the Kata agent (Rego v1).
+#
+# The agent asks data.agent_policy.<RequestName> about every API call, with the request as input.
+# Every entry point has a default; a request that no rule allows is denied. policy_data, appended
+# to these rules by `confcom policy generate`, describes the one pod this policy is for: its sandbox
+# and containers, with literal values pinned and runtime values as anchored RE2 patterns.
+#
+# State lives in data.pstate and changes only through {"allowed": true, "ops": [JSON Patch]}:
+#   sandbox_id    set by CreateSandboxRequest; the pause container must have this ID
+#   sandbox_name  set when the pause container is created; every later container must carry it
+#   containers    container ID -> name in policy_data, for StartContainer and ExecProcess
+#
+# Names: i_* values come from the request, p_* values from the policy (denial explanations rely on it).
+# Only builtins the agent's engine ships are used (a test scans this file).
+package agent_policy
+
+import rego.v1
+
+default AllowRequestsFailingPolicy := false
+
+# Calls that create or run something are denied unless a rule below allows them.
+default CreateContainerRequest := {"allowed": false}
+
+default CreateSandboxRequest := {"allowed": false}
+
+default ExecProcessRequest := false
+
+default CopyFileRequest := false
+
+default SetPolicyRequest := false
+
+default StartContainerRequest := false
+
+default UpdateInterfaceRequest := false
+
+default UpdateRoutesRequest := false
+
+default UpdateEphemeralMountsRequest := false
+
+default ReadStreamRequest := false
+
+default WriteStreamRequest := false
+
+default CloseStdinRequest := false
+
+# Calls that would let the host change the guest's setup behind the policy's back.
+default AddARPNeighborsRequest := false
+
+default AddSwapRequest := false
+
+default GetIPTablesRequest := false
+
+default SetIPTablesRequest := false
+
+default GetMetricsRequest := false
+
+default ListInterfacesRequest := false
+
+default ListRoutesRequest := false
+
+default MemHotplugByProbeRequest := false
+
+default PauseContainerRequest := false
+
+default ResumeContainerRequest := false
+
+default ReseedRandomDevRequest := false
+
+default ResizeVolumeRequest := false
+
+default SetGuestDateTimeRequest := false
+
+default StartTracingRequest := false
+
+default StopTracingRequest := false
+
+default UpdateContainerRequest := false
+
+default MemAgentMemcgConfig := false
+
+default MemAgentCompactConfig := false
+
+# Calls that only observe, wait or tear down.
+default CheckRequest := true
+
+default DestroySandboxRequest := true
+
+default GetOOMEventRequest := true
+
+default GuestDetailsRequest := true
+
+default OnlineCPUMemRequest := true
+
+default RemoveContainerRequest := true
+
+default RemoveStaleVirtiofsShareMountsRequest := true
+
+default SignalProcessRequest := true
+
+default StatsContainerRequest := true
+
+default TtyWinResizeRequest := true
+
+default VersionCheckRequest := true
+
+default VolumeStatsRequest := true
+
+default WaitProcessRequest := true
+
+######################################################################
+# Sandbox
+
+CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate/sandbox_id", "value": input.sandbox_id}]} if {
+	not data.pstate.sandbox_id
+	i_sandbox_id := input.sandbox_id
+	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+	i_hook_path := input.guest_hook_path
+	i_hook_path == ""
+	i_kernel_modules := input.kernel_modules
+	count(i_kernel_modules) == 0
+	i_pidns := input.sandbox_pidns
+	i_pidns == policy_data.pod.sandbox_pidns
+	i_hostname := input.hostname
+	regex.match(expand_hostname(policy_data.pod.hostname_regex, policy_data.pod.name_regex), i_hostname)
+	every i_storage in input.storages {
+		allow_sandbox_storage(i_storage)
+	}
+}
+
+allow_sandbox_storage(i_storage) if {
+	some p_storage in policy_data.sandbox.storages
+	p_storage == i_storage
+}
+
+# Before the sandbox name is known, the hostname may be any name the pod can get.
+expand_hostname(p_regex, p_name_regex) := p_name_regex if p_regex == "^$(sandbox-name)$"
+
+expand_hostname(p_regex, _) := p_regex if p_regex != "^$(sandbox-name)$"
+
+######################################################################
+# Containers
+
+CreateContainerRequest := {"allowed": true, "ops": ops} if {
+	i_oci := input.OCI
+	some p_container in policy_data.containers
+	allow_identity(p_container, i_oci)
+	i_sandbox_name := sandbox_name(p_container, i_oci)
+	ctx := {
+		"container_id": input.container_id,
+		"sandbox_id": sandbox_id(p_container),
+		"sandbox_name": i_sandbox_name,
+	}
+	allow_request_fields(input)
+	allow_oci_fields(i_oci)
+	allow_annotations(p_container, i_oci.Annotations, ctx)
+	allow_process(p_container.process, i_oci.Process)
+	allow_root(p_container, i_oci.Root, ctx)
+	allow_hostname(p_container, i_oci.Hostname, ctx)
+	allow_mounts(p_container.mounts, i_oci.Mounts, ctx)
+	allow_storages(p_container.storages, input.storages, ctx)
+	allow_linux(p_container.linux, i_oci.Linux)
+	ops := create_container_ops(p_container, ctx)
+}
+
+# Which policy entry the request is about: the pause container, or a container by name.
+allow_identity(p_container, i_oci) if {
+	p_container.type == "sandbox"
+	i_type := i_oci.Annotations["io.kubernetes.cri.container-type"]
+	i_type == "sandbox"
+	not i_oci.Annotations["io.kubernetes.cri.container-name"]
+}
+
+allow_identity(p_container, i_oci) if {
+	p_container.type == "container"
+	i_type := i_oci.Annotations["io.kubernetes.cri.container-type"]
+	i_type == "container"
+	i_name := i_oci.Annotations["io.kubernetes.cri.container-name"]
+	p_container.name == i_name
+}
+
+# The sandbox name is pinned by the pause container (which must come first, once) and then holds
+# for every container of the pod.
+sandbox_name(p_container, i_oci) := i_sandbox_name if {
+	p_container.type == "sandbox"
+	not data.pstate.sandbox_name
+	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
+	regex.match(policy_data.pod.name_regex, i_sandbox_name)
+}
+
+sandbox_name(p_container, i_oci) := i_sandbox_name if {
+	p_container.type == "container"
+	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
+	i_sandbox_name == data.pstate.sandbox_name
+}
+
+sandbox_id(p_container) := i_container_id if {
+	p_container.type == "sandbox"
+	i_container_id := input.container_id
+	i_container_id == data.pstate.sandbox_id
+}
+
+sandbox_id(p_container) := data.pstate.sandbox_id if p_container.type == "container"
+
+allow_request_fields(i_request) if {
+	i_container_id := i_request.container_id
+	regex.match("^[a-z0-9]{64}$", i_container_id)
+	i_exec_id := i_request.exec_id
+	i_exec_id == i_container_id
+	is_null(i_request.string_user)
+	i_devices := i_request.devices
+	count(i_devices) == 0
+	i_pidns := i_request.sandbox_pidns
+	i_pidns == policy_data.pod.sandbox_pidns
+	no_shared_mounts(i_request)
+}
+
+no_shared_mounts(i_request) if not i_request.shared_mounts
+
+no_shared_mounts(i_request) if count(i_request.shared_mounts) == 0
+
+allow_oci_fields(i_oci) if {
+	i_version := i_oci.Version
+	i_version == policy_data.common.oci_version
+	is_null(i_oci.Hooks)
+	is_null(i_oci.Solaris)
+	is_null(i_oci.Windows)
+}
+
+# Runtime IDs in the policy's patterns. The IDs were checked to be 64 lower-case hex characters.
+expand(p_pattern, ctx) := replace(replace(replace(p_pattern, "$(sfprefix)", sfprefix(ctx)), "$(bundle-id)", ctx.container_id), "$(sandbox-id)", ctx.sandbox_id)
+
+sfprefix(ctx) := concat("", [policy_data.common.cpath_regex, "/", ctx.container_id, "-[a-z0-9]{16}-"])
+
+######################################################################
+# Annotations: every one the request carries must be known, every one the policy requires present.
+
+allow_annotations(p_container, i_annotations, ctx) if {
+	every i_key, i_value in i_annotations {
+		allow_annotation(p_container, i_key, i_value, ctx)
+	}
+	every p_key, _ in p_container.annotations {
+		i_annotations[p_key]
+	}
+}
+
+allow_annotation(p_container, i_key, i_value, ctx) if {
+	p_regex := p_container.annotations[i_key]
+	regex.match(expand(p_regex, ctx), i_value)
+}
+
+allow_annotation(p_container, i_key, i_value, _) if {
+	not p_container.annotations[i_key]
+	p_regex := policy_data.common.optional_annotations[p_container.type][i_key]
+	regex.match(p_regex, i_value)
+}
+
+######################################################################
+# Process
+
+allow_process(p_process, i_process) if {
+	i_terminal := i_process.Terminal
+	i_terminal == p_process.Terminal
+	i_cwd := i_process.Cwd
+	i_cwd == p_process.Cwd
+	i_no_new_privileges := i_process.NoNewPrivileges
+	i_no_new_privileges == p_process.NoNewPrivileges
+	i_rlimits := i_process.Rlimits
+	count(i_rlimits) == 0
+	allow_user(p_process.User, i_process.User)
+	allow_args(p_process, i_process.Args)
+	allow_env(p_process, i_process.Env)
+	allow_caps(p_process.Capabilities, i_process.Capabilities)
+}
+
+allow_user(p_user, i_user) if {
+	i_uid := i_user.UID
+	i_uid == p_user.UID
+	i_gid := i_user.GID
+	i_gid == p_user.GID
+	i_gids := {g | some g in i_user.AdditionalGids}
+	i_gids == {g | some g in p_user.AdditionalGids}
+	i_username := i_user.Username
+	i_username == p_user.Username
+}
+
+allow_args(p_process, i_args) if {
+	count(i_args) == count(p_process.Args)
+	every i, i_arg in i_args {
+		allow_arg(p_process, i, i_arg)
+	}
+}
+
+# An argument that expands a runtime value ($(POD_IP), a Secret) is matched by pattern.
+allow_arg(p_process, i, i_arg) if {
+	p_regex := p_process.ArgsRegex[i]
+	p_regex != ""
+	regex.match(p_regex, i_arg)
+}
+
+# (The literal comparison comes last, so a denial is explained by it.)
+allow_arg(p_process, i, i_arg) if {
+	p_arg := p_process.Args[i]
+	p_arg == i_arg
+}
+
+# Every variable must be allowed, and every variable the policy lists must be there.
+allow_env(p_process, i_env) if {
+	every i_var in i_env {
+		allow_env_var(p_process, i_var)
+	}
+	every p_var in p_process.Env {
+		p_var in i_env
+	}
+	every p_regex in p_process.EnvRegex {
+		env_present(p_regex, i_env)
+	}
+}
+
+allow_env_var(p_process, i_var) if {
+	some p_var in p_process.Env
+	p_var == i_var
+}
+
+allow_env_var(p_process, i_var) if {
+	some p_regex in p_process.EnvRegex
+	regex.match(p_regex, i_var)
+}
+
+# Service links (KUBERNETES_SERVICE_HOST=...), which depend on the cluster.
+allow_env_var(_, i_var) if {
+	some p_regex in policy_data.common.env_allow_regex
+	regex.match(p_regex, i_var)
+}
+
+env_present(p_regex, i_env) if {
+	some i_var in i_env
+	regex.match(p_regex, i_var)
+}
+
+allow_caps(p_caps, i_caps) if {
+	allow_cap_set(p_caps.Bounding, i_caps.Bounding)
+	allow_cap_set(p_caps.Effective, i_caps.Effective)
+	allow_cap_set(p_caps.Permitted, i_caps.Permitted)
+	allow_cap_set(p_caps.Inheritable, i_caps.Inheritable)
+	allow_cap_set(p_caps.Ambient, i_caps.Ambient)
+}
+
+allow_cap_set(p_set, i_set) if {
+	every i_cap in i_set {
+		i_cap in p_set
+	}
+	every p_cap in p_set {
+		p_cap in i_set
+	}
+}
+
+######################################################################
+# Root, hostname, Linux
+
+allow_root(p_container, i_root, ctx) if {
+	i_path := i_root.Path
+	i_path == concat("/", [policy_data.common.cpath, ctx.container_id])
+	i_readonly := i_root.Readonly
+	i_readonly == p_container.root.Readonly
+}
+
+allow_hostname(p_container, i_hostname, _) if {
+	p_container.type == "container"
+	i_hostname == ""
+}
+
+allow_hostname(p_container, i_hostname, ctx) if {
+	p_container.type == "sandbox"
+	p_regex := replace(policy_data.pod.hostname_regex, "$(sandbox-name)", replace(ctx.sandbox_name, ".", "\\."))
+	regex.match(p_regex, i_hostname)
+}
+
+allow_linux(p_linux, i_linux) if {
+	i_namespaces := i_linux.Namespaces
+	i_namespaces == policy_data.common.namespaces
+	i_sysctl := i_linux.Sysctl
+	i_sysctl == p_linux.Sysctl
+	is_null(i_linux.Seccomp)
+	is_null(i_linux.IntelRdt)
+	i_uid_mappings := i_linux.UIDMappings
+	count(i_uid_mappings) == 0
+	i_gid_mappings := i_linux.GIDMappings
+	count(i_gid_mappings) == 0
+	i_devices := i_linux.Devices
+	count(i_devices) == 0
+	# No cgroup device rules: with CAP_MKNOD they would open the guest's block devices.
+	i_device_rules := i_linux.Resources.Devices
+	count(i_device_rules) == 0
+	every p_path in p_linux.MaskedPaths {
+		p_path in i_linux.MaskedPaths
+	}
+	every p_path in p_linux.ReadonlyPaths {
+		readonly_or_masked(p_path, i_linux)
+	}
+}
+
+readonly_or_masked(p_path, i_linux) if p_path in i_linux.ReadonlyPaths
+
+readonly_or_masked(p_path, i_linux) if p_path in i_linux.MaskedPaths
+
+######################################################################
+# Mounts: exactly the policy's, one per destination.
+
+allow_mounts(p_mounts, i_mounts, ctx) if {
+	every i_mount in i_mounts {
+		allow_mount(p_mounts, i_mount, ctx)
+	}
+	count(i_mounts) == count(p_mounts)
+	i_destinations := {d | some m in i_mounts; d := m.destination}
+	count(i_destinations) == count(i_mounts)
+}
+
+allow_mount(p_mounts, i_mount, ctx) if {
+	some p_mount in p_mounts
+	p_mount.destination == i_mount.destination
+	p_mount.type_ == i_mount.type_
+	p_mount.options == i_mount.options
+	regex.match(expand(p_mount.source, ctx), i_mount.source)
+}
+
+######################################################################
+# Storages: image layers pinned by dm-verity root hash, the overlay over them, volumes. In order.
+
+allow_storages(p_storages, i_storages, ctx) if {
+	every i, i_storage in i_storages {
+		allow_storage(p_storages[i], i_storage, ctx)
+	}
+	count(i_storages) == count(p_storages)
+}
+
+allow_storage(p_storage, i_storage, ctx) if {
+	i_driver := i_storage.driver
+	i_driver == p_storage.driver
+	i_driver_options := i_storage.driver_options
+	i_driver_options == p_storage.driver_options
+	i_fstype := i_storage.fstype
+	i_fstype == p_storage.fstype
+	is_null(i_storage.fs_group)
+	i_source := i_storage.source
+	regex.match(expand(p_storage.source, ctx), i_source)
+	i_mount_point := i_storage.mount_point
+	regex.match(expand(p_storage.mount_point, ctx), i_mount_point)
+	count(i_storage.options) == count(p_storage.options)
+	every j, i_option in i_storage.options {
+		i_option == p_storage.options[j]
+	}
+}
+
+######################################################################
+# State
+
+create_container_ops(p_container, ctx) := [
+	{"op": "add", "path": "/pstate/sandbox_name", "value": ctx.sandbox_name},
+	{"op": "add", "path": "/pstate/containers", "value": {ctx.container_id: p_container.name}},
+] if p_container.type == "sandbox"
+
+create_container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
+	p_container.type == "container"
+}
+
+StartContainerRequest if {
+	data.pstate.containers[input.container_id]
+}
+
+######################################################################
+# Exec: only the commands of the container's probes and hooks (and those the settings allow).
+
+ExecProcessRequest if {
+	i_name := data.pstate.containers[input.container_id]
+	some p_container in policy_data.containers
+	p_container.name == i_name
+	is_null(input.string_user)
+	i_args := input.process.Args
+	allow_exec_command(p_container, i_args)
+	every i_var in input.process.Env {
+		allow_env_var(p_container.process, i_var)
+	}
+}
+
+allow_exec_command(p_container, i_args) if {
+	some p_command in p_container.exec_commands
+	p_command == i_args
+}
+
+allow_exec_command(_, i_args) if {
+	some p_command in policy_data.request_defaults.ExecProcessRequest.commands
+	p_command == i_args
+}
+
+######################################################################
+# Files the host copies into the guest (hosts, resolv.conf, ConfigMap and Secret volumes, ...).
+
+CopyFileRequest if {
+	i_path := input.path
+	regex.match(policy_data.request_defaults.CopyFileRequest.path_regex, i_path)
+	not contains(i_path, "/../")
+	not endswith(i_path, "/..")
+	allow_symlink_source(input.symlink_src)
+}
+
+allow_symlink_source(i_src) if i_src == ""
+
+allow_symlink_source(i_src) if {
+	i_src != ""
+	not startswith(i_src, "/")
+	not contains(i_src, "../")
+	not endswith(i_src, "/..")
+	i_src != ".."
+}
+
+######################################################################
+# Network and the rest
+
+UpdateInterfaceRequest if {
+	i_interface := input.interface
+	not i_interface.name in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_names
+	not i_interface.hwAddr in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_hw_addrs
+}
+
+UpdateRoutesRequest if {
+	every i_route in input.routes.Routes {
+		not i_route.device in policy_data.request_defaults.UpdateRoutesRequest.forbidden_devices
+	}
+}
+
+UpdateEphemeralMountsRequest if {
+	count(input.storages) == 0
+}
+
+ReadStreamRequest if policy_data.request_defaults.ReadStreamRequest == true
+
+WriteStreamRequest if policy_data.request_defaults.WriteStreamRequest == true
+
+CloseStdinRequest if policy_data.request_defaults.CloseStdinRequest == true

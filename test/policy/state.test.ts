@@ -1,0 +1,124 @@
+/**
+ * The rules' state and ordering: the sandbox first and once, the pause container before any other and
+ * once, containers tied to the pinned sandbox name; and the host-side requests that must stay narrow.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyEnforcer } from '../../src/agent/index.js';
+import type { SimulatedRequest } from '../../src/policy/simulate.js';
+import { runExample, startHarness, type Harness, type PodRun } from './harness.js';
+
+let h: Harness;
+let pod: PodRun;
+beforeAll(async () => {
+  h = await startHarness();
+  pod = (await runExample(h, 'deployment.yaml')).pods[0];
+});
+afterAll(async () => h?.close());
+
+const fresh = () => PolicyEnforcer.fromText(pod.policy.policy, { syntax: 'v1' });
+const first = (kind: string, n = 0): SimulatedRequest => pod.requests.filter((r) => r.kind === kind)[n];
+type Create = { container_id: string; OCI: { Annotations: Record<string, string>; Linux: { Resources: { Devices: unknown[] } } } };
+
+/** Replays the simulated requests up to (not including) the n-th request of `kind`. */
+function replayUntil(kind: string, n: number): PolicyEnforcer {
+  const e = fresh();
+  let seen = 0;
+  for (const r of pod.requests) {
+    if (r.kind === kind && seen++ === n) break;
+    expect(e.decide(r.kind, r.request).allowed).toBe(true);
+  }
+  return e;
+}
+
+describe('state kept in data.pstate', () => {
+  it('records the sandbox, the sandbox name and every container', () => {
+    const e = replayUntil('GetOOMEventRequest', 0);
+    const creates = pod.requests.filter((r) => r.kind === 'CreateContainerRequest').map((r) => r.request as Create);
+    expect(e.state).toEqual({
+      sandbox_id: creates[0].container_id,
+      sandbox_name: creates[0].OCI.Annotations['io.kubernetes.cri.sandbox-name'],
+      containers: Object.fromEntries(creates.map((c, i) => [c.container_id, i === 0 ? 'pause (sandbox)' : c.OCI.Annotations['io.kubernetes.cri.container-name']])),
+    });
+  });
+
+  it('allows CreateSandbox once, and no container before it', () => {
+    const e = fresh();
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest').request).allowed).toBe(false);
+    expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(true);
+    expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(false);
+  });
+
+  it('requires the pause container first, once, and ties later containers to its name', () => {
+    const e = replayUntil('CreateContainerRequest', 0);
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(false);
+    const other = structuredClone(first('CreateContainerRequest', 1).request) as Create;
+    other.OCI.Annotations['io.kubernetes.cri.sandbox-name'] = 'api-6d4cf56db6-zzzzz';
+    expect(e.decide('CreateContainerRequest', other).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(true);
+  });
+
+  it('refuses a sandbox name outside the pattern of the Deployment', () => {
+    const e = replayUntil('CreateContainerRequest', 0);
+    const pause = structuredClone(first('CreateContainerRequest', 0).request) as Create;
+    pause.OCI.Annotations['io.kubernetes.cri.sandbox-name'] = 'other-6d4cf56db6-x7k2q';
+    expect(e.decide('CreateContainerRequest', pause).allowed).toBe(false);
+  });
+
+  it('starts only containers it created', () => {
+    const e = replayUntil('StartContainerRequest', 0);
+    expect(e.decide('StartContainerRequest', { container_id: 'f'.repeat(64) }).allowed).toBe(false);
+    expect(e.decide('StartContainerRequest', first('StartContainerRequest').request).allowed).toBe(true);
+  });
+
+  it('refuses cgroup device rules', () => {
+    const e = replayUntil('CreateContainerRequest', 1);
+    const c = structuredClone(first('CreateContainerRequest', 1).request) as Create;
+    c.OCI.Linux.Resources.Devices.push({ Allow: true, Type: 'a', Major: null, Minor: null, Access: 'rwm' });
+    expect(e.decide('CreateContainerRequest', c).allowed).toBe(false);
+  });
+});
+
+describe('host-side requests', () => {
+  it('keeps copies inside the shared directory', () => {
+    const e = fresh();
+    const base = first('CopyFileRequest').request as Record<string, unknown>;
+    expect(e.decide('CopyFileRequest', base).allowed).toBe(true);
+    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/../../etc/passwd` }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, path: '/etc/shadow' }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '/etc/shadow' }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(true);
+  });
+
+  it('refuses the loopback interface and routes through it', () => {
+    const e = fresh();
+    const iface = structuredClone(first('UpdateInterfaceRequest').request) as { interface: { name: string } };
+    iface.interface.name = 'lo';
+    expect(e.decide('UpdateInterfaceRequest', iface).allowed).toBe(false);
+    const routes = structuredClone(first('UpdateRoutesRequest').request) as { routes: { Routes: { device: string }[] } };
+    routes.routes.Routes[0].device = 'lo';
+    expect(e.decide('UpdateRoutesRequest', routes).allowed).toBe(false);
+  });
+
+  it('refuses ephemeral mounts, log reads and stdin writes by default', () => {
+    const e = fresh();
+    expect(e.decide('UpdateEphemeralMountsRequest', { storages: [{ driver: 'ephemeral' }] }).allowed).toBe(false);
+    expect(e.decide('ReadStreamRequest', { container_id: 'x', exec_id: 'y', len: 10 }).allowed).toBe(false);
+    expect(e.decide('WriteStreamRequest', { container_id: 'x', exec_id: 'y', data: [] }).allowed).toBe(false);
+    expect(e.decide('SetPolicyRequest', { policy: 'package agent_policy' }).allowed).toBe(false);
+  });
+
+  it('follows the settings switches for logs and exec commands', async () => {
+    const settings = { ...h.settings, logs: { allow_read: true }, exec: { probes_and_hooks: false, allow_commands: [['date']] } };
+    const [run] = (await runExample(h, 'replicaset.yaml', { settings })).pods;
+    const e = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
+    for (const r of run.requests) e.decide(r.kind, r.request);
+    const created = run.requests.filter((r) => r.kind === 'CreateContainerRequest').at(-1)!.request as { container_id: string };
+    expect(run.requests.some((r) => r.kind === 'ExecProcessRequest')).toBe(false);
+    expect(e.decide('ReadStreamRequest', { container_id: created.container_id, exec_id: created.container_id, len: 10 }).allowed).toBe(true);
+    const exec = (args: string[]) => ({ container_id: created.container_id, exec_id: 'e', string_user: null, process: { Args: args, Env: [] } });
+    expect(e.decide('ExecProcessRequest', exec(['date'])).allowed).toBe(true);
+    expect(e.decide('ExecProcessRequest', exec(['/bin/sh', '-c', 'test -e /tmp/started'])).allowed).toBe(false);
+  });
+});
