@@ -1163,17 +1163,33 @@ export class Evaluator {
   private callMock(mock: Term, t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     const target = this.refPathStrings(mock);
     if (target) {
-      const fnTerm: Term = { type: 'call', fn: target, args: t.args, loc: t.loc };
       const userFn = this.resolveFunction(target, scope);
       if (userFn || lookupBuiltin(target.join('.'))) {
-        const saved = this.overrides.functions;
-        // A mock runs without the other mocks (OPA: a mock never calls another mock).
-        this.overrides = { ...this.overrides, functions: new Map() };
-        try {
-          return this.evalCall(fnTerm as Extract<Term, { type: 'call' }>, scope, k);
-        } finally {
-          this.overrides = { ...this.overrides, functions: saved };
-        }
+        // The arguments are evaluated where the call stands, under every mock (they may use other mocked
+        // functions); only the replacement itself runs without mocks (OPA: a mock never calls another mock).
+        const original = this.resolveFunction(t.fn, scope);
+        const arity = original
+          ? (original.rules[0]?.head.args?.length ?? original.defaultRule?.head.args?.length ?? t.args.length)
+          : (lookupBuiltin(t.fn.join('.'))?.arity ?? t.args.length);
+        const inputs = t.args.slice(0, arity);
+        return this.evalItems(inputs, scope, (vals) => {
+          const args: Term[] = [...vals.map((value): Term => ({ type: 'scalar', value, loc: t.loc })), ...t.args.slice(arity)];
+          const fnTerm: Term = { type: 'call', fn: target, args, loc: t.loc };
+          const saved = this.overrides.functions;
+          this.overrides = { ...this.overrides, functions: new Map() };
+          try {
+            return this.evalCall(fnTerm as Extract<Term, { type: 'call' }>, scope, (v) => {
+              this.overrides = { ...this.overrides, functions: saved };
+              try {
+                return k(v);
+              } finally {
+                this.overrides = { ...this.overrides, functions: new Map() };
+              }
+            });
+          } finally {
+            this.overrides = { ...this.overrides, functions: saved };
+          }
+        });
       }
     }
     return this.evalItems(t.args, scope, () => this.evalTerm(mock, scope, k));

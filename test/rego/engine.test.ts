@@ -40,6 +40,43 @@ describe('with', () => {
   });
 });
 
+describe('function mocks', () => {
+  const module = [
+    'package t',
+    'mock_count(_) := 7',
+    'mock_upper(_) := "X"',
+    'n := count(upper("a"))',
+    'p := x if { x := n with count as mock_count with upper as mock_upper }',
+    'uses_other(s) := count(s)',
+    'q := x if { x := upper("abc") with upper as uses_other with count as mock_count }',
+    'r := [x, y] if { x := count(upper("a")) with count as mock_count; y := count("abc") }',
+  ].join('\n');
+
+  it('evaluate a mocked call’s arguments under the other mocks', () => {
+    // count's argument calls the mocked upper; the mocked count then ignores it.
+    expect(evalIn(module, 'data.t.p')).toBe(7);
+  });
+
+  it('run the replacement itself without mocks, and the rest of the body without them too', () => {
+    expect(evalIn(module, 'data.t.q')).toBe(3);
+    expect(show(evalIn(module, 'data.t.r'))).toBe('[7,3]');
+  });
+});
+
+describe('builtin edge cases the conformance suite does not reach', () => {
+  const q = (expr: string) => show(evalIn(`package t\np := ${expr}\n`, 'data.t.p'));
+
+  it('strings.replace_n: an empty pattern inserts between characters, as Go’s strings.Replacer', () => {
+    expect(q('strings.replace_n({"": "x", "a": "y"}, "ab")')).toBe('"xyxbx"');
+    expect(q('strings.replace_n({"": "-"}, "")')).toBe('"-"');
+  });
+
+  it('json.patch: "" is the whole document, "/" the empty key', () => {
+    expect(q('json.patch({"a": 1}, [{"op": "add", "path": "", "value": [1]}])')).toBe('[1]');
+    expect(q('json.patch({"a": 1}, [{"op": "add", "path": "/", "value": 2}])')).toBe('{"":2,"a":1}');
+  });
+});
+
 describe('builtins owned by the core', () => {
   it('walk enumerates every path in pre-order', () => {
     const module = 'package t\np := [k | walk({"a": [1]}, [k, _])]\n';

@@ -1,5 +1,5 @@
 /** Rego builtins: encodings (base64 padded like Go, base64url, hex, JSON). */
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { parseJsonText } from '../json.js';
 import { fromJson, RObject, RSet, serializeJson, toJson, type Value } from '../value.js';
@@ -161,6 +161,26 @@ builtins['json.marshal_with_options'] = {
 };
 
 builtins['yaml.marshal'] = { arity: 1, fn: ([v]) => stringifyYaml(toJson(v)) };
+/** go-yaml's wording for the parse errors policies are most likely to meet (OPA passes go-yaml's text on). */
+const GO_YAML_TEXT: readonly [code: string, pattern: RegExp, text: string][] = [
+  ['MISSING_CHAR', /^Flow sequence/, "did not find expected ',' or ']'"],
+  ['MISSING_CHAR', /^Flow map/, "did not find expected ',' or '}'"],
+  ['MISSING_CHAR', /closing/, 'found unexpected end of stream'],
+  ['BAD_INDENT', /^Flow sequence/, "did not find expected ',' or ']'"],
+  ['BAD_INDENT', /^Flow map/, "did not find expected ',' or '}'"],
+  ['BAD_INDENT', /./, 'did not find expected key'],
+  ['BLOCK_AS_IMPLICIT_KEY', /./, 'mapping values are not allowed in this context'],
+  ['TAB_AS_INDENT', /./, 'found character that cannot start any token'],
+];
+
+function goYamlMessage(error: unknown): string {
+  if (!(error instanceof YAMLParseError)) return (error as Error).message;
+  const line = error.linePos?.[0].line ?? 1;
+  const first = error.message.split(' at line ')[0];
+  const go = GO_YAML_TEXT.find(([code, pattern]) => code === error.code && pattern.test(first));
+  return `yaml: line ${line}: ${go ? go[2] : first}`;
+}
+
 builtins['yaml.unmarshal'] = {
   arity: 1,
   fn: (a) => {
@@ -168,7 +188,7 @@ builtins['yaml.unmarshal'] = {
     try {
       return fromJson(parseYaml(text) as unknown);
     } catch (error) {
-      throw new BuiltinError(`yaml.unmarshal: ${(error as Error).message}`);
+      throw new BuiltinError(`yaml.unmarshal: ${goYamlMessage(error)}`);
     }
   },
 };

@@ -36,15 +36,29 @@ export const builtins: BuiltinTable = {
     fn: ([graph, initial]) => {
       if (!(graph instanceof RObject)) throw operandTypeError('graph.reachable_paths', 1, ['object[any: any]'], graph);
       const paths = new RSet();
-      const walk = (node: Value, path: Value[], onPath: Set<string>): void => {
-        const next = neighbours(graph, node).filter((m) => graph.has(m) && !onPath.has(keyOf(m)));
-        if (next.length === 0) {
+      // OPA's walk: nodes visited anywhere in one branch (not only on the current path) end a path, so a
+      // node reached twice in a branch is expanded once; a neighbour missing from the graph ends the path
+      // before it, a node without neighbours ends the path with it.
+      const walk = (node: Value, path: Value[], reached: Set<string>): void => {
+        if (!graph.has(node)) {
           paths.add(path);
           return;
         }
-        for (const m of next) walk(m, [...path, m], new Set([...onPath, keyOf(m)]));
+        const here = [...path, node];
+        reached.add(keyOf(node));
+        const next = neighbours(graph, node);
+        if (next.length === 0) paths.add(here);
+        for (const m of next) {
+          if (reached.has(keyOf(m))) paths.add(here);
+          else walk(m, here, reached);
+        }
       };
-      for (const n of initialNodes('graph.reachable_paths', initial)) if (graph.has(n)) walk(n, [n], new Set([keyOf(n)]));
+      for (const n of initialNodes('graph.reachable_paths', initial)) {
+        if (!graph.has(n)) continue;
+        const next = neighbours(graph, n);
+        if (next.length === 0) paths.add([n]);
+        for (const m of next) walk(m, [n], new Set([keyOf(n)]));
+      }
       return paths;
     },
   },

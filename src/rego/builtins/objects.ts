@@ -73,7 +73,10 @@ function isSubset(sup: Value, sub: Value): boolean {
   if (sup instanceof RObject && sub instanceof RObject) {
     return [...sub.entries()].every(([k, v]) => {
       const x = sup.get(k);
-      return x !== undefined && (x instanceof RObject && v instanceof RObject ? isSubset(x, v) : keyOf(x) === keyOf(v));
+      if (x === undefined) return false;
+      // Nested values of the same collection kind compare as subsets too (OPA); anything else must be equal.
+      const sameKind = (x instanceof RObject && v instanceof RObject) || (x instanceof RSet && v instanceof RSet) || (Array.isArray(x) && Array.isArray(v));
+      return sameKind ? isSubset(x, v) : keyOf(x) === keyOf(v);
     });
   }
   if (sup instanceof RSet && sub instanceof RSet) return [...sub].every((v) => sup.has(v));
@@ -102,7 +105,8 @@ function jsonPaths(name: string, v: Value): Value[][] {
   const list = Array.isArray(v) ? v : v instanceof RSet ? v.sorted() : undefined;
   if (!list) throw operandTypeError(name, 2, ['set', 'array'], v);
   return list.map((p) => {
-    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (p === '') return []; // the whole document (RFC 6901), unlike "/" which is the key ""
+  if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (Array.isArray(p)) return [...p];
     throw operandTypeError(name, 2, ['set', 'array'], p, ' containing string paths or array of path segments');
   });
@@ -171,6 +175,7 @@ builtins['json.filter'] = {
 
 /** json.patch paths: "/a/b" (RFC 6901, ~0 ~1 escapes; the leading slash optional) or an array of keys. */
 function patchPath(p: Value): Value[] | undefined {
+  if (p === '') return []; // the whole document (RFC 6901), unlike "/" which is the key ""
   if (typeof p === 'string') return p.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   return Array.isArray(p) ? [...p] : undefined;
 }

@@ -1,7 +1,7 @@
 /** Rego builtins: strings. Lengths and offsets count Unicode code points, as OPA does. */
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { formatValue } from '../format.js';
-import { RObject, isInteger, isNumber, numFromText, RSet, toDouble, typeName, type Value } from '../value.js';
+import { compareStrings, RObject, isInteger, isNumber, numFromText, RSet, toDouble, typeName, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const str = expectString;
@@ -26,13 +26,24 @@ function replaceN(patterns: Value | undefined, value: string): string {
     if (typeof v !== 'string') throw new EvalTypeError('strings.replace_n: operand 1 non-string value found in pattern object');
     pairs.push([k, v]);
   }
+  pairs.sort((a, b) => compareStrings(a[0], b[0]));
+  // An empty pattern matches at every position (Go inserts its replacement between characters), but not twice
+  // in a row at one position, so a non-empty pattern can still match after it.
   let out = '';
-  let i = 0;
-  while (i < value.length) {
-    const hit = pairs.find(([k]) => k !== '' && value.startsWith(k, i));
-    if (hit) { out += hit[1]; i += hit[0].length; } else { out += value[i]; i++; }
+  let last = 0;
+  let prevEmpty = false;
+  for (let i = 0; i <= value.length; ) {
+    const hit = pairs.find(([k]) => (k === '' ? !prevEmpty : value.startsWith(k, i)));
+    prevEmpty = hit !== undefined && hit[0] === '';
+    if (hit) {
+      out += value.slice(last, i) + hit[1];
+      i += hit[0].length;
+      last = i;
+      continue;
+    }
+    i += (value.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
   }
-  return out;
+  return out + value.slice(last);
 }
 
 function trimSet(cutset: string): Set<string> {
