@@ -93,7 +93,9 @@ async function main(): Promise<void> {
       console.log(`  confcom with the calling thread + ${workers} worker(s): ${megabytesPerSecond(GIB, Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} MB/s`);
     }
 
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-pin-layer'], { encoding: 'utf8' });
+    const self = fileURLToPath(import.meta.url);
+    const loader = self.endsWith('.ts') ? ['--import', 'tsx'] : []; // compiled by scripts/bench.mjs, or run from source
+    const child = spawnSync(process.execPath, [...loader, self, '--child-pin-layer'], { encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`layer child failed: ${child.stderr}`);
     const result = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as { seconds: number; peakMb: number; tarSize: number };
     console.log(`pinLayer ${(result.tarSize / GIB).toFixed(2)} GiB generated layer: ${megabytesPerSecond(result.tarSize, result.seconds).toFixed(0)} MB/s, peak RSS ${result.peakMb.toFixed(0)} MB (target < 200 MB)`);

@@ -1,8 +1,10 @@
-// Copies non-TypeScript assets (Rego rules, JSON settings, sample data) from src/ into dist/ so the
-// built CLI finds them next to its modules. Only files with these endings are copied.
+// Copies non-TypeScript assets (Rego rules, JSON settings, sample data) from src/ into dist/ (or the
+// folder named as the first argument, e.g. the benchmarks' build) so the built modules find them.
+// Only files with these endings are copied.
 import { cpSync, existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, dirname, extname } from 'node:path';
 
+const OUT_DIR = process.argv[2] ?? 'dist';
 const ASSET_EXTENSIONS = new Set(['.rego', '.json', '.pem', '.toml']);
 
 function walk(dir) {
@@ -10,7 +12,7 @@ function walk(dir) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
     else if (ASSET_EXTENSIONS.has(extname(name))) {
-      const target = join('dist', path.slice('src/'.length));
+      const target = join(OUT_DIR, path.slice('src/'.length));
       mkdirSync(dirname(target), { recursive: true });
       cpSync(path, target);
     }

@@ -28,7 +28,8 @@ export interface RuleNode {
 export interface CompiledPolicy {
   root: RuleNode;
   /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
-  callTargets: WeakMap<Term, { userFn?: RuleSet; spec?: BuiltinSpec }>;
+  /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
+  callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[] }>;
   /** Per module: the package path and the import aliases. */
   modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string> }>;
 }

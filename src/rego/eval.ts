@@ -724,8 +724,9 @@ export class Evaluator {
 
   /** Builtin arguments: an unbound variable argument is read after the others, which may bind it. */
   private evalArgs(items: readonly Term[], scope: Scope, k: (vals: Value[]) => boolean): boolean {
-    const late = items.map((a) => a.type === 'var' && a.name !== '_' && scope.lookup(a.name) === UNBOUND);
-    if (!late.includes(true)) return this.evalItems(items, scope, k);
+    const isLate = (a: Term) => a.type === 'var' && a.name !== '_' && scope.lookup(a.name) === UNBOUND;
+    if (!items.some(isLate)) return this.evalItems(items, scope, k);
+    const late = items.map(isLate);
     const order = [...items.keys()].sort((a, b) => Number(late[a]) - Number(late[b]));
     return this.evalItems(order.map((i) => items[i]), scope, (vals) => {
       const out: Value[] = new Array<Value>(items.length);
@@ -735,6 +736,9 @@ export class Evaluator {
   }
 
   private evalItems(items: readonly Term[], scope: Scope, k: (vals: Value[]) => boolean): boolean {
+    // One and two operands are most calls (operators, most builtins): no shared buffer to copy.
+    if (items.length === 1) return this.evalTerm(items[0], scope, (a) => k([a]));
+    if (items.length === 2) return this.evalTerm(items[0], scope, (a) => this.evalTerm(items[1], scope, (b) => k([a, b])));
     const vals: Value[] = new Array(items.length);
     const go = (i: number): boolean => {
       if (i === items.length) return k(vals.slice());
@@ -1036,18 +1040,19 @@ export class Evaluator {
   // ---------- calls ----------
 
   private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    const name = t.fn.join('.');
+    // A call term always sits in the same module (same package and imports): resolve it once.
+    let resolved = this.callTargets.get(t);
+    if (!resolved) {
+      const fnName = t.fn.join('.');
+      resolved = { name: fnName, userFn: this.resolveFunction(t.fn, scope), spec: lookupBuiltin(fnName) };
+      this.callTargets.set(t, resolved);
+    }
+    const name = resolved.name;
     if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
     if (name === 'walk' && (t.args.length === 1 || t.args.length === 2) && !this.overrides.functions.has('walk')) return this.evalWalk(t, scope, k);
     if (this.overrides.functions.size > 0) {
       const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
       if (mock) return this.callMock(mock, t, scope, k);
-    }
-    // A call term always sits in the same module (same package and imports): resolve it once.
-    let resolved = this.callTargets.get(t);
-    if (!resolved) {
-      resolved = { userFn: this.resolveFunction(t.fn, scope), spec: lookupBuiltin(name) };
-      this.callTargets.set(t, resolved);
     }
     const userFn = resolved.userFn;
     if (userFn) return this.callUser(userFn, t, scope, k);
@@ -1057,7 +1062,7 @@ export class Evaluator {
     if (t.args.length !== spec.arity && !hasOutput) {
       throw new RegoError('rego_type_error', `${name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${spec.arity}`, t.loc);
     }
-    const inputs = hasOutput ? t.args.slice(0, -1) : t.args;
+    const inputs = hasOutput ? (resolved.inputs ??= t.args.slice(0, -1)) : t.args;
     return this.evalArgs(inputs, scope, (args) => {
       this.step(t.loc);
       let result: Value | undefined;
