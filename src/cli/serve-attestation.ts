@@ -3,13 +3,13 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { globalOptions } from './context.js';
+import { closeOnSignals, isLoopback, parsePort } from './listen.js';
 import { loadAppraisalPolicy, loadReferenceValues } from '../attest/appraisal/index.js';
 import { SecretStore } from '../attest/kbs/secrets.js';
 import { loadReleasePolicy } from '../attest/kbs/release-policy.js';
 import { createAttestationServer } from '../attest/service/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../attest/token/keys.js';
 
-const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
 export const INSECURE_SIMULATOR_WARNING = [
   '*****************************************************************************',
@@ -56,8 +56,7 @@ export function registerServeAttestation(group: Command): void {
     .option('--key-rotation <seconds>', 'rotate the token signing key after this many seconds', String(24 * 3600))
     .action(async (flags: Flags, command: Command) => {
       const globals = globalOptions(command);
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${flags.port}'`);
+      const port = parsePort(flags.port);
       const tokenTtlSeconds = positiveInt(flags.tokenTtl, '--token-ttl');
       const keyRotationMs = positiveInt(flags.keyRotation, '--key-rotation', 60) * 1000;
       const policy = flags.policy ? await loadAppraisalPolicy(flags.policy) : undefined;
@@ -86,10 +85,8 @@ export function registerServeAttestation(group: Command): void {
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const hostForUrl = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
       service.issuer = flags.issuer ?? `http://${hostForUrl}:${actualPort}`;
-      if (!LOOPBACK.includes(flags.host)) decisions.warn(`listening on ${flags.host}: the service is reachable beyond loopback; put TLS in front of it`);
+      if (!isLoopback(flags.host)) decisions.warn(`listening on ${flags.host}: the service is reachable beyond loopback; put TLS in front of it`);
       process.stderr.write(`confcom attestation service listening on http://${hostForUrl}:${actualPort} (issuer ${service.issuer}, ${resources.length} resources)\n`);
-      const stop = () => void app.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      closeOnSignals(app);
     });
 }

@@ -6,6 +6,7 @@ import { log } from '../core/log.js';
 import { createOpaServer } from '../agent/server/opa-server.js';
 import { DecisionLog } from '../agent/server/decision-log.js';
 import type { PolicySyntax } from '../agent/enforcer.js';
+import { closeOnSignals, isLoopback, parsePort } from './listen.js';
 
 export function registerServeOpa(group: Command): void {
   group
@@ -20,8 +21,7 @@ export function registerServeOpa(group: Command): void {
     .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
     .addOption(new Option('--syntax <version>', 'Rego syntax of uploaded policies').choices(['auto', 'v0', 'v1']).default('auto'))
     .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax }) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${flags.port}'`);
+      const port = parsePort(flags.port);
       const app = await createOpaServer({
         syntax: flags.syntax,
         maxBodyBytes: Number(flags.maxBody),
@@ -34,12 +34,10 @@ export function registerServeOpa(group: Command): void {
         if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
       }
       const address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
-      if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1' && !flags.socket) {
+      if (!isLoopback(flags.host) && !flags.socket) {
         log.warn(`listening on ${flags.host}: the policy API is reachable beyond loopback`);
       }
       process.stderr.write(`confcom OPA-compatible server listening on ${address}\n`);
-      const stop = () => void app.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      closeOnSignals(app);
     });
 }

@@ -1,19 +1,9 @@
 /** Values as Rego source text (OPA's Term.String()): used by print, sprintf %v and template strings. */
-import { BigNum, numberText, RObject, RSet, type Value } from './value.js';
+import { RObject, RSet, scalarText, type Value } from './value.js';
 
 export function formatValue(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string':
-      return JSON.stringify(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-      return numberText(v);
-    default:
-      break;
-  }
-  if (v instanceof BigNum) return v.text;
+  const scalar = scalarText(v);
+  if (scalar !== undefined) return scalar;
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
   if (v instanceof RSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
   const o = v as RObject;

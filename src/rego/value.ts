@@ -371,7 +371,8 @@ export function serializeJson(v: Value, indent?: number): string {
   return indent === undefined ? text : JSON.stringify(JSON.parse(text), null, indent);
 }
 
-function serializeCompact(v: Value): string {
+/** The text of a scalar (null, string, boolean, number), the same in JSON and in Rego; undefined for collections. */
+export function scalarText(v: Value): string | undefined {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string':
@@ -381,9 +382,13 @@ function serializeCompact(v: Value): string {
     case 'number':
       return numberText(v);
     default:
-      break;
+      return v instanceof BigNum ? v.text : undefined;
   }
-  if (v instanceof BigNum) return v.text;
+}
+
+function serializeCompact(v: Value): string {
+  const scalar = scalarText(v);
+  if (scalar !== undefined) return scalar;
   if (Array.isArray(v)) return '[' + v.map(serializeCompact).join(',') + ']';
   if (v instanceof RSet) return '[' + v.sorted().map(serializeCompact).join(',') + ']';
   const o = v as RObject;
