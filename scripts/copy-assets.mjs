@@ -1,11 +1,11 @@
-// Copies non-TypeScript assets (Rego rules, JSON settings, sample data) from src/ into dist/ (or the
+// Copies non-TypeScript assets (Rego rules, JSON settings, sample data, the demo's manifest) from src/ into dist/ (or the
 // folder named as the first argument, e.g. the benchmarks' build) so the built modules find them.
 // Only files with these endings are copied.
 import { cpSync, existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, dirname, extname } from 'node:path';
 
 const OUT_DIR = process.argv[2] ?? 'dist';
-const ASSET_EXTENSIONS = new Set(['.rego', '.json', '.pem', '.toml']);
+const ASSET_EXTENSIONS = new Set(['.rego', '.json', '.pem', '.toml', '.yaml']);
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {

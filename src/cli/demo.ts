@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CheckFailedError } from '../core/errors.js';
 import { runDemo } from '../demo/chain.js';
+import { DEMO_MANIFEST_NAME } from '../demo/workload.js';
 import { globalOptions, printJson, printLine } from './context.js';
 
 export function registerDemo(program: Command): void {
@@ -13,7 +14,7 @@ export function registerDemo(program: Command): void {
       const result = await runDemo();
       if (json) printJson(result);
       else {
-        printLine(`confcom demo: image ${result.image} (built in, written as an OCI layout)`);
+        printLine(`confcom demo: ${result.resource} of the built-in ${DEMO_MANIFEST_NAME}, image ${result.image} (built in, written as an OCI layout)`);
         for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}\n       ${s.detail}`);
         printLine('note: the software TEE is a simulation for local use; its evidence is never trusted unless asked for.');
       }

@@ -1,95 +1,128 @@
 /**
  * The local end-to-end chain behind `confcom demo` (and `npm start`), on built-in defaults:
- *   1. write the built-in image as an OCI layout, pin each layer (tar + tarfs index, dm-verity);
- *   2. build the pod's policy (the demo's rules + policy_data pinning process and layers) and HOST_DATA;
- *   3. the agent side: SetPolicy checked against HOST_DATA, the container allowed, a tampered one denied
- *      with the field that broke the policy;
+ *   1. write the built-in image as an OCI layout;
+ *   2. generate the policy of the built-in manifest's pod from that layout (the real generator: every
+ *      layer pinned by its dm-verity root hash) and its HOST_DATA;
+ *   3. the agent side: SetPolicy checked against HOST_DATA; every request the runtime would send for
+ *      the pod decided as expected; tampered requests denied, the explanation naming the changed field;
  *   4. the attestation side, on the software TEE (INSECURE, simulation only): an SEV-SNP report binding
  *      HOST_DATA, verified (simulator trusted explicitly) and appraised against the policy hash.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PolicyEnforcer } from '../agent/enforcer.js';
 import { explainDenial } from '../agent/explain.js';
 import { createLogger } from '../core/log.js';
-import { pinLayer } from '../verity/layer.js';
+import { serializeManifest } from '../k8s/manifest.js';
 import { createSimulatedTee } from '../attest/sim/index.js';
 import { verifySnpReport } from '../attest/verify.js';
 import { appraise } from '../attest/appraisal/index.js';
+import type { SimulatedRequest } from '../policy/index.js';
 import { writeSampleImage } from './sample-image.js';
+import { execOther, findCreateContainer, findExec, injectEnv, swapLayer, type TamperedRequest } from './tamper.js';
+import { generateDemoWorkload } from './workload.js';
 
 export interface DemoStep {
   step: string;
   ok: boolean;
   detail: string;
+  /** For a denial: the request field the explanation blamed. */
+  field?: string;
 }
 
+export interface DemoResult {
+  image: string;
+  layerPins: string[];
+  /** `Deployment/app` */
+  resource: string;
+  annotation: string;
+  policyBytes: number;
+  hostData: string;
+  /** The built-in manifest with the policy annotation written in, as `policy generate` would print it. */
+  manifest: string;
+  requests: { total: number; asExpected: number };
+  steps: DemoStep[];
+}
+
+/** The container of the built-in manifest the tampering targets. */
+const APP_CONTAINER = 'app';
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const short = (hash: string) => `${hash.slice(0, 12)}…`;
 
-async function* chunks(data: Buffer): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < data.length; i += 65536) yield data.subarray(i, i + 65536);
+interface Replayed {
+  asExpected: number;
+  unexpected: string[];
+  /** Denial steps, one per tampered request. */
+  denials: DemoStep[];
 }
 
-/** The CreateContainerRequest the Kata runtime sends for the demo container (shape of a real agent request). */
-function createContainerRequest(args: string[], env: string[], pins: string[]): Record<string, unknown> {
-  return {
-    container_id: 'c0ffee',
-    exec_id: 'c0ffee',
-    string_user: null,
-    devices: [],
-    storages: pins.map((pin, i) => ({
-      driver: 'blk',
-      driver_options: [],
-      source: `0001:00:0${i + 1}.0`,
-      fstype: 'tar',
-      options: ['ro', 'io.katacontainers.fs-opt.block_device=file', 'io.katacontainers.fs-opt.is-layer', `io.katacontainers.fs-opt.root-hash=${pin}`],
-      mount_point: `/run/kata-containers/sandbox/layers/${i}`,
-      fs_group: null,
-    })),
-    OCI: { Version: '1.1.0', Process: { Args: args, Env: env, Cwd: '/app' }, Mounts: [], Annotations: {} },
-    sandbox_pidns: false,
-  };
+/**
+ * Decides every simulated request in order on the agent, state carried between them as in the VM.
+ * Each tampered variant is sent just before the genuine request it imitates, when the agent's state is
+ * the one that request meets; a denial changes no state, so the genuine request follows unaffected.
+ */
+function replayWithTampering(agent: PolicyEnforcer, requests: readonly SimulatedRequest[], tampered: ReadonlyMap<SimulatedRequest, TamperedRequest[]>): Replayed {
+  const out: Replayed = { asExpected: 0, unexpected: [], denials: [] };
+  requests.forEach((r, i) => {
+    for (const t of tampered.get(r) ?? []) {
+      const decision = agent.decide(t.kind, t.request);
+      const check = decision.allowed ? undefined : explainDenial(agent, t.kind, t.request, decision).checks[0];
+      out.denials.push({
+        step: `agent denies ${t.kind} with ${t.what}`,
+        ok: !decision.allowed && !decision.stateChanged && check?.path === t.field,
+        detail: decision.allowed ? `ALLOWED (expected a denial naming ${t.field})` : (check?.message ?? `denied, no explanation (expected ${t.field})`),
+        field: check?.path,
+      });
+    }
+    const decision = agent.decide(r.kind, r.request);
+    if (decision.allowed === r.expect) out.asExpected++;
+    else out.unexpected.push(`#${i} ${r.kind} ${decision.allowed ? 'allowed' : 'denied'}${decision.message ? `: ${decision.message}` : ''}`);
+  });
+  return out;
 }
 
-export async function runDemo(): Promise<{ image: string; layerPins: string[]; hostData: string; steps: DemoStep[] }> {
+export async function runDemo(): Promise<DemoResult> {
   const steps: DemoStep[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'confcom-demo-'));
   try {
-    const image = await writeSampleImage(dir);
-    const layerPins: string[] = [];
-    for (const tar of image.layerTars) layerPins.push((await pinLayer(chunks(tar))).rootHash);
-    steps.push({ step: 'pin image layers (tar + tarfs index, dm-verity SHA-256)', ok: true, detail: layerPins.join(', ') });
+    const layout = join(dir, 'layout');
+    const image = await writeSampleImage(layout);
+    steps.push({ step: 'write the built-in image as an OCI layout', ok: true, detail: `${image.reference}: ${image.layerTars.length} gzip layers, config with user, env, entrypoint` });
 
-    const rules = await readFile(fileURLToPath(new URL('./demo-policy.rego', import.meta.url)), 'utf8');
-    const args = ['/app/server', '--port', '8080'];
-    const env = ['PATH=/usr/local/bin:/usr/bin:/bin', 'APP_MODE=demo'];
-    const policyData = { containers: [{ name: 'app', process: { Args: args, Env: env }, layers: layerPins }] };
-    const policy = `${rules}\npolicy_data := ${JSON.stringify(policyData, null, 2)}\n`;
-    const hostData = sha256(policy);
-    steps.push({ step: 'policy and HOST_DATA (SHA-256 of the policy text)', ok: true, detail: hostData });
+    const workload = await generateDemoWorkload(image.reference, layout, dir);
+    const { policy } = workload;
+    const policyBytes = Buffer.byteLength(policy.policy);
+    steps.push({
+      step: `generate the policy of ${policy.resource} (built-in manifest, image from the layout, no registry)`,
+      ok: workload.layerPins.length === image.layerTars.length && workload.layerPins.every((pin) => policy.policy.includes(pin)),
+      detail: `${policyBytes} bytes in annotation ${policy.annotation}; layers pinned: ${workload.layerPins.map(short).join(', ')}`,
+    });
+    const hostData = policy.hostData;
+    steps.push({ step: 'HOST_DATA: SHA-256 of the policy text', ok: hostData === sha256(policy.policy), detail: hostData });
 
-    const quiet = createLogger({ level: 'silent' });
-    const agent = PolicyEnforcer.withDefaultPolicy({ hostData, logger: quiet });
-    const wrong = agent.decide('SetPolicyRequest', { policy: policy + '\n# tampered by the host\n' });
-    steps.push({ step: 'agent refuses a SetPolicy whose hash is not HOST_DATA', ok: !wrong.allowed, detail: wrong.error?.message ?? 'allowed' });
-    const set = agent.decide('SetPolicyRequest', { policy });
-    steps.push({ step: 'agent accepts the policy bound in HOST_DATA', ok: set.allowed, detail: set.allowed ? 'SetPolicyRequest allowed' : set.message ?? '' });
+    const agent = PolicyEnforcer.withDefaultPolicy({ hostData, logger: createLogger({ level: 'silent' }) });
+    const wrong = agent.decide('SetPolicyRequest', { policy: `${policy.policy}\n# tampered by the host\n` });
+    steps.push({ step: 'agent refuses a SetPolicy whose hash is not HOST_DATA', ok: !wrong.allowed && wrong.reason === 'host_data_mismatch', detail: wrong.error?.message ?? 'ALLOWED' });
+    const set = agent.decide('SetPolicyRequest', { policy: policy.policy });
+    const accepted = set.allowed && agent.policyHash === hostData;
+    steps.push({ step: 'agent accepts the generated policy, bound in HOST_DATA', ok: accepted, detail: accepted ? `policy in force, SHA-256 ${agent.policyHash}` : (set.message ?? set.error?.message ?? 'refused') });
 
-    const request = createContainerRequest(args, env, layerPins);
-    const allowed = agent.decide('CreateContainerRequest', request);
-    steps.push({ step: 'agent allows the pod container', ok: allowed.allowed, detail: allowed.allowed ? 'CreateContainerRequest allowed' : allowed.message ?? '' });
-    const tampered = createContainerRequest(args, [...env, 'LD_PRELOAD=/tmp/evil.so'], layerPins);
-    const denied = agent.decide('CreateContainerRequest', tampered);
-    const why = explainDenial(agent, 'CreateContainerRequest', tampered, denied).checks[0]?.message ?? '';
-    steps.push({ step: 'agent denies a container with an injected env var', ok: !denied.allowed, detail: why });
-    const swapped = createContainerRequest(args, env, [layerPins[0], 'f'.repeat(64)]);
-    const deniedLayer = agent.decide('CreateContainerRequest', swapped);
-    const whyLayer = explainDenial(agent, 'CreateContainerRequest', swapped, deniedLayer).checks[0]?.message ?? '';
-    steps.push({ step: 'agent denies a container whose layer the host swapped', ok: !deniedLayer.allowed, detail: whyLayer });
+    const create = findCreateContainer(workload.requests, APP_CONTAINER);
+    const exec = findExec(workload.requests, create);
+    const tampered = new Map<SimulatedRequest, TamperedRequest[]>([[create, [injectEnv(create, 'LD_PRELOAD=/tmp/evil.so'), swapLayer(create, sha256('a layer the host swapped in'))]]]);
+    if (exec) tampered.set(exec, [execOther(exec, ['/bin/sh', '-c', 'cat /proc/1/environ'])]);
+    const replayed = accepted ? replayWithTampering(agent, workload.requests, tampered) : { asExpected: 0, unexpected: ['the policy was not set'], denials: [] };
+    const total = workload.requests.length;
+    steps.push({
+      step: `agent decides every request the runtime sends for ${policy.resource} as expected`,
+      ok: replayed.asExpected === total,
+      detail: `${total} requests: ${replayed.asExpected} as expected${replayed.unexpected.length > 0 ? `; ${replayed.unexpected.join('; ')}` : ''}`,
+    });
+    if (!exec) steps.push({ step: 'agent denies an exec the manifest does not allow', ok: false, detail: 'the pod has no exec command to imitate' });
+    steps.push(...replayed.denials);
 
     const tee = await createSimulatedTee();
     const { report, certs } = await tee.snpReport({ hostData: Buffer.from(hostData, 'hex'), reportData: createHash('sha512').update('workload key').digest() });
@@ -101,7 +134,18 @@ export async function runDemo(): Promise<{ image: string; layerPins: string[]; h
     const otherClaims = await verifySnpReport(other.report, { certs: other.certs, trustSimulator: true });
     const bad = await appraise(otherClaims, { reference: { snp: { host_data: [hostData] } } });
     steps.push({ step: 'appraisal refuses a VM running another policy', ok: !bad.decision.allow, detail: bad.decision.reasons.join('; ') });
-    return { image: image.reference, layerPins, hostData, steps };
+
+    return {
+      image: image.reference,
+      layerPins: workload.layerPins,
+      resource: policy.resource,
+      annotation: policy.annotation,
+      policyBytes,
+      hostData,
+      manifest: serializeManifest(workload.manifest),
+      requests: { total, asExpected: replayed.asExpected },
+      steps,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

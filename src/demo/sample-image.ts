@@ -1,7 +1,7 @@
 /**
  * The demo's built-in image, written as an OCI image layout directory so the whole chain runs offline:
  * two gzip layers (a base with /etc/passwd and /etc/group, and an app layer), and a config with
- * Entrypoint/Cmd/Env/User like a real image.
+ * Entrypoint/Cmd/Env/User like a real image; plus a one-layer pause image for the pod sandbox.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -32,40 +32,42 @@ const APP_LAYER: TarEntry[] = [
   { path: 'usr/bin/server', type: 'symlink', linkTarget: '/app/server' },
 ];
 
+/**
+ * The sandbox (pause) image every Kata pod also runs, under the tag of the generator's default
+ * `pause_image` (an OCI layout is looked up by tag), so policy generation needs no registry.
+ */
+const PAUSE_TAG = '3.9';
+const PAUSE_LAYER: TarEntry[] = [{ path: 'pause', type: 'file', content: '#!demo pause\n', mode: 0o755 }];
+
 export interface SampleImage {
   reference: string;
   layoutDir: string;
-  /** The decompressed layer tars (bottom to top), for cross-checking pins. */
+  /** The decompressed layer tars of the app image (bottom to top), for cross-checking pins. */
   layerTars: Buffer[];
 }
 
-/** Writes the sample image into `dir` as an OCI layout (tag `1.0`). Deterministic: same bytes every time. */
-export async function writeSampleImage(dir: string): Promise<SampleImage> {
-  const blobs = join(dir, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
-  const putBlob = async (data: Buffer | string) => {
-    const digest = sha256(data);
-    await writeFile(join(blobs, digest), data);
-    return { digest: `sha256:${digest}`, size: Buffer.byteLength(data) };
-  };
-  const layerTars = [writeTar(BASE_LAYER), writeTar(APP_LAYER)];
+interface ImageSpec {
+  tag: string;
+  config: Record<string, unknown>;
+  layers: Buffer[];
+  history: string[];
+}
+
+type PutBlob = (data: Buffer | string) => Promise<{ digest: string; size: number }>;
+
+/** Writes one image's blobs; returns its manifest descriptor for index.json. */
+async function writeImage(putBlob: PutBlob, spec: ImageSpec): Promise<Record<string, unknown>> {
   const layers = [];
-  for (const tar of layerTars) {
+  for (const tar of spec.layers) {
     const blob = await putBlob(gzipSync(tar, { level: 9 }));
     layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...blob });
   }
   const config = {
     architecture: 'amd64',
     os: 'linux',
-    config: {
-      User: 'app',
-      Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'APP_MODE=demo'],
-      Entrypoint: ['/app/server'],
-      Cmd: ['--port', '8080'],
-      WorkingDir: '/app',
-    },
-    rootfs: { type: 'layers', diff_ids: layerTars.map((t) => `sha256:${sha256(t)}`) },
-    history: [{ created_by: 'confcom demo base' }, { created_by: 'confcom demo app' }],
+    config: spec.config,
+    rootfs: { type: 'layers', diff_ids: spec.layers.map((t) => `sha256:${sha256(t)}`) },
+    history: spec.history.map((created_by) => ({ created_by })),
   };
   const configBlob = await putBlob(JSON.stringify(config));
   const manifest = JSON.stringify({
@@ -75,13 +77,41 @@ export async function writeSampleImage(dir: string): Promise<SampleImage> {
     layers,
   });
   const manifestBlob = await putBlob(manifest);
+  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestBlob, annotations: { 'org.opencontainers.image.ref.name': spec.tag } };
+}
+
+/**
+ * Writes the sample image (tag `1.0`) and the pause image (tag `3.9`) into `dir` as an OCI layout.
+ * Deterministic: same bytes every time.
+ */
+export async function writeSampleImage(dir: string): Promise<SampleImage> {
+  const blobs = join(dir, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  const putBlob: PutBlob = async (data) => {
+    const digest = sha256(data);
+    await writeFile(join(blobs, digest), data);
+    return { digest: `sha256:${digest}`, size: Buffer.byteLength(data) };
+  };
+  const layerTars = [writeTar(BASE_LAYER), writeTar(APP_LAYER)];
+  const app = await writeImage(putBlob, {
+    tag: '1.0',
+    config: {
+      User: 'app',
+      Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'APP_MODE=demo'],
+      Entrypoint: ['/app/server'],
+      Cmd: ['--port', '8080'],
+      WorkingDir: '/app',
+    },
+    layers: layerTars,
+    history: ['confcom demo base', 'confcom demo app'],
+  });
+  const pause = await writeImage(putBlob, {
+    tag: PAUSE_TAG,
+    config: { User: '65535:65535', Entrypoint: ['/pause'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    layers: [writeTar(PAUSE_LAYER)],
+    history: ['confcom demo pause'],
+  });
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    join(dir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestBlob, annotations: { 'org.opencontainers.image.ref.name': '1.0' } }],
-    }),
-  );
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [app, pause] }));
   return { reference: SAMPLE_IMAGE_REF, layoutDir: dir, layerTars };
 }

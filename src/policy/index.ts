@@ -11,4 +11,5 @@ export { simulatePod, type SimulatedRequest } from './simulate.js';
 export { encodePolicy, decodePolicy, initdataToml, AKS_ANNOTATION, INITDATA_ANNOTATION, POLICY_FORMATS, type PolicyFormat } from './formats.js';
 export { renderPolicy, rulesRego, parsePolicy } from './render.js';
 export { buildPodModel, type PodModel } from './pod.js';
+export type { JsonValue } from './policy-data.js';
 export { GenerateError, DriftError } from './errors.js';
