@@ -18,11 +18,13 @@ function split(s: string): [string, string] {
 }
 
 /** amount (decimal text) * multiplier / divisor, exact; integer results as integers. */
-function scale(amount: string, multiplier: bigint, divisor: bigint, truncate: boolean): Value {
+function scale(signed: string, multiplier: bigint, divisor: bigint, truncate: boolean): Value {
+  const negative = signed.startsWith('-');
+  const amount = negative ? signed.slice(1) : signed;
   const m = /^(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(amount) as RegExpExecArray;
   const frac = m[2] ?? '';
   let exp = Number(m[3] ?? '0') - frac.length;
-  let digits = BigInt((m[1] || '0') + frac || '0') * multiplier;
+  let digits = BigInt((m[1] || '0') + frac || '0') * multiplier * (negative ? -1n : 1n);
   let den = divisor;
   if (exp >= 0) digits *= 10n ** BigInt(exp);
   else den *= 10n ** BigInt(-exp);
@@ -44,7 +46,11 @@ export const builtins: BuiltinTable = {
   'units.parse': {
     arity: 1,
     fn: (args) => {
-      const [amount, unit] = prepare('units.parse', expectString('units.parse', args, 0), 'amount');
+      // units.parse takes a sign (OPA: "-3.5E2m" is -0.35); byte amounts cannot be negative.
+      const text = expectString('units.parse', args, 0);
+      const sign = text.startsWith('-') ? '-' : '';
+      const [unsigned, unit] = prepare('units.parse', sign ? text.slice(1) : text, 'amount');
+      const amount = sign + unsigned;
       if (unit === 'm') return scale(amount, 1n, 1000n, false);
       const lower = unit.toLowerCase();
       const mult = DECIMAL[lower] ?? BINARY[lower];

@@ -1,6 +1,6 @@
 /** Rego builtins: UUIDs. uuid.rfc4122 is stable per key within one evaluation, as OPA's. */
 import { randomUUID } from 'node:crypto';
-import { RObject, type Value } from '../value.js';
+import { numFromBigInt, RObject, type Value } from '../value.js';
 import { expectString, type BuiltinTable } from './registry.js';
 
 const UUID = /^(?:urn:uuid:)?\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$/;
@@ -32,9 +32,13 @@ export const builtins: BuiltinTable = {
       if (version === 1 || version === 2) {
         const time = (BigInt('0x' + hex.slice(13, 16)) << 48n) | (BigInt('0x' + hex.slice(8, 12)) << 32n) | BigInt('0x' + hex.slice(0, 8));
         const unixNs = (time - 0x01b21dd213814000n) * 100n;
-        out.set('time', Number(unixNs));
+        out.set('time', numFromBigInt(unixNs)); // exact: Go reports whole 100 ns ticks
+
         out.set('clocksequence', parseInt(hex.slice(16, 20), 16) & 0x3fff);
         out.set('nodeid', hex.slice(20).match(/../g)!.join('-'));
+        // The IEEE 802 bits of the node's first byte: locally administered (0x02), multicast (0x01).
+        const first = parseInt(hex.slice(20, 22), 16);
+        out.set('macvariables', `${first & 0x02 ? 'local' : 'global'}:${first & 0x01 ? 'multicast' : 'unicast'}`);
         if (version === 2) {
           out.set('id', parseInt(hex.slice(0, 8), 16));
           out.set('domain', ['Person', 'Group', 'Org'][parseInt(hex.slice(18, 20), 16)] ?? `Domain${parseInt(hex.slice(18, 20), 16)}`);
