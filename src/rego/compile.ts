@@ -5,6 +5,7 @@
 import type { Import, Module, Rule, Term } from './ast.js';
 import { RegoError } from './errors.js';
 import type { BuiltinSpec } from './builtins/registry.js';
+import { keyOf } from './value.js';
 
 export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
 
@@ -102,7 +103,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
       set.constantValue =
         kind === 'complete' &&
         set.rules.every((r) => r.elses.length === 0 && isConstantTerm(r.head.value)) &&
-        values.every((v) => JSON.stringify(v?.type === 'scalar' ? v.value : true) === JSON.stringify(values[0]?.type === 'scalar' ? values[0].value : true));
+        values.every((v) => scalarKey(v) === scalarKey(values[0]));
     }
     const existing = info.get(mod.file);
     info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]) });
@@ -117,4 +118,9 @@ export function findNode(root: RuleNode, path: readonly string[]): RuleNode | un
     if (!node) return undefined;
   }
   return node;
+}
+
+/** Identity of a rule head's constant scalar (keyOf handles big numbers, which JSON.stringify cannot). */
+function scalarKey(t: Term | undefined): string {
+  return t?.type === 'scalar' ? keyOf(t.value) : 'non-scalar';
 }

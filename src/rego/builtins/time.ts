@@ -6,6 +6,7 @@
 import { BuiltinError } from '../errors.js';
 import { isNumber, numFromBigInt, toBigInt, toDouble, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
+import { diffClocks, formatTime, parseTime, wallClock } from './go-time-layout.js';
 
 const NS_PER_MS = 1_000_000n;
 /** Go's time range for UnixNano: beyond it OPA reports "timestamp too big". */
@@ -91,7 +92,37 @@ function parseDuration(s: string): bigint {
   return sign * total;
 }
 
+/** time.format's operand: ns, [ns, zone] or [ns, zone, layout]. */
+function formatOperand(v: Value): { ns: bigint; zone?: string; layout: string } {
+  if (Array.isArray(v) && v.length === 3) {
+    if (typeof v[2] !== 'string') throw operandTypeError('time.format', 1, ['number', 'array[number, string]', 'array[number, string, string]'], v);
+    return { ...nsOperand('time.format', [v[0], v[1]]), layout: v[2] };
+  }
+  return { ...nsOperand('time.format', v), layout: 'RFC3339Nano' };
+}
+
 export const builtins: BuiltinTable = {
+  'time.format': {
+    arity: 1,
+    fn: ([v]) => {
+      const { ns, zone, layout } = formatOperand(v);
+      return formatTime(wallClock(ns, zone), layout);
+    },
+  },
+  'time.parse_ns': {
+    arity: 2,
+    fn: (a) => numFromBigInt(inRange(parseTime(expectString('time.parse_ns', a, 0), expectString('time.parse_ns', a, 1)))),
+  },
+  'time.diff': {
+    arity: 2,
+    fn: ([x, y]) => {
+      const first = nsOperand('time.diff', x);
+      const second = nsOperand('time.diff', y);
+      // Both wall clocks are read in the first operand's zone; the earlier one comes first.
+      const [early, late] = first.ns <= second.ns ? [first.ns, second.ns] : [second.ns, first.ns];
+      return diffClocks(wallClock(early, first.zone), wallClock(late, first.zone));
+    },
+  },
   'time.now_ns': { arity: 0, nondeterministic: true, fn: (_args, ctx) => numFromBigInt(ctx.nowNs) },
   'time.parse_rfc3339_ns': { arity: 1, fn: (a) => numFromBigInt(inRange(parseRfc3339('time.parse_rfc3339_ns', expectString('time.parse_rfc3339_ns', a, 0)))) },
   'time.add_date': {
