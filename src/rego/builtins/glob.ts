@@ -57,7 +57,7 @@ export const builtins: BuiltinTable = {
       const pattern = expectString('glob.match', args, 0);
       const d = args[1];
       let delimiters: string[];
-      if (d === null) delimiters = ['.'];
+      if (d === null) delimiters = []; // null: no delimiters at all; an empty list: the default '.' (OPA)
       else if (Array.isArray(d) || d instanceof RSet) {
         const items = Array.isArray(d) ? d : d.sorted();
         if (items.some((x: Value) => typeof x !== 'string')) throw operandTypeError('glob.match', 2, ['array[string]'], d);

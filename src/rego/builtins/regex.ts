@@ -3,6 +3,7 @@
  * from policies and inputs, so JS RegExp (backtracking) is never used on them.
  */
 import { RE2JS } from 're2js';
+import { globsIntersect } from './glob-intersect.js';
 import { BuiltinError } from '../errors.js';
 import { isNumber, toDouble, type Value } from '../value.js';
 import { expectString, operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
@@ -115,5 +116,9 @@ export const builtins: BuiltinTable = {
       }
       return out;
     },
+  },
+  'regex.globs_match': {
+    arity: 2,
+    fn: (args) => globsIntersect(expectString('regex.globs_match', args, 0), expectString('regex.globs_match', args, 1)),
   },
 };
