@@ -54,8 +54,10 @@ export const builtins: BuiltinTable = {
       if (disable !== undefined && typeof disable !== 'boolean') {
         throw new EvalTypeError("providers.aws.sign_req: operand 2 invalid value for 'disable_payload_signing' in AWS config");
       }
-      // A caller-supplied x-amz-content-sha256 header is the payload hash as given.
-      const given = userHeaders instanceof RObject ? [...userHeaders.entries()].find(([k]) => typeof k === 'string' && k.toLowerCase() === 'x-amz-content-sha256')?.[1] : undefined;
+      // A caller-supplied x-amz-content-sha256 header is the payload hash as given, unless the request has a
+      // body: then the body's hash (or UNSIGNED-PAYLOAD) replaces it, as OPA does.
+      const hasBody = typeof rawBody === 'string' || reqValue.get('body') !== undefined;
+      const given = userHeaders instanceof RObject && !hasBody ? [...userHeaders.entries()].find(([k]) => typeof k === 'string' && k.toLowerCase() === 'x-amz-content-sha256')?.[1] : undefined;
       const payloadHash = typeof given === 'string' ? given : disable === true ? 'UNSIGNED-PAYLOAD' : sha256Hex(body);
       const date = amzDate(toBigInt(timeValue) as bigint);
       const day = date.slice(0, 8);
@@ -71,7 +73,9 @@ export const builtins: BuiltinTable = {
         }
       }
       headers.set('host', url.host);
-      headers.set('x-amz-content-sha256', payloadHash);
+      // OPA signs a caller's own x-amz-content-sha256 header as given (even when the body's hash replaces it
+      // in the returned headers): kept for identical signatures.
+      if (!headers.has('x-amz-content-sha256')) headers.set('x-amz-content-sha256', payloadHash);
       headers.set('x-amz-date', date);
       if (typeof token === 'string') headers.set('x-amz-security-token', token);
       const names = [...headers.keys()].sort();

@@ -222,6 +222,8 @@ function encodeSignRaw(headerText: string, payloadText: string, keyText: string)
   try {
     header = parseJsonText(headerText);
   } catch {
+    // OPA's JWS library first looks for "alg" in the raw text: text without it is "not found", not "cannot parse".
+    if (headerText !== '' && !headerText.includes('"alg"')) throw new BuiltinError(`missing or invalid 'alg' header: jwsbb: header "alg" not found`);
     throw new BuiltinError(`missing or invalid 'alg' header: cannot parse JSON${headerText === '' ? ': cannot parse empty string' : ''}`);
   }
   const alg = header instanceof RObject ? header.get('alg') : undefined;

@@ -39,6 +39,9 @@ function certificates(input: string): X509Certificate[] {
   if (!text.includes('-----BEGIN')) {
     const bad = text.search(/[^A-Za-z0-9+/=\s]/);
     if (bad >= 0) throw new BuiltinError(`illegal base64 data at input byte ${bad}`);
+    const compact = text.replace(/\s/g, '');
+    // Go's standard encoding wants padded input: a ragged end is an error where the last quantum starts.
+    if (compact.length % 4 !== 0) throw new BuiltinError(`illegal base64 data at input byte ${compact.length - (compact.length % 4)}`);
     const decoded = Buffer.from(text, 'base64');
     const asText = decoded.toString('latin1');
     if (!asText.includes('-----BEGIN')) {
