@@ -172,3 +172,32 @@ builtins['crypto.parse_private_keys'] = {
     return out;
   },
 };
+
+/**
+ * crypto.x509.parse_keypair(cert, key): Go's tls.X509KeyPair. The certificate chain (PEM or base64 of
+ * PEM) and a private key that must match the first certificate's public key. The result has Go's
+ * tls.Certificate field names; the private key itself is left out (`PrivateKey: null`) so key
+ * material never flows on into policy values, decision logs or prints.
+ */
+builtins['crypto.x509.parse_keypair'] = {
+  arity: 2,
+  fn: (args) => {
+    const chain = certificates(pemText('crypto.x509.parse_keypair', expectString('crypto.x509.parse_keypair', args, 0)));
+    const keyPem = pemText('crypto.x509.parse_keypair', expectString('crypto.x509.parse_keypair', args, 1));
+    let matches: boolean;
+    try {
+      matches = chain[0].checkPrivateKey(createPrivateKey(keyPem));
+    } catch {
+      throw new BuiltinError('tls: failed to find any PEM data in key input');
+    }
+    if (!matches) throw new BuiltinError('tls: private key does not match public key');
+    return fromJson({
+      Certificate: chain.map((c) => c.raw.toString('base64')),
+      PrivateKey: null,
+      SupportedSignatureAlgorithms: null,
+      OCSPStaple: null,
+      SignedCertificateTimestamps: null,
+      Leaf: null,
+    });
+  },
+};
