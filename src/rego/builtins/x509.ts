@@ -8,6 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { BuiltinError } from '../errors.js';
 import { fromJson, numFromText, RObject, type Value } from '../value.js';
 import { expectString, type BuiltinTable } from './registry.js';
+import { parseCertificateRequest } from './x509-csr.js';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -198,6 +199,31 @@ builtins['crypto.x509.parse_keypair'] = {
       OCSPStaple: null,
       SignedCertificateTimestamps: null,
       Leaf: null,
+    });
+  },
+};
+
+const CSR_BLOCK = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END (?:NEW )?CERTIFICATE REQUEST-----/;
+
+/** crypto.x509.parse_certificate_request: PEM, base64 of PEM, or base64 of DER; Go's field names. */
+builtins['crypto.x509.parse_certificate_request'] = {
+  arity: 1,
+  fn: (args) => {
+    const input = expectString('crypto.x509.parse_certificate_request', args, 0);
+    let der: Buffer;
+    const pem = CSR_BLOCK.exec(input.includes('-----BEGIN') ? input : pemText('crypto.x509.parse_certificate_request', input).replace(/^crypto\.x509\.parse_certificate_request: /, ''));
+    if (pem) der = Buffer.from(pem[1].replace(/\s+/g, ''), 'base64');
+    else if (input.includes('-----BEGIN')) throw new BuiltinError('x509: failed to decode PEM block containing certificate request');
+    else der = Buffer.from(input.replace(/\s+/g, ''), 'base64');
+    const csr = parseCertificateRequest(der);
+    return fromJson({
+      Raw: csr.raw.toString('base64'),
+      RawTBSCertificateRequest: csr.rawTbs.toString('base64'),
+      RawSubjectPublicKeyInfo: csr.rawSubjectPublicKeyInfo.toString('base64'),
+      RawSubject: csr.rawSubject.toString('base64'),
+      Version: csr.version,
+      PublicKeyAlgorithm: csr.publicKeyAlgorithm,
+      Subject: pkixName(csr.subjectText),
     });
   },
 };
