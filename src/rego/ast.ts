@@ -1,5 +1,5 @@
 /** The Rego syntax tree produced by the parser and walked by the evaluator. */
-import type { Value } from './value.js';
+import type { Json, Value } from './value.js';
 
 export interface Loc {
   file: string;
@@ -59,6 +59,8 @@ export interface Rule {
   module: string;
   /** The package path, e.g. ['agent_policy']. */
   pkg: string[];
+  /** METADATA annotations above the rule (with their scope: rule or document). */
+  annotations?: { [key: string]: Json };
 }
 
 export interface Import {
@@ -72,4 +74,6 @@ export interface Module {
   pkg: string[];
   imports: Import[];
   rules: Rule[];
+  /** METADATA annotations above the package (scope package or subpackages). */
+  packageAnnotations?: { [key: string]: Json };
 }

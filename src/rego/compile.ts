@@ -5,7 +5,7 @@
 import type { Import, Module, Rule, Term } from './ast.js';
 import { RegoError } from './errors.js';
 import type { BuiltinSpec } from './builtins/registry.js';
-import { keyOf } from './value.js';
+import { keyOf, type Json } from './value.js';
 
 export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
 
@@ -32,7 +32,7 @@ export interface CompiledPolicy {
   /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
   callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[] }>;
   /** Per module: the package path and the import aliases. */
-  modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string> }>;
+  modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string>; packageAnnotations?: { [key: string]: Json } }>;
 }
 
 function constantHeadPath(rule: Rule): { constant: string[]; rest: Term[] } {
@@ -106,7 +106,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
         values.every((v) => scalarKey(v) === scalarKey(values[0]));
     }
     const existing = info.get(mod.file);
-    info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]) });
+    info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]), packageAnnotations: mod.packageAnnotations });
   }
   return { root, modules: info, callTargets: new WeakMap() };
 }

@@ -10,7 +10,7 @@ import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors
 import { formatForPrint } from './format.js';
 import { lookupBuiltin } from './builtins/index.js';
 import type { BuiltinContext } from './builtins/registry.js';
-import { compare, equals, fromJson, RObject, RSet, typeName, type Value } from './value.js';
+import { compare, equals, fromJson, RObject, RSet, typeName, type Json, type Value } from './value.js';
 
 export interface TraceEvent {
   op: 'enter' | 'exit' | 'eval' | 'fail' | 'redo';
@@ -47,6 +47,8 @@ class Scope {
     readonly imports: Map<string, string[]>,
     readonly rule?: string,
   ) {}
+  /** The rule whose body this scope belongs to (for rego.metadata.*), on the rule's root scope. */
+  ruleNode?: Rule;
   lookup(name: string): Slot | undefined {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the scope chain starts here
     for (let s: Scope | undefined = this; s; s = s.parent) {
@@ -944,7 +946,33 @@ export class Evaluator {
       }
       this.moduleImports.set(rule.module, imports);
     }
-    return new Scope(undefined, rule.pkg, imports, ruleName);
+    const scope = new Scope(undefined, rule.pkg, imports, ruleName);
+    scope.ruleNode = rule;
+    return scope;
+  }
+
+  /** rego.metadata.rule() / chain(): the annotations seen from the rule being evaluated (OPA's order). */
+  private metadata(which: 'rule' | 'chain', scope: Scope): Value {
+    let root = scope;
+    while (root.parent) root = root.parent;
+    const rule = root.ruleNode;
+    const own = rule?.annotations?.scope === 'rule' ? rule.annotations : undefined;
+    if (which === 'rule') return fromJson(own ?? {});
+    if (!rule || !root.rule) return [];
+    const path = root.rule.split('.').slice(1);
+    const chain: Json[] = [own ? { path, annotations: own } : { path }];
+    const set = findNode(this.policy.root, path)?.ruleSet;
+    const doc = [...(set?.rules ?? []), ...(set?.defaultRule ? [set.defaultRule] : [])].find((r) => r.annotations?.scope === 'document');
+    if (doc?.annotations) chain.push({ path, annotations: doc.annotations });
+    for (let n = rule.pkg.length; n > 0; n--) {
+      const prefix = rule.pkg.slice(0, n);
+      for (const info of this.policy.modules.values()) {
+        const a = info.packageAnnotations;
+        if (!a || info.pkg.join('.') !== prefix.join('.')) continue;
+        if (n === rule.pkg.length || a.scope === 'subpackages') chain.push({ path: prefix, annotations: a });
+      }
+    }
+    return fromJson(chain);
   }
 
   private computeRuleSet(set: RuleSet): Value | undefined {
@@ -1056,6 +1084,10 @@ export class Evaluator {
     }
     const userFn = resolved.userFn;
     if (userFn) return this.callUser(userFn, t, scope, k);
+    if ((name === 'rego.metadata.rule' || name === 'rego.metadata.chain') && t.args.length <= 1) {
+      const value = this.metadata(name === 'rego.metadata.rule' ? 'rule' : 'chain', scope);
+      return t.args.length === 1 ? this.unifyValue(t.args[0], value, scope, () => k(true)) : k(value);
+    }
     const spec = resolved.spec;
     if (!spec) throw new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
     const hasOutput = t.args.length === spec.arity + 1;

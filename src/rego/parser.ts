@@ -7,6 +7,7 @@ import type { Expr, ExprKind, Import, Loc, Module, Rule, RuleHead, Term, WithMod
 import { RegoError, RegoLimitError } from './errors.js';
 import { lex, type Token } from './lexer.js';
 import { numFromText } from './value.js';
+import { readAnnotationBlocks } from './annotations.js';
 
 export type SyntaxVersion = 'v0' | 'v1';
 
@@ -735,7 +736,23 @@ class Parser {
 export function parseModule(source: string, file: string, options: ParseOptions = {}): Module {
   const tokens = lex(source, file, options.maxSourceBytes);
   const syntax = options.syntax ?? 'v1';
-  return new Parser(tokens, source, file, syntax, options.maxNestingDepth ?? 512).parseModule();
+  const module = new Parser(tokens, source, file, syntax, options.maxNestingDepth ?? 512).parseModule();
+  attachAnnotations(module, source, file);
+  return module;
+}
+
+/** Hangs each METADATA block on the package or the rules on the line below it, with OPA's default scopes. */
+function attachAnnotations(module: Module, source: string, file: string): void {
+  const blocks = readAnnotationBlocks(source, file);
+  if (blocks.length === 0) return;
+  const lines = source.split('\n');
+  for (const { targetLine, annotations } of blocks) {
+    if (/^\s*package\b/.test(lines[targetLine - 1] ?? '')) {
+      module.packageAnnotations = { scope: 'package', ...annotations };
+      continue;
+    }
+    for (const rule of module.rules) if (rule.loc.line === targetLine) rule.annotations = { scope: 'rule', ...annotations };
+  }
 }
 
 /** Parses a query: expressions separated by `;` or newlines. */

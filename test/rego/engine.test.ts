@@ -112,3 +112,51 @@ describe('limits', () => {
     expect(() => engine.evalRule('data.t.p')).toThrow(RegoLimitError);
   });
 });
+
+describe('METADATA annotations', () => {
+  const module = [
+    '# METADATA',
+    '# title: Tree',
+    '# scope: subpackages',
+    'package a',
+    '',
+  ].join('\n');
+  const inner = [
+    '# METADATA',
+    '# description: inner',
+    'package a.b',
+    '',
+    '# METADATA',
+    '# title: the rule',
+    '# authors:',
+    '# - Ann Example <ann@example.com>',
+    '# related_resources:',
+    '# - https://example.com/doc',
+    'p := rego.metadata.chain()',
+    'q := rego.metadata.rule()',
+    'r := [x | x := rego.metadata.rule()]',
+  ].join('\n');
+
+  it('chain runs from the rule through its package to ancestors with subpackages scope', () => {
+    const engine = new RegoEngine();
+    engine.addModule(module, 'a.rego');
+    engine.addModule(inner, 'b.rego');
+    const chain = JSON.parse(serializeJson(engine.evalRule('data.a.b.p').value ?? null)) as { path: string[]; annotations?: Record<string, unknown> }[];
+    expect(chain.map((c) => c.path.join('.'))).toEqual(['a.b.p', 'a.b', 'a']);
+    expect(chain[0].annotations).toMatchObject({ scope: 'rule', authors: [{ name: 'Ann Example', email: 'ann@example.com' }], related_resources: [{ ref: 'https://example.com/doc' }] });
+    expect(chain[2].annotations).toMatchObject({ scope: 'subpackages', title: 'Tree' });
+  });
+
+  it('rule() is the rule’s own annotations, also inside comprehensions; {} without any', () => {
+    const engine = new RegoEngine();
+    engine.addModule(inner, 'b.rego');
+    engine.addModule('package c\nq := rego.metadata.rule()\n', 'c.rego');
+    expect(show(engine.evalRule('data.a.b.r').value)).toBe(show(engine.evalRule('data.a.b.q').value).replace(/^/, '[') + ']');
+    expect(show(engine.evalRule('data.c.q').value)).toBe('{}');
+  });
+
+  it('refuses a METADATA block that is not YAML, with its line', () => {
+    const engine = new RegoEngine();
+    expect(() => engine.addModule('# METADATA\n# title: [unclosed\npackage x\n', 'x.rego')).toThrow(expect.objectContaining({ code: 'rego_parse_error' }));
+  });
+});
