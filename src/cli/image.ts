@@ -29,7 +29,7 @@ export function registerImage(program: Command): void {
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable)', collect, [])
     .option('--docker-config <file>', 'Docker config file with registry credentials')
     .option('--image-source <source>', "read the image from 'oci-layout:DIR' or 'docker-archive:FILE' instead of a registry")
-    .option('--offline', 'use only cached layer pins; never download layers')
+    .option('--offline', 'no network: manifests, configs and layer pins only from the cache (filled by an earlier online run)')
     .option('--import-layers-cache <file>', "first import genpolicy's layers-cache.json into the cache")
     .action(async (ref: string, opts: { platform: string; cache: string; insecureRegistry: string[]; dockerConfig?: string; imageSource?: string; offline?: boolean; importLayersCache?: string }, command: Command) => {
       const { json } = globalOptions(command);

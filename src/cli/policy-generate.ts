@@ -34,7 +34,7 @@ function withSourceOptions(command: Command): Command {
     .option('--settings <dir>', 'directory of JSON Patch drop-ins applied (in name order) to the built-in settings')
     .option('--config-file <file>', 'extra ConfigMaps and Secrets (repeatable)', collect, [])
     .option('--cache <dir>', 'layer pin cache directory', defaultCacheDir())
-    .option('--offline', 'never download layers: use the cache or --image-source')
+    .option('--offline', 'no network: manifests, configs and layer pins only from the cache (filled by an earlier online run) or --image-source')
     .option('--image-source <source>', "read images from 'oci-layout:DIR' or 'docker-archive:FILE' instead of registries")
     .option('--platform <os/arch[/variant]>', 'platform to choose from multi-arch images', 'linux/amd64')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable)', collect, [])

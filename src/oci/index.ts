@@ -11,6 +11,7 @@ import { DockerArchiveSource, OciLayoutSource } from './local-sources.js';
 import { RegistrySource } from './registry.js';
 import { CredentialStore } from './credentials.js';
 import { LayerCache, defaultCacheDir } from './cache.js';
+import { ManifestCache } from './manifest-cache.js';
 import { checkDigest, sha256Digest, DigestingStream } from './verify.js';
 import { compressionOf, decompress } from './decompress.js';
 import { pinLayer, type LayerPin } from '../verity/layer.js';
@@ -76,11 +77,13 @@ function platformMatches(p: Descriptor['platform'], want: Platform): boolean {
 }
 
 /** Resolves the reference to one image manifest (choosing from an index by platform). */
-async function resolveManifest(source: ImageSource, ref: ImageReference, image: string, platform: Platform): Promise<{ digest: string; manifest: Manifest }> {
+async function resolveManifest(source: ImageSource, ref: ImageReference, image: string, platform: Platform): Promise<{ digest: string; manifest: Manifest; manifestDigest: string; manifestBytes: Buffer }> {
   const top = await source.manifest(ref.repository, ref.digest ?? (ref.tag as string));
   const topDigest = top.expectedDigest ?? sha256Digest(top.bytes);
   checkDigest(image, topDigest, top.bytes);
   let manifest = parseJson<Manifest>(top.bytes, image, 'manifest', topDigest);
+  let manifestDigest = topDigest;
+  let manifestBytes = top.bytes;
   const mediaType = manifest.mediaType ?? top.mediaType;
   if (mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || Array.isArray(manifest.manifests)) {
     const chosen = (manifest.manifests ?? []).find((d) => platformMatches(d.platform, platform));
@@ -91,11 +94,13 @@ async function resolveManifest(source: ImageSource, ref: ImageReference, image: 
     const sub = await source.manifest(ref.repository, chosen.digest);
     checkDigest(image, chosen.digest, sub.bytes);
     manifest = parseJson<Manifest>(sub.bytes, image, 'manifest', chosen.digest);
+    manifestDigest = chosen.digest;
+    manifestBytes = sub.bytes;
   }
   if (!manifest.config || !Array.isArray(manifest.layers)) {
     throw new ImageError('image_unsupported', 'manifest has no config or layers (schema 1 manifests are not supported)', { image, digest: topDigest, hint: 're-push the image with a current tool (OCI or Docker schema 2)' });
   }
-  return { digest: topDigest, manifest };
+  return { digest: topDigest, manifest, manifestDigest, manifestBytes };
 }
 
 function toImageConfig(blob: ConfigBlob): ImageConfig {
@@ -131,12 +136,37 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
   const ref = parseImageReference(reference);
   const image = formatReference(ref);
   const platform = parsePlatform(options.platform ?? 'linux/amd64');
-  const source = sourceFor(ref, image, options);
-  const cache = new LayerCache(options.cacheDir ?? defaultCacheDir());
-  const { digest, manifest } = await resolveManifest(source, ref, image, platform);
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cache = new LayerCache(cacheDir);
+  const manifests = new ManifestCache(cacheDir);
+  const platformText = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+  // Offline with a registry image: resolve only from what an online run cached; never build a source
+  // (building one is what would open connections).
+  const offlineRegistry = options.offline === true && options.imageSource === undefined;
+  const source = offlineRegistry ? undefined : sourceFor(ref, image, options);
+  let digest: string;
+  let manifest: Manifest;
+  let configBytes: Buffer;
+  if (source === undefined) {
+    const cached = await manifests.get(image, platformText);
+    if (!cached) {
+      throw new ImageError('image_offline_miss', `no cached manifest for ${image} (${platformText}) and --offline forbids asking the registry`, { image, hint: 'run once without --offline to fill the cache (a tag resolves offline to what it named then)' });
+    }
+    digest = cached.topDigest;
+    manifest = parseJson<Manifest>(cached.manifest, image, 'manifest', cached.manifestDigest);
+    configBytes = cached.config;
+  } else {
+    const resolved = await resolveManifest(source, ref, image, platform);
+    digest = resolved.digest;
+    manifest = resolved.manifest;
+    const configDesc = manifest.config as Descriptor;
+    configBytes = await readAll(await source.blob(ref.repository, configDesc.digest));
+    checkDigest(image, configDesc.digest, configBytes);
+    if (options.imageSource === undefined) {
+      await manifests.put(image, platformText, { topDigest: digest, manifestDigest: resolved.manifestDigest, manifest: resolved.manifestBytes, configDigest: configDesc.digest, config: configBytes });
+    }
+  }
   const configDesc = manifest.config as Descriptor;
-  const configBytes = await readAll(await source.blob(ref.repository, configDesc.digest));
-  checkDigest(image, configDesc.digest, configBytes);
   const config = parseJson<ConfigBlob>(configBytes, image, 'image config', configDesc.digest);
   const layers = manifest.layers as Descriptor[];
   const diffIds = config.rootfs?.diff_ids ?? [];
@@ -152,6 +182,7 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
       throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline, or import a genpolicy layers-cache.json' });
     }
     if (options.progress) process.stderr.write(`pinning ${image} layer ${layer.digest}\n`);
+    if (!source) throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline' });
     const pin = await pinRemoteLayer(source, ref.repository, image, layer, diffId);
     await cache.put(diffId, pin);
     return pin;

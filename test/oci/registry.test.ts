@@ -146,4 +146,19 @@ describe.runIf(enabled)('inspectImage against a real registry', () => {
     const offline = await inspectImage(`${open.host}/team/app:v1`, { cacheDir, insecureRegistries: [open.host], offline: true });
     expect(offline.layers.map((l) => l.rootHash)).toEqual(expected);
   }, 60000);
+
+  it('resolves offline from an online run, with the registry gone, and names what is missing', async () => {
+    const gone = await startRegistry();
+    await gone.push('team/app', 'v1', multi);
+    const cacheDir = join(dir, 'offline-cache');
+    const base = { cacheDir, insecureRegistries: [gone.host], platform: 'linux/arm64' };
+    const online = await inspectImage(`${gone.host}/team/app:v1`, base);
+    await gone.stop(); // any connection attempt from here on would fail
+    const offline = await inspectImage(`${gone.host}/team/app:v1`, { ...base, offline: true });
+    expect(offline).toEqual(online);
+    await expect(inspectImage(`${gone.host}/team/app:v2`, { ...base, offline: true })).rejects.toMatchObject({ code: 'image_offline_miss' });
+    await expect(inspectImage(`${gone.host}/team/app:v1`, { ...base, platform: 'linux/amd64', offline: true })).rejects.toMatchObject({ code: 'image_offline_miss' });
+    // Without --offline the same call needs the registry, and says so.
+    await expect(inspectImage(`${gone.host}/team/app:v1`, base)).rejects.toBeDefined();
+  }, 30000);
 });
