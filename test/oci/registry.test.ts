@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,36 @@ describe.runIf(enabled)('inspectImage against a real registry', () => {
     const wrong = await inspectImage(`${locked.host}/private/app:v1`, opts({ dockerConfigFile: badConfig })).catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: 'registry_unauthorized' });
     expect(JSON.stringify(wrong) + String(wrong)).not.toContain('wrong');
+  });
+
+  it('asks Docker credential helpers (credHelpers before credsStore before auths) and names a missing or broken one', async () => {
+    const bin = join(dir, 'helper-bin');
+    await mkdir(bin, { recursive: true });
+    // A fake helper speaking the protocol: the server URL on stdin, JSON on stdout, "not found" as exit 1.
+    const script = `#!/bin/sh\nread url\nif [ "$url" = "${locked.host}" ]; then echo '{"ServerURL":"'$url'","Username":"alice","Secret":"s3cret-pw"}'; else echo 'credentials not found in native keychain'; exit 1; fi\n`;
+    await writeFile(join(bin, 'docker-credential-fake'), script, { mode: 0o755 });
+    await writeFile(join(bin, 'docker-credential-broken'), '#!/bin/sh\necho not-json\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const wrongAuths = { [locked.host]: { auth: Buffer.from('alice:wrong').toString('base64') } };
+      const config = async (doc: unknown) => {
+        const file = join(dir, `helper-config-${Math.random()}.json`);
+        await writeFile(file, JSON.stringify(doc));
+        return file;
+      };
+      const viaHelper = await inspectImage(`${locked.host}/private/app:v1`, opts({ dockerConfigFile: await config({ auths: wrongAuths, credHelpers: { [locked.host]: 'fake' } }) }));
+      expect(viaHelper.digest).toBe(single.topDigest);
+      const viaStore = await inspectImage(`${locked.host}/private/app:v1`, opts({ dockerConfigFile: await config({ auths: wrongAuths, credsStore: 'fake' }) }));
+      expect(viaStore.digest).toBe(single.topDigest);
+      const missing = await inspectImage(`${locked.host}/private/app:v1`, opts({ dockerConfigFile: await config({ credHelpers: { [locked.host]: 'nowhere' } }) })).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ code: 'credential_helper_missing' });
+      expect(String(missing)).toContain('docker-credential-nowhere');
+      const broken = await inspectImage(`${locked.host}/private/app:v1`, opts({ dockerConfigFile: await config({ credsStore: 'broken' }) })).catch((e: unknown) => e);
+      expect(broken).toMatchObject({ code: 'credential_helper_failed' });
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('authenticates with a Docker config file and with a dockerconfigjson pull secret', async () => {
