@@ -115,7 +115,7 @@ class Parser {
     while (this.isOp('.') || this.isOp('[')) {
       if (this.isOp('.')) {
         this.pos++;
-        if (this.tok.kind !== 'ident') this.error('unexpected token after .');
+        if (this.tok.kind !== 'ident') this.error(`unexpected ${this.describe()} token: expected ident`);
         out.push({ type: 'scalar', value: this.tok.text, loc: this.loc() });
         this.pos++;
       } else {

@@ -160,3 +160,23 @@ describe('METADATA annotations', () => {
     expect(() => engine.addModule('# METADATA\n# title: [unclosed\npackage x\n', 'x.rego')).toThrow(expect.objectContaining({ code: 'rego_parse_error' }));
   });
 });
+
+describe('rego.parse_module', () => {
+  const parse = (text: string) => {
+    const engine = new RegoEngine({ strictBuiltinErrors: true });
+    engine.addModule('package t\np := rego.parse_module("m.rego", input.text)\n', 't.rego');
+    return JSON.parse(serializeJson(engine.evalRule('data.t.p', { input: { text } }).value ?? null)) as Record<string, unknown>;
+  };
+
+  it('returns OPA-shaped JSON: package path terms, imports, rule heads and bodies with operator refs', () => {
+    const ast = parse('package a.b\nimport data.c as d\nallow if input.n > 1\n') as { package: { path: unknown[] }; imports: unknown[]; rules: { head: { name: string }; body: { terms: unknown[] }[] }[] };
+    expect(ast.package.path).toEqual([{ type: 'var', value: 'data' }, { type: 'string', value: 'a' }, { type: 'string', value: 'b' }]);
+    expect(ast.imports).toEqual([{ path: { type: 'ref', value: [{ type: 'var', value: 'data' }, { type: 'string', value: 'c' }] }, alias: 'd' }]);
+    expect(ast.rules[0].head.name).toBe('allow');
+    expect(ast.rules[0].body[0].terms[0]).toEqual({ type: 'ref', value: [{ type: 'var', value: 'gt' }] });
+  });
+
+  it('reports a parse error with the file, line and OPA code', () => {
+    expect(() => parse('package foo.')).toThrow(/m\.rego:1: rego_parse_error: unexpected eof token: expected ident/);
+  });
+});

@@ -26,10 +26,11 @@ import { builtins as graphql } from './graphql.js';
 import { builtins as aws } from './aws.js';
 import { builtins as graph } from './graph.js';
 import { builtins as template } from './template.js';
+import { builtins as regoParse } from './rego-parse.js';
 
 const FAMILIES: BuiltinTable[] = [
   core, strings, sprintf, regex, glob, numbers, aggregates, arrays, sets, objects, types, bits, semver, units,
-  encoding, time, uuid, net, crypto, x509, jwt, jsonschema, graphql, aws, graph, template,
+  encoding, time, uuid, net, crypto, x509, jwt, jsonschema, graphql, aws, graph, template, regoParse,
 ];
 
 export const BUILTINS: ReadonlyMap<string, BuiltinSpec> = new Map(FAMILIES.flatMap((table) => Object.entries(table)));
