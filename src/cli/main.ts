@@ -15,6 +15,7 @@ import { registerAttest } from './attest.js';
 import { registerServe } from './serve.js';
 import { registerNode } from './node.js';
 import { registerDemo } from './demo.js';
+import { registerGuest } from './guest.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     registerServe,
     registerNode,
     registerDemo,
+    registerGuest,
   ]) {
     register(program);
   }
