@@ -1,0 +1,84 @@
+/**
+ * The agent against confcom's own attestation service (today's request form, `confcom-0.1`), on the
+ * software TEE: a VM booted with the policy's HOST_DATA gets the secret through the KBS flow, the local
+ * CDH API and the one-shot CLI (file mode 0400); a VM with another HOST_DATA is refused at kbs/resource
+ * and nothing is released.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalBroker, DEMO_RESOURCE_PATH, type LocalBroker } from '../../src/demo/broker.js';
+import { SimulatedSnpProvider } from '../../src/guest/evidence/sim.js';
+import { KbsClient } from '../../src/guest/kbs-client.js';
+import { createGuestApi } from '../../src/guest/api.js';
+import { writeSecretFile } from '../../src/guest/oneshot.js';
+import { runConfcom } from '../helpers/cli.js';
+
+const hostData = createHash('sha256').update('the generated policy').digest('hex');
+const SECRET = Buffer.from('s3cr3t-demo-value');
+let broker: LocalBroker;
+let dir: string;
+
+beforeAll(async () => {
+  broker = await startLocalBroker({ hostData, secret: SECRET });
+  dir = await mkdtemp(join(tmpdir(), 'confcom-guest-'));
+});
+afterAll(async () => {
+  await broker.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const client = (hd: string) => new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 0 } });
+
+describe('guest agent with the confcom attestation service', () => {
+  it('releases the secret to the VM running the policy, and refuses another policy', async () => {
+    expect((await client(hostData).getResource(DEMO_RESOURCE_PATH)).equals(SECRET)).toBe(true);
+    const other = createHash('sha256').update('a tampered policy').digest('hex');
+    const error = await client(other).getResource(DEMO_RESOURCE_PATH).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: 'kbs/resource', status: 403 });
+    expect(JSON.stringify(error)).not.toContain(SECRET.toString());
+    const releases = broker.decisions.map((d) => d.fields.decision);
+    expect(releases).toEqual(['allow', 'deny']);
+  });
+
+  it('serves CDH resources on loopback', async () => {
+    const evidence = new SimulatedSnpProvider({ hostData: Buffer.from(hostData, 'hex') });
+    const app = createGuestApi({ evidence, kbs: new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence }) });
+    try {
+      const ok = await app.inject({ method: 'GET', url: `/cdh/resource/${DEMO_RESOURCE_PATH}` });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.rawPayload.equals(SECRET)).toBe(true);
+      const missing = await app.inject({ method: 'GET', url: '/cdh/resource/default/key/absent' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toMatchObject({ step: 'kbs/resource', code: 'not_found' });
+      const status = await app.inject({ method: 'GET', url: '/status' });
+      expect(status.json()).toEqual({ status: 'ok', evidence: 'simulated', tee: 'snp', simulated: true });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('writes one-shot secrets with mode 0400 and never over an existing file', async () => {
+    const file = join(dir, 'secret');
+    await writeSecretFile(file, SECRET);
+    expect((await stat(file)).mode & 0o777).toBe(0o400);
+    expect((await readFile(file)).equals(SECRET)).toBe(true);
+  });
+
+  it('runs `confcom guest get-resource -o` as an init container would', async () => {
+    const file = join(dir, 'cli-secret');
+    const result = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--dialect', 'confcom-0.1', '--evidence', 'simulated', '--sim-host-data', hostData, '-o', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/INSECURE/);
+    expect(result.stderr).toContain(`released ${DEMO_RESOURCE_PATH}`);
+    expect(result.stdout + result.stderr).not.toContain(SECRET.toString());
+    expect((await stat(file)).mode & 0o777).toBe(0o400);
+    expect((await readFile(file)).equals(SECRET)).toBe(true);
+    const refused = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--dialect', 'confcom-0.1', '--evidence', 'simulated', '--sim-host-data', '00'.repeat(32), '--retries', '0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/kbs\/resource: the service answered 403/);
+    expect(refused.stdout).toBe('');
+  });
+});
