@@ -15,7 +15,7 @@ export function registerDemo(program: Command): void {
       if (json) printJson(result);
       else {
         printLine(`confcom demo: ${result.resource} of the built-in ${DEMO_MANIFEST_NAME}, image ${result.image} (built in, written as an OCI layout)`);
-        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}\n       ${s.detail}`);
+        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step} [${s.ms ?? 0} ms]\n       ${s.detail}`);
         printLine('note: the software TEE is a simulation for local use; its evidence is never trusted unless asked for.');
       }
       const failed = result.steps.filter((s) => !s.ok);

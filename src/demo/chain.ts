@@ -6,9 +6,14 @@
  *   3. the agent side: SetPolicy checked against HOST_DATA; every request the runtime would send for
  *      the pod decided as expected; tampered requests denied, the explanation naming the changed field;
  *   4. the attestation side, on the software TEE (INSECURE, simulation only): an SEV-SNP report binding
- *      HOST_DATA, verified (simulator trusted explicitly) and appraised against the policy hash.
+ *      HOST_DATA, verified (simulator trusted explicitly) and appraised against the policy hash;
+ *   5. the release: the attestation service and key broker on loopback with a demo secret whose release
+ *      policy requires HOST_DATA; the guest agent (src/guest) on a software-TEE VM booted with HOST_DATA
+ *      attests over the KBS protocol and gets the secret (its name is printed, never its value); the
+ *      same VM booted with a tampered policy is refused and nothing is released.
+ * Every step records how long it took. Everything started is stopped before returning.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +28,10 @@ import type { SimulatedRequest } from '../policy/index.js';
 import { writeSampleImage } from './sample-image.js';
 import { execOther, findCreateContainer, findExec, injectEnv, swapLayer, type TamperedRequest } from './tamper.js';
 import { generateDemoWorkload } from './workload.js';
+import { DEMO_RESOURCE_PATH, startLocalBroker } from './broker.js';
+import { KbsClient } from '../guest/kbs-client.js';
+import { SimulatedSnpProvider } from '../guest/evidence/sim.js';
+import { GuestFlowError } from '../guest/errors.js';
 
 export interface DemoStep {
   step: string;
@@ -30,6 +39,8 @@ export interface DemoStep {
   detail: string;
   /** For a denial: the request field the explanation blamed. */
   field?: string;
+  /** How long the step took. */
+  ms?: number;
 }
 
 export interface DemoResult {
@@ -43,6 +54,8 @@ export interface DemoResult {
   /** The built-in manifest with the policy annotation written in, as `policy generate` would print it. */
   manifest: string;
   requests: { total: number; asExpected: number };
+  /** The resource the guest agent got released (its name; the value is never kept or shown). */
+  released?: string;
   steps: DemoStep[];
 }
 
@@ -84,31 +97,72 @@ function replayWithTampering(agent: PolicyEnforcer, requests: readonly Simulated
   return out;
 }
 
-export async function runDemo(): Promise<DemoResult> {
+/** The release steps: broker up, the genuine VM gets the secret, the tampered one gets nothing. */
+async function releaseSteps(hostData: string, tamperedHostData: string, secret: Buffer, push: (step: DemoStep) => void): Promise<string | undefined> {
+  const broker = await startLocalBroker({ hostData, secret });
+  try {
+    push({ step: 'start the attestation service and key broker on loopback (INSECURE: trusts the software TEE)', ok: true, detail: `${broker.url}: resource ${DEMO_RESOURCE_PATH}, released only to HOST_DATA ${short(hostData)}` });
+    const agent = (hd: string) => new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 1, minTimeoutMs: 50 } });
+    let released: string | undefined;
+    try {
+      const got = await agent(hostData).getResource(DEMO_RESOURCE_PATH);
+      const ok = got.equals(secret);
+      if (ok) released = DEMO_RESOURCE_PATH;
+      push({ step: 'guest agent on the software TEE booted with HOST_DATA attests (KBS protocol) and gets the secret', ok, detail: ok ? `released ${DEMO_RESOURCE_PATH} (${got.length} bytes, value not shown)` : 'the released bytes are not the secret' });
+    } catch (error) {
+      push({ step: 'guest agent on the software TEE booted with HOST_DATA attests (KBS protocol) and gets the secret', ok: false, detail: (error as Error).message });
+    }
+    const allowsBefore = broker.decisions.filter((d) => d.fields.decision === 'allow').length;
+    try {
+      await agent(tamperedHostData).getResource(DEMO_RESOURCE_PATH);
+      push({ step: 'the same VM with a tampered policy is refused, nothing released', ok: false, detail: 'RELEASED (expected a refusal)' });
+    } catch (error) {
+      const allowsAfter = broker.decisions.filter((d) => d.fields.decision === 'allow').length;
+      const refused = error instanceof GuestFlowError && error.status === 403 && allowsAfter === allowsBefore;
+      push({ step: 'the same VM with a tampered policy is refused, nothing released', ok: refused, detail: `HOST_DATA ${short(tamperedHostData)}: ${(error as Error).message}` });
+    }
+    return released;
+  } finally {
+    await broker.close();
+  }
+}
+
+export interface DemoOptions {
+  /** The demo secret (default: 32 random bytes); tests pass one to check it never shows. */
+  secret?: Buffer;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const steps: DemoStep[] = [];
+  let last = Date.now();
+  const push = (...done: DemoStep[]) => {
+    const now = Date.now();
+    done.forEach((s, i) => steps.push({ ...s, ms: i === 0 ? now - last : 0 }));
+    last = now;
+  };
   const dir = await mkdtemp(join(tmpdir(), 'confcom-demo-'));
   try {
     const layout = join(dir, 'layout');
     const image = await writeSampleImage(layout);
-    steps.push({ step: 'write the built-in image as an OCI layout', ok: true, detail: `${image.reference}: ${image.layerTars.length} gzip layers, config with user, env, entrypoint` });
+    push({ step: 'write the built-in image as an OCI layout', ok: true, detail: `${image.reference}: ${image.layerTars.length} gzip layers, config with user, env, entrypoint` });
 
     const workload = await generateDemoWorkload(image.reference, layout, dir);
     const { policy } = workload;
     const policyBytes = Buffer.byteLength(policy.policy);
-    steps.push({
+    push({
       step: `generate the policy of ${policy.resource} (built-in manifest, image from the layout, no registry)`,
       ok: workload.layerPins.length === image.layerTars.length && workload.layerPins.every((pin) => policy.policy.includes(pin)),
       detail: `${policyBytes} bytes in annotation ${policy.annotation}; layers pinned: ${workload.layerPins.map(short).join(', ')}`,
     });
     const hostData = policy.hostData;
-    steps.push({ step: 'HOST_DATA: SHA-256 of the policy text', ok: hostData === sha256(policy.policy), detail: hostData });
+    push({ step: 'HOST_DATA: SHA-256 of the policy text', ok: hostData === sha256(policy.policy), detail: hostData });
 
     const agent = PolicyEnforcer.withDefaultPolicy({ hostData, logger: createLogger({ level: 'silent' }) });
     const wrong = agent.decide('SetPolicyRequest', { policy: `${policy.policy}\n# tampered by the host\n` });
-    steps.push({ step: 'agent refuses a SetPolicy whose hash is not HOST_DATA', ok: !wrong.allowed && wrong.reason === 'host_data_mismatch', detail: wrong.error?.message ?? 'ALLOWED' });
+    push({ step: 'agent refuses a SetPolicy whose hash is not HOST_DATA', ok: !wrong.allowed && wrong.reason === 'host_data_mismatch', detail: wrong.error?.message ?? 'ALLOWED' });
     const set = agent.decide('SetPolicyRequest', { policy: policy.policy });
     const accepted = set.allowed && agent.policyHash === hostData;
-    steps.push({ step: 'agent accepts the generated policy, bound in HOST_DATA', ok: accepted, detail: accepted ? `policy in force, SHA-256 ${agent.policyHash}` : (set.message ?? set.error?.message ?? 'refused') });
+    push({ step: 'agent accepts the generated policy, bound in HOST_DATA', ok: accepted, detail: accepted ? `policy in force, SHA-256 ${agent.policyHash}` : (set.message ?? set.error?.message ?? 'refused') });
 
     const create = findCreateContainer(workload.requests, APP_CONTAINER);
     const exec = findExec(workload.requests, create);
@@ -116,24 +170,26 @@ export async function runDemo(): Promise<DemoResult> {
     if (exec) tampered.set(exec, [execOther(exec, ['/bin/sh', '-c', 'cat /proc/1/environ'])]);
     const replayed = accepted ? replayWithTampering(agent, workload.requests, tampered) : { asExpected: 0, unexpected: ['the policy was not set'], denials: [] };
     const total = workload.requests.length;
-    steps.push({
+    push({
       step: `agent decides every request the runtime sends for ${policy.resource} as expected`,
       ok: replayed.asExpected === total,
       detail: `${total} requests: ${replayed.asExpected} as expected${replayed.unexpected.length > 0 ? `; ${replayed.unexpected.join('; ')}` : ''}`,
     });
-    if (!exec) steps.push({ step: 'agent denies an exec the manifest does not allow', ok: false, detail: 'the pod has no exec command to imitate' });
-    steps.push(...replayed.denials);
+    if (!exec) push({ step: 'agent denies an exec the manifest does not allow', ok: false, detail: 'the pod has no exec command to imitate' });
+    push(...replayed.denials);
 
     const tee = await createSimulatedTee();
     const { report, certs } = await tee.snpReport({ hostData: Buffer.from(hostData, 'hex'), reportData: createHash('sha512').update('workload key').digest() });
     const claims = await verifySnpReport(report, { certs, trustSimulator: true });
-    steps.push({ step: 'INSECURE software TEE: SEV-SNP report verified (simulator trusted explicitly)', ok: claims.simulated && claims.hostData === hostData, detail: `simulated=${claims.simulated} host_data=${claims.hostData}` });
+    push({ step: 'INSECURE software TEE: SEV-SNP report verified (simulator trusted explicitly)', ok: claims.simulated && claims.hostData === hostData, detail: `simulated=${claims.simulated} host_data=${claims.hostData}` });
     const good = await appraise(claims, { reference: { snp: { host_data: [hostData] } } });
-    steps.push({ step: 'appraisal: HOST_DATA is the policy hash', ok: good.decision.allow, detail: good.decision.allow ? 'allowed' : good.decision.reasons.join('; ') });
+    push({ step: 'appraisal: HOST_DATA is the policy hash', ok: good.decision.allow, detail: good.decision.allow ? 'allowed' : good.decision.reasons.join('; ') });
     const other = await tee.snpReport({ hostData: Buffer.from(sha256('another policy'), 'hex') });
     const otherClaims = await verifySnpReport(other.report, { certs: other.certs, trustSimulator: true });
     const bad = await appraise(otherClaims, { reference: { snp: { host_data: [hostData] } } });
-    steps.push({ step: 'appraisal refuses a VM running another policy', ok: !bad.decision.allow, detail: bad.decision.reasons.join('; ') });
+    push({ step: 'appraisal refuses a VM running another policy', ok: !bad.decision.allow, detail: bad.decision.reasons.join('; ') });
+
+    const released = await releaseSteps(hostData, sha256(`${policy.policy}\n# tampered by the host\n`), options.secret ?? randomBytes(32), push);
 
     return {
       image: image.reference,
@@ -144,6 +200,7 @@ export async function runDemo(): Promise<DemoResult> {
       hostData,
       manifest: serializeManifest(workload.manifest),
       requests: { total, asExpected: replayed.asExpected },
+      released,
       steps,
     };
   } finally {

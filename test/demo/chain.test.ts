@@ -39,8 +39,10 @@ let dir: string;
 let layout: string;
 let workload: DemoWorkload;
 
+const DEMO_SECRET = Buffer.from('demo-secret-value-that-must-never-show');
+
 beforeAll(async () => {
-  result = await runDemo();
+  result = await runDemo({ secret: DEMO_SECRET });
   dir = await mkdtemp(join(tmpdir(), 'confcom-demo-test-'));
   layout = join(dir, 'layout');
   await writeSampleImage(layout);
@@ -137,6 +139,20 @@ describe('confcom demo chain', () => {
     expect(verified?.detail).toBe(`simulated=true host_data=${result.hostData}`);
     expect(result.steps.find((s) => /another policy/.test(s.step))?.detail).toMatch(/^HOST_DATA [0-9a-f]{64} is not an allowed value/);
     expect(result.steps.find((s) => /another policy/.test(s.step))?.detail).not.toContain(result.hostData);
+  });
+
+  it('releases the secret to the VM booted with HOST_DATA and refuses the tampered policy, never showing the value', () => {
+    const names = result.steps.map((s) => s.step);
+    const at = (re: RegExp) => names.findIndex((n) => re.test(n));
+    expect(at(/start the attestation service and key broker/)).toBeGreaterThan(at(/appraisal refuses/));
+    expect(at(/gets the secret/)).toBe(at(/start the attestation service/) + 1);
+    expect(at(/tampered policy is refused/)).toBe(at(/gets the secret/) + 1);
+    expect(result.released).toBe('default/key/demo-secret');
+    expect(result.steps[at(/gets the secret/)].detail).toMatch(/^released default\/key\/demo-secret \(\d+ bytes, value not shown\)$/);
+    expect(result.steps[at(/tampered policy/)].detail).toMatch(/403 \(release_denied\)/);
+    expect(JSON.stringify(result)).not.toContain(DEMO_SECRET.toString());
+    expect(JSON.stringify(result)).not.toContain(DEMO_SECRET.toString('base64'));
+    for (const s of result.steps) expect(s.ms).toBeGreaterThanOrEqual(0);
   });
 
   it('the build copies the built-in manifest next to the compiled demo', async () => {
