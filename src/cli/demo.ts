@@ -9,9 +9,10 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run the local end-to-end chain on built-in defaults (software TEE: insecure, for laptops)')
-    .action(async (_opts: unknown, command: Command) => {
+    .option('--out <dir>', "keep the demo's files: the OCI layout (layout/) and the annotated manifest (app.yaml)")
+    .action(async (opts: { out?: string }, command: Command) => {
       const { json } = globalOptions(command);
-      const result = await runDemo();
+      const result = await runDemo({ outDir: opts.out });
       if (json) printJson(result);
       else {
         printLine(`confcom demo: ${result.resource} of the built-in ${DEMO_MANIFEST_NAME}, image ${result.image} (built in, written as an OCI layout)`);

@@ -14,7 +14,7 @@
  * Every step records how long it took. Everything started is stopped before returning.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyEnforcer } from '../agent/enforcer.js';
@@ -130,6 +130,8 @@ async function releaseSteps(hostData: string, tamperedHostData: string, secret: 
 export interface DemoOptions {
   /** The demo secret (default: 32 random bytes); tests pass one to check it never shows. */
   secret?: Buffer;
+  /** Keep the demo's files here: the OCI layout (`layout/`, the image and the pause image) and the annotated manifest (`app.yaml`). */
+  outDir?: string;
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -189,6 +191,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const bad = await appraise(otherClaims, { reference: { snp: { host_data: [hostData] } } });
     push({ step: 'appraisal refuses a VM running another policy', ok: !bad.decision.allow, detail: bad.decision.reasons.join('; ') });
 
+    if (options.outDir) {
+      await mkdir(options.outDir, { recursive: true });
+      await cp(layout, join(options.outDir, 'layout'), { recursive: true });
+      await writeFile(join(options.outDir, 'app.yaml'), serializeManifest(workload.manifest));
+    }
     const released = await releaseSteps(hostData, sha256(`${policy.policy}\n# tampered by the host\n`), options.secret ?? randomBytes(32), push);
 
     return {
