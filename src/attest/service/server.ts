@@ -6,17 +6,22 @@
  *   GET  /.well-known/openid-configuration     {issuer, jwks_uri}
  *   POST /attest/{snp|sgx|SevSnpVm|SgxEnclave} {evidence: {...}, runtimeData: {data, dataType}} -> {token}
  *   POST /release/{repo}/{type}/{tag}          token as Bearer or {"target": token} -> {value: <compact JWE>}
- *   POST /kbs/v0/auth                          {version, tee, extra-params} -> {nonce, extra-params} + session cookie
- *   POST /kbs/v0/attest                        {tee-pubkey, tee-evidence} -> {token} (cookie: kbs-session-id)
+ *   POST /kbs/v0/auth                          {version: "0.4.0", tee, extra-params} -> {nonce, extra-params} + cookie kbs-session-id
+ *   POST /kbs/v0/attest                        {runtime-data: {nonce, tee-pubkey}, tee-evidence: {primary_evidence,
+ *                                              additional_evidence}, init-data?: {format: "toml", body}} -> {token}
  *   GET  /kbs/v0/token                         {token} of the attested session
  *   GET  /kbs/v0/resource/{repo}/{type}/{tag}  flattened JWE to the tee-pubkey (cookie or Bearer token)
+ *   POST /kbs/v0/resource/{repo}/{type}/{tag}  admin (Bearer EdDSA JWT): upload the resource bytes
+ *   POST /kbs/v0/resource-policy               admin: {"policy": base64 of a release policy (Azure JSON form)}
  *
- * Error bodies are problem details ({type, detail} plus code and hint); statuses: 400 bad request, 401
- * not attested (failed evidence, nonce, token), 403 refused by a release policy, 404 no such resource.
+ * KBS error bodies are trustee's ErrorInformation {type, detail} (plus code and hint): 401 for
+ * attestation, token and admin failures, 403 PolicyDeny, 404 InvalidRequestPath. Other routes: problem
+ * details with confcom's code; 400 bad request, 401 not attested, 403 refused, 404 no such resource.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { resourceId } from '../kbs/secrets.js';
-import { sendProblem } from './errors.js';
+import { KbsDeniedError } from '../kbs/errors.js';
+import { sendKbsProblem, sendProblem } from './errors.js';
 import { AttestationService } from './service.js';
 import type { AttestationServiceOptions } from './options.js';
 
@@ -63,15 +68,19 @@ export async function createAttestationServer(options: AttestationServiceOptions
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ type: 'about:blank', code: 'not_found', detail: 'no such endpoint' }));
 
-  const handle =
+  // Each route family answers failures in its peer's form (send).
+  const handlerWith =
+    (send: (reply: FastifyReply, error: unknown) => FastifyReply) =>
     <R extends FastifyRequest>(fn: (request: R, reply: FastifyReply) => Promise<unknown>) =>
     async (request: R, reply: FastifyReply) => {
       try {
         return await fn(request, reply);
       } catch (error) {
-        return sendProblem(reply, error);
+        return send(reply, error);
       }
     };
+  const handle = handlerWith(sendProblem);
+  const handleKbs = handlerWith(sendKbsProblem);
 
   app.get('/health', async () => ({ status: 'ok', simulator: service.trustSimulator }));
   const jwks = async () => service.keys.jwks();
@@ -105,36 +114,58 @@ export async function createAttestationServer(options: AttestationServiceOptions
 
   app.post(
     '/kbs/v0/auth',
-    handle(async (request, reply) => {
-      const session = service.kbsAuth(request.body);
-      setSessionCookie(reply, session.id, 3600);
+    handleKbs(async (request, reply) => {
+      const session = await service.kbsAuth(request.body);
+      setSessionCookie(reply, session.id, (session.expiresAtMs - now()) / 1000);
       return { nonce: session.nonce, 'extra-params': '' };
     }),
   );
 
   app.post(
     '/kbs/v0/attest',
-    handle(async (request, reply) => {
+    handleKbs(async (request, reply) => {
       const result = await service.kbsAttest(cookie(request, SESSION_COOKIE), request.body);
-      setSessionCookie(reply, result.session.id, (result.expiresAtMs - now()) / 1000);
+      setSessionCookie(reply, result.session.id, (result.session.expiresAtMs - now()) / 1000);
       return { token: result.token };
     }),
   );
 
   app.get(
     '/kbs/v0/token',
-    handle(async (request, reply) => {
-      const session = service.sessions.authenticated(cookie(request, SESSION_COOKIE));
-      if (!session?.token) return reply.code(401).send({ type: 'about:blank', code: 'unauthenticated', detail: 'no attested session' });
+    handleKbs(async (request) => {
+      const session = await service.kbsSession(cookie(request, SESSION_COOKIE));
+      if (!session?.token) throw new KbsDeniedError('token_not_found', 'Attestation Token not found (no attested session)', 401);
       return { token: session.token };
     }),
   );
 
   app.get(
     '/kbs/v0/resource/:repo/:type/:tag',
-    handle(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
+    handleKbs(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
       const id = resourceId(request.params.repo, request.params.type, request.params.tag);
       return service.kbsResource(cookie(request, SESSION_COOKIE), bearer(request), id);
+    }),
+  );
+
+  // Admin API (trustee's): resource upload (raw bytes) and resource policy ({"policy": base64}).
+  app.addContentTypeParser(['application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_request, payload, done) => done(null, payload));
+  app.post(
+    '/kbs/v0/resource/:repo/:type/:tag',
+    handleKbs(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
+      await service.kbsAdmin(bearer(request));
+      const id = resourceId(request.params.repo, request.params.type, request.params.tag);
+      const raw = request.body;
+      const value = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(JSON.stringify(raw ?? null));
+      await service.setResource(id, value);
+      return {};
+    }),
+  );
+  app.post(
+    '/kbs/v0/resource-policy',
+    handleKbs(async (request) => {
+      await service.kbsAdmin(bearer(request));
+      await service.setResourcePolicy(request.body);
+      return {};
     }),
   );
 
