@@ -36,6 +36,9 @@ export class RedisStore implements AttestationStore {
       throw new InputError('store_url_invalid', `store '${options.url.slice(0, 64)}' is not a redis:// URL`, { hint: 'use --store memory or --store redis://HOST:PORT' });
     }
     const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Connection errors reach the caller through the failing command; without a listener ioredis would
+    // print them (with the URL) as unhandled events.
+    redis.on('error', () => undefined);
     try {
       await redis.connect();
       await redis.ping();
