@@ -15,6 +15,7 @@ import { registerAttest } from './attest.js';
 import { registerServe } from './serve.js';
 import { registerNode } from './node.js';
 import { registerDemo } from './demo.js';
+import { registerKbs } from './kbs.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     registerServe,
     registerNode,
     registerDemo,
+    registerKbs,
   ]) {
     register(program);
   }

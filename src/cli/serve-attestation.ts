@@ -1,4 +1,5 @@
 /** `serve attestation`: the attestation service and key broker (src/attest/service) on loopback by default. */
+import { mkdir } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
@@ -69,6 +70,9 @@ export function registerServeAttestation(group: Command): void {
       const policy = flags.policy ? await loadAppraisalPolicy(flags.policy) : undefined;
       const reference = flags.reference ? await loadReferenceValues(flags.reference) : undefined;
       const releasePolicy = flags.releasePolicy ? await loadReleasePolicy(flags.releasePolicy) : undefined;
+      const adminKey = flags.adminKey ? loadAdminPublicKey(await readInputText(flags.adminKey), flags.adminKey) : undefined;
+      // With the admin API on, the secrets directory may start empty: resources arrive by upload.
+      if (flags.secrets && adminKey) await mkdir(flags.secrets, { recursive: true, mode: 0o700 });
       const secrets = flags.secrets ? new SecretStore(flags.secrets, releasePolicy) : undefined;
       const resources = secrets ? await secrets.validate() : [];
       // Decisions are always logged (JSON lines on stderr) unless the user silenced errors too.
@@ -76,7 +80,6 @@ export function registerServeAttestation(group: Command): void {
       if (flags.trustSimulator) process.stderr.write(INSECURE_SIMULATOR_WARNING + '\n');
       if (!reference) decisions.warn('no --reference given: any measurement and HOST_DATA passes the appraisal (debug and TCB checks still apply)');
 
-      const adminKey = flags.adminKey ? loadAdminPublicKey(await readInputText(flags.adminKey), flags.adminKey) : undefined;
       const store = await openStore(flags.store);
       const { app, service } = await createAttestationServer({
         store,

@@ -129,6 +129,9 @@ export class SecretStore {
 
   /** Checks the layout and every policy and manifest once, so mistakes show at start-up. Returns the resource paths. */
   async validate(): Promise<string[]> {
+    if (!(await fsp.stat(this.dir).then((st) => st.isDirectory(), () => false))) {
+      throw new InputError('secrets_dir_missing', `secrets directory ${this.dir} does not exist`, { location: { file: this.dir }, hint: 'create it, or mount the Kubernetes Secret there' });
+    }
     await this.rootPolicy();
     const paths: string[] = [];
     for (const m of await this.manifests()) for (const key of m.data.keys()) paths.push(`${m.namespace}/${m.name}/${key}`);
