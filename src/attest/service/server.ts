@@ -4,7 +4,10 @@
  *   GET  /health                              {status: "ok", simulator: bool}
  *   GET  /certs, /.well-known/jwks.json        the token signing keys (JWKS), rotated keys included
  *   GET  /.well-known/openid-configuration     {issuer, jwks_uri}
- *   POST /attest/{snp|sgx|SevSnpVm|SgxEnclave} {evidence: {...}, runtimeData: {data, dataType}} -> {token}
+ *   POST /attest/SevSnpVm?api-version=         MAA's form: {report: base64url(JSON {SnpReport, VcekCertChain}),
+ *                                              runtimeData, initTimeData?: {data, dataType}, nonce?} -> {token}
+ *   POST /keys/{name}[/{version}]/release?api-version=  Key Vault SKR: {target: token, enc?, nonce?} -> {value: JWS}
+ *   POST /attest/{snp|sgx|SgxEnclave}          {evidence: {...}, runtimeData: {data, dataType}} -> {token}
  *   POST /release/{repo}/{type}/{tag}          token as Bearer or {"target": token} -> {value: <compact JWE>}
  *   POST /kbs/v0/auth                          {version: "0.4.0", tee, extra-params} -> {nonce, extra-params} + cookie kbs-session-id
  *   POST /kbs/v0/attest                        {runtime-data: {nonce, tee-pubkey}, tee-evidence: {primary_evidence,
@@ -22,6 +25,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { resourceId } from '../kbs/secrets.js';
 import { KbsDeniedError } from '../kbs/errors.js';
 import { sendKbsProblem, sendProblem } from './errors.js';
+import { AzureError, sendCloudError } from '../azure/cloud-error.js';
 import { AttestationService } from './service.js';
 import type { AttestationServiceOptions } from './options.js';
 
@@ -91,6 +95,28 @@ export async function createAttestationServer(options: AttestationServiceOptions
     jwks_uri: `${service.issuer.replace(/\/$/, '')}/certs`,
     id_token_signing_alg_values_supported: [service.keys.alg],
   }));
+
+  // Azure's forms: MAA attest and Key Vault key release, errors as CloudError bodies.
+  const handleMaa = handlerWith((reply, error) => sendCloudError(reply, error, 'attest'));
+  const handleKeyVault = handlerWith((reply, error) => sendCloudError(reply, error, 'release'));
+  const apiVersion = (request: FastifyRequest): void => {
+    const v = (request.query as Record<string, unknown> | undefined)?.['api-version'];
+    if (typeof v !== 'string' || v === '') throw new AzureError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  };
+  app.post(
+    '/attest/SevSnpVm',
+    handleMaa(async (request) => {
+      apiVersion(request);
+      const { token } = await service.attestMaa(request.body);
+      return { token };
+    }),
+  );
+  const keyRelease = handleKeyVault(async (request: FastifyRequest<{ Params: { name: string; version?: string } }>) => {
+    apiVersion(request);
+    return { value: await service.releaseKey(request.params.name, request.params.version, request.body) };
+  });
+  app.post('/keys/:name/release', keyRelease);
+  app.post('/keys/:name/:version/release', keyRelease);
 
   app.post(
     '/attest/:tee',

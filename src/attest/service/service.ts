@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { FlattenedJWE, JWTPayload } from 'jose';
+import { CompactSign, type FlattenedJWE, type JWTPayload } from 'jose';
 import { appraise, defaultAppraisalPolicy, type Appraisal, type AppraisalPolicy } from '../appraisal/index.js';
 import type { ReferenceValues } from '../appraisal/types.js';
 import { canonicalJson } from '../kbs/canonical-json.js';
@@ -21,8 +21,11 @@ import { KbsDeniedError, KbsRequestError } from '../kbs/errors.js';
 import { checkInitData, parseInitData } from '../kbs/initdata.js';
 import { KBS_TEES, attestationError, parseKbsAttestation, parseKbsRequest, primaryRuntimeData, structuredReportData, type KbsTee } from '../kbs/protocol.js';
 import { checkAdmin } from '../kbs/admin.js';
-import { evaluateReleasePolicy, parseReleasePolicy } from '../kbs/release-policy.js';
-import { resourcePath, type ResourceId, type SecretStore } from '../kbs/secrets.js';
+import { evaluateReleasePolicy, parseReleasePolicy, type ReleasePolicy } from '../kbs/release-policy.js';
+import { AzureError } from '../azure/cloud-error.js';
+import { maaDataClaim, parseMaaSnpRequest } from '../azure/maa.js';
+import { keyWrapAlgorithm, releasePayload, runtimeWrapKey } from '../azure/skr.js';
+import { resourceId, resourcePath, type ResourceId, type SecretStore } from '../kbs/secrets.js';
 import { MemoryStore, type AttestationStore, type StoredSession } from '../store/index.js';
 import { importWrapKey, wrapCompact, wrapFlattened, type WrapKey } from '../kbs/wrap.js';
 import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
@@ -147,6 +150,50 @@ export class AttestationService {
       }
       return runtime;
     }, { endpoint: 'attest' });
+  }
+
+  /**
+   * MAA's Attest SevSnpVm (the sidecar's request form): SHA-256 of runtimeData = REPORT_DATA[0..32],
+   * SHA-256 of initTimeData = HOST_DATA; the token carries x-ms-runtime, x-ms-inittime and the nonce.
+   */
+  async attestMaa(body: unknown): Promise<AttestResult> {
+    const req = parseMaaSnpRequest(body);
+    const extra: Record<string, unknown> = { 'x-ms-runtime': maaDataClaim(req.runtimeData) };
+    if (req.initTimeData) extra['x-ms-inittime'] = maaDataClaim(req.initTimeData);
+    if (req.nonce !== undefined) extra.nonce = req.nonce;
+    return this.attest('snp', req.evidence, 'report', (reportData, claims) => {
+      const digest = createHash('sha256').update(req.runtimeData.bytes).digest();
+      if (!timingSafeEqual(digest, reportData.subarray(0, 32))) {
+        throw new KbsDeniedError('runtime_data_mismatch', 'SHA-256 of runtimeData is not the first 32 bytes of REPORT_DATA', 401);
+      }
+      if (req.initTimeData) {
+        const init = createHash('sha256').update(req.initTimeData.bytes).digest();
+        if (claims.tee !== 'snp' || !timingSafeEqual(init, Buffer.from(claims.host_data, 'hex'))) {
+          throw new KbsDeniedError('init_time_data_mismatch', 'SHA-256 of initTimeData is not HOST_DATA', 401);
+        }
+      }
+      return { bytes: req.runtimeData.bytes, json: req.runtimeData.json };
+    }, { endpoint: 'attest/SevSnpVm' }, extra);
+  }
+
+  /**
+   * Key Vault secure key release: the key `keys/<name>/<version>` (in the secrets directory), released
+   * when its release policy accepts the target token, as a JWS carrying the key wrapped
+   * (CKM_RSA_AES_KEY_WRAP) to the token's x-ms-runtime RSA key.
+   */
+  async releaseKey(name: string, version: string | undefined, body: unknown): Promise<string> {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    if (typeof b.target !== 'string' || b.target === '') throw new AzureError(400, 'BadParameter', 'target: expected the attestation token');
+    const enc = keyWrapAlgorithm(b.enc);
+    const id = resourceId('keys', name, version ?? 'current');
+    return this.releaseWith(b.target, id, 'keys/release', async (payload, secret, policy) => {
+      const wrapTo = runtimeWrapKey(payload as Record<string, unknown>, typeof b.kid === 'string' ? b.kid : undefined);
+      const kid = `${this.issuer.replace(/\/$/, '')}/keys/${name}/${version ?? ''}`;
+      const body = releasePayload({ kid, value: secret, wrapTo, enc, policyText: JSON.stringify(policy ?? {}) }, this.nowSeconds());
+      if (typeof b.nonce === 'string') (body.request as Record<string, unknown>).nonce = b.nonce;
+      const key = await this.keys.signingKey();
+      return new CompactSign(Buffer.from(JSON.stringify(body))).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
+    });
   }
 
   /** KBS `/auth`: a new session (with its own expiry) and its challenge. */
@@ -295,7 +342,12 @@ export class AttestationService {
     });
   }
 
-  private async releaseWith<T>(token: string | undefined, id: ResourceId, endpoint: string, wrap: (payload: JWTPayload, secret: Uint8Array) => Promise<T>): Promise<T> {
+  private async releaseWith<T>(
+    token: string | undefined,
+    id: ResourceId,
+    endpoint: string,
+    wrap: (payload: JWTPayload, secret: Uint8Array, policy: ReleasePolicy | undefined) => Promise<T>,
+  ): Promise<T> {
     const fields: Record<string, unknown> = { endpoint, resource: resourcePath(id) };
     try {
       if (token === undefined || token === '') throw new KbsDeniedError('token_not_found', 'Attestation Token not found', 401);
@@ -317,7 +369,7 @@ export class AttestationService {
           details: { reasons: decision.reasons },
         });
       }
-      const wrapped = await wrap(payload, secret.value);
+      const wrapped = await wrap(payload, secret.value, secret.policy);
       await this.store.appendAudit({
         atMs: this.now(), resource: resourcePath(id), endpoint, replica: this.replica,
         jti: typeof payload.jti === 'string' ? payload.jti : undefined,

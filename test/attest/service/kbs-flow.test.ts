@@ -314,7 +314,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     const reportData = Buffer.alloc(64);
     createHash('sha256').update(runtime).digest().copy(reportData);
     const body = { evidence: await snpEvidence(sim, reportData), runtimeData: { data: runtime.toString('base64url'), dataType: 'JSON' } };
-    const attest = await post(`${s.url}/attest/SevSnpVm`, body);
+    const attest = await post(`${s.url}/attest/snp`, body);
     expect(attest.status).toBe(200);
     const { token } = (await attest.json()) as { token: string };
     expect((decodeJwt(token)['x-ms-runtime'] as { keys: JWK[] }).keys[0]!.kid).toBe('TpmEphemeralEncryptionKey');
@@ -325,7 +325,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
 
     // Runtime data that does not hash to REPORT_DATA is refused.
     const other = { ...body, runtimeData: { data: Buffer.from('{"keys":[]}').toString('base64url'), dataType: 'JSON' } };
-    const mismatch = await post(`${s.url}/attest/SevSnpVm`, other);
+    const mismatch = await post(`${s.url}/attest/snp`, other);
     expect(mismatch.status).toBe(401);
     expect((await problem(mismatch)).code).toBe('runtime_data_mismatch');
     // No token, no release.
