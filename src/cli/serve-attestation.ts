@@ -36,6 +36,7 @@ interface Flags {
   signingAlg: SigningAlgorithm;
   keyRotation: string;
   store: string;
+  tokenFormat: 'simple' | 'ear';
   adminKey?: string;
 }
 
@@ -60,6 +61,7 @@ export function registerServeAttestation(group: Command): void {
     .option('--token-ttl <seconds>', 'token lifetime in seconds', '600')
     .addOption(new Option('--signing-alg <alg>', 'token signature algorithm').choices(SIGNING_ALGORITHMS).default('ES256'))
     .option('--key-rotation <seconds>', 'rotate the token signing key after this many seconds', String(24 * 3600))
+    .addOption(new Option('--token-format <format>', 'token claims: simple (Azure-style x-ms-*) or ear (EAR, as trustee)').choices(['simple', 'ear']).default('simple'))
     .option('--store <store>', 'sessions, nonces and the release audit log: memory (this process) or redis://HOST:PORT (replicas)', 'memory')
     .option('--admin-key <file>', "the admin's Ed25519 public key (PEM); enables the KBS admin API (resource and resource-policy upload)")
     .action(async (flags: Flags, command: Command) => {
@@ -84,6 +86,7 @@ export function registerServeAttestation(group: Command): void {
       const { app, service } = await createAttestationServer({
         store,
         adminKey,
+        tokenFormat: flags.tokenFormat,
         issuer: flags.issuer ?? 'http://pending',
         tokenTtlSeconds,
         signingAlgorithm: flags.signingAlg,

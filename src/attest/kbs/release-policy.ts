@@ -145,15 +145,25 @@ function normaliseAuthority(url: string): string {
   return url.trim().replace(/\/+$/, '').toLowerCase();
 }
 
-/** A claim by exact name, else by dotted path into nested objects. */
+/**
+ * A claim by exact name, else by dotted path into nested objects, where a key may itself hold dots
+ * (EAR's `submods.cpu0.ear.status`): at each level the longest key that matches the path's next parts wins.
+ */
 function lookup(claims: Obj, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(claims, name)) return claims[name];
-  let cur: unknown = claims;
-  for (const part of name.split('.')) {
-    if (!isObj(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
-    cur = cur[part];
-  }
-  return cur;
+  const walk = (cur: unknown, parts: string[]): unknown => {
+    if (parts.length === 0) return cur;
+    if (!isObj(cur)) return undefined;
+    for (let n = parts.length; n >= 1; n--) {
+      const key = parts.slice(0, n).join('.');
+      if (Object.prototype.hasOwnProperty.call(cur, key)) {
+        const found = walk(cur[key], parts.slice(n));
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(claims, name.split('.'));
 }
 
 const HEX = /^[0-9a-fA-F]+$/;

@@ -10,6 +10,8 @@ import type { SigningAlgorithm, SigningKeyRing } from '../token/keys.js';
 export interface AttestationServiceOptions {
   /** The `iss` of issued tokens and the authority release policies name. Can be changed after listen(). */
   issuer: string;
+  /** Token claims: Azure-style (`simple`, default) or EAR (`ear`, as trustee's attestation service issues). */
+  tokenFormat?: 'simple' | 'ear';
   /** Token lifetime (default 600 s). */
   tokenTtlSeconds?: number;
   /** Signing algorithm of a generated key ring (default ES256). */

@@ -29,6 +29,7 @@ import { resourceId, resourcePath, type ResourceId, type SecretStore } from '../
 import { MemoryStore, type AttestationStore, type StoredSession } from '../store/index.js';
 import { importWrapKey, wrapCompact, wrapFlattened, type WrapKey } from '../kbs/wrap.js';
 import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
+import { earClaims, tokenTeePubkey } from '../token/ear.js';
 import { issueToken, verifyToken } from '../token/jwt.js';
 import { SigningKeyRing } from '../token/keys.js';
 import type { Logger } from '../../core/log.js';
@@ -56,6 +57,7 @@ export class AttestationService {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly adminKey: KeyObject | undefined;
+  private readonly tokenFormat: 'simple' | 'ear';
 
   private constructor(
     readonly keys: SigningKeyRing,
@@ -70,6 +72,7 @@ export class AttestationService {
     this.now = options.now ?? Date.now;
     this.log = options.logger;
     this.adminKey = options.adminKey;
+    this.tokenFormat = options.tokenFormat ?? 'simple';
     this.sessionTtlMs = options.nonceTtlMs ?? 5 * 60_000;
     this.store = options.store ?? new MemoryStore({ now: this.now });
     this.replica = options.replica ?? `${hostname()}:${process.pid}`;
@@ -120,7 +123,8 @@ export class AttestationService {
           details: { reasons: appraisal.decision.reasons },
         });
       }
-      const token = await issueToken(this.keys, tokenClaims(appraisal, runtime, extraClaims), {
+      const issued = this.tokenFormat === 'ear' ? earClaims(appraisal, runtime, extraClaims) : tokenClaims(appraisal, runtime, extraClaims);
+      const token = await issueToken(this.keys, issued, {
         issuer: this.issuer,
         ttlSeconds: this.tokenTtlSeconds,
         nowSeconds: this.nowSeconds(),
@@ -336,7 +340,7 @@ export class AttestationService {
       token = session.token;
     }
     return this.releaseWith(token, id, 'kbs/resource', async (payload, secret) => {
-      const key = payload['tee-pubkey'];
+      const key = tokenTeePubkey(payload);
       if (key === undefined) throw new KbsDeniedError('no_tee_pubkey', 'the token names no tee-pubkey to encrypt to', 401);
       return wrapFlattened(secret, await importWrapKey(key, 'token.tee-pubkey'));
     });

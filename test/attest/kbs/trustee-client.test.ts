@@ -276,3 +276,35 @@ describe('a KBS client written from trustee\'s protocol document', () => {
 
 
 });
+
+describe('EAR tokens (--token-format ear), as trustee\'s attestation service issues', () => {
+  it('the token is an EAR with cpu0 affirming and the TEE key where trustee reads it; a policy on ear.status releases', async () => {
+    const sim = await createSimulatedTee();
+    const dir = mkdtempSync(join(tmpdir(), 'confcom-ear-'));
+    mkdirSync(join(dir, 'default', 'keys'), { recursive: true });
+    writeFileSync(join(dir, 'default', 'keys', 'db'), 'ear-secret');
+    writeFileSync(join(dir, 'release-policy.json'), releasePolicy([{ claim: 'submods.cpu0.ear.status', equals: 'affirming' }, { claim: 'submods.cpu0.ear.veraison.annotated-evidence.snp.host_data', equals: POLICY_HASH }]));
+    const server = await createAttestationServer({ issuer: ISSUER, trustSimulator: true, tokenFormat: 'ear', secrets: new SecretStore(dir), logger: createLogger({ level: 'silent' }) });
+    const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const c = new KbsClient(url, await ephemeralKey('ec'));
+      await c.auth();
+      expect((await c.attest(await snpEvidence(sim, c.reportData(), Buffer.from(POLICY_HASH, 'hex')))).status).toBe(200);
+      const claims = decodeJwt(c.token) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(claims.eat_profile).toBe('tag:github.com,2023:veraison/ear');
+      expect(claims.submods.cpu0['ear.status']).toBe('affirming');
+      expect(claims.submods.cpu0['ear.veraison.annotated-evidence'].runtime_data_claims['tee-pubkey']).toEqual(c.key.jwk);
+      expect(claims['x-confcom-simulated']).toBe(true);
+      expect(claims['tee-pubkey']).toBeUndefined();
+      expect((await c.resource('default/keys/db')).plain).toBe('ear-secret');
+      // Another HOST_DATA: affirming, but the policy's host_data condition refuses.
+      const d = new KbsClient(url, await ephemeralKey('ec'));
+      await d.auth();
+      await d.attest(await snpEvidence(sim, d.reportData(), Buffer.alloc(32, 1)));
+      expect((await d.resource('default/keys/db')).status).toBe(403);
+    } finally {
+      await server.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
