@@ -24,7 +24,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { resourceId } from '../kbs/secrets.js';
 import { KbsDeniedError } from '../kbs/errors.js';
-import { sendKbsProblem, sendProblem } from './errors.js';
+import { PROBLEM_TYPE_BASE, sendKbsProblem, sendProblem } from './errors.js';
 import { AzureError, sendCloudError } from '../azure/cloud-error.js';
 import { AttestationService } from './service.js';
 import type { AttestationServiceOptions } from './options.js';
@@ -64,8 +64,15 @@ export async function createAttestationServer(options: AttestationServiceOptions
   const now = options.now ?? Date.now;
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? 1024 * 1024 });
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      // Body parsing failed before a handler ran: answer in the peer's form (trustee: 401 SerdeError).
+      if (request.url.startsWith('/kbs/')) {
+        return reply.code(401).send({ type: `${PROBLEM_TYPE_BASE}SerdeError`, detail: `Serialize/Deserialize failed: ${error.message}`, code: 'request_invalid' });
+      }
+      if (request.url.startsWith('/attest/SevSnpVm') || request.url.startsWith('/keys/')) {
+        return reply.code(400).send({ error: { code: request.url.startsWith('/keys/') ? 'BadParameter' : 'InvalidParameter', message: error.message } });
+      }
       return reply.code(error.statusCode).send({ type: 'about:blank', code: 'request_invalid', detail: error.message });
     }
     return sendProblem(reply, error);

@@ -221,6 +221,9 @@ describe('a KBS client written from trustee\'s protocol document', () => {
     await c.auth();
     const garbage = await fetch(`${url}/kbs/v0/attest`, { method: 'POST', headers: { cookie: c.cookie, 'content-type': 'application/json' }, body: '{"runtime-data": 7}' });
     expect(garbage.status).toBe(401);
+    const notJson = await fetch(`${url}/kbs/v0/attest`, { method: 'POST', headers: { cookie: c.cookie, 'content-type': 'application/json' }, body: '{not json' });
+    expect(notJson.status).toBe(401);
+    expect(((await notJson.json()) as { type: string }).type).toBe(`${ERRORS}SerdeError`);
     const badEvidence = await c.attest({ report: 'AAAA' });
     expect(badEvidence.status).toBe(401);
     expect(((await badEvidence.json()) as { type: string }).type).toBe(`${ERRORS}AttestationError`);

@@ -17,6 +17,8 @@ import { createSimulatedTee, type SimulatedTee } from '../../../src/attest/sim/i
 import { SigningKeyRing } from '../../../src/attest/token/keys.js';
 import { createLogger } from '../../../src/core/log.js';
 import { hasRedis, startRedis, type RedisServer } from '../../helpers/redis.js';
+import { runConfcom } from '../../helpers/cli.js';
+import { startServeAttestation } from '../service/serve-process.js';
 
 const redisAvailable = hasRedis();
 
@@ -93,6 +95,27 @@ describe.skipIf(!redisAvailable)('Redis', () => {
     await expect(openStore('redis://user:secretpw@127.0.0.1:1')).rejects.not.toThrow(/secretpw/);
     await expect(openStore('postgres://x')).rejects.toMatchObject({ code: 'store_url_invalid' });
   });
+
+  it('confcom serve attestation --store redis://... starts on the shared store; an unreachable one is exit 2', async () => {
+    const serve = await startServeAttestation(['--store', redis.url]);
+    try {
+      expect(serve.stderr()).toContain(`store ${redis.url}`);
+      const auth = await fetch(`${serve.url}/kbs/v0/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: '0.4.0', tee: 'snp', 'extra-params': '' }) });
+      expect(auth.status).toBe(200);
+      const id = /kbs-session-id=([^;]*)/.exec(auth.headers.get('set-cookie') ?? '')![1]!;
+      const shared = await RedisStore.connect({ url: redis.url });
+      try {
+        expect((await shared.getSession(id))?.nonce).toBe(((await auth.json()) as { nonce: string }).nonce);
+      } finally {
+        await shared.close();
+      }
+    } finally {
+      serve.stop();
+    }
+    const down = await runConfcom(['serve', 'attestation', '--port', '0', '--store', 'redis://127.0.0.1:1']);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toContain('store_unreachable');
+  }, 60_000);
 
   describe('two service replicas on one Redis', () => {
     const dir = mkdtempSync(join(tmpdir(), 'confcom-replicas-'));
