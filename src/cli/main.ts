@@ -16,6 +16,7 @@ import { registerServe } from './serve.js';
 import { registerNode } from './node.js';
 import { registerDemo } from './demo.js';
 import { registerGuest } from './guest.js';
+import { registerKbs } from './kbs.js';
 
 export const VERSION = '0.1.0';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     registerNode,
     registerDemo,
     registerGuest,
+    registerKbs,
   ]) {
     register(program);
   }

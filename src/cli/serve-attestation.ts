@@ -1,4 +1,5 @@
 /** `serve attestation`: the attestation service and key broker (src/attest/service) on loopback by default. */
+import { mkdir } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
@@ -6,6 +7,9 @@ import { globalOptions } from './context.js';
 import { closeOnSignals, isLoopback, parsePort } from './listen.js';
 import { loadAppraisalPolicy, loadReferenceValues } from '../attest/appraisal/index.js';
 import { SecretStore } from '../attest/kbs/secrets.js';
+import { loadAdminPublicKey } from '../attest/kbs/admin.js';
+import { openStore, redactUrl } from '../attest/store/index.js';
+import { readInputText } from '../core/fs.js';
 import { loadReleasePolicy } from '../attest/kbs/release-policy.js';
 import { createAttestationServer } from '../attest/service/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../attest/token/keys.js';
@@ -31,6 +35,9 @@ interface Flags {
   tokenTtl: string;
   signingAlg: SigningAlgorithm;
   keyRotation: string;
+  store: string;
+  tokenFormat: 'simple' | 'ear';
+  adminKey?: string;
 }
 
 function positiveInt(value: string, flag: string, min = 1): number {
@@ -54,6 +61,9 @@ export function registerServeAttestation(group: Command): void {
     .option('--token-ttl <seconds>', 'token lifetime in seconds', '600')
     .addOption(new Option('--signing-alg <alg>', 'token signature algorithm').choices(SIGNING_ALGORITHMS).default('ES256'))
     .option('--key-rotation <seconds>', 'rotate the token signing key after this many seconds', String(24 * 3600))
+    .addOption(new Option('--token-format <format>', 'token claims: simple (Azure-style x-ms-*) or ear (EAR, as trustee)').choices(['simple', 'ear']).default('simple'))
+    .option('--store <store>', 'sessions, nonces and the release audit log: memory (this process) or redis://HOST:PORT (replicas)', 'memory')
+    .option('--admin-key <file>', "the admin's Ed25519 public key (PEM); enables the KBS admin API (resource and resource-policy upload)")
     .action(async (flags: Flags, command: Command) => {
       const globals = globalOptions(command);
       const port = parsePort(flags.port);
@@ -62,6 +72,9 @@ export function registerServeAttestation(group: Command): void {
       const policy = flags.policy ? await loadAppraisalPolicy(flags.policy) : undefined;
       const reference = flags.reference ? await loadReferenceValues(flags.reference) : undefined;
       const releasePolicy = flags.releasePolicy ? await loadReleasePolicy(flags.releasePolicy) : undefined;
+      const adminKey = flags.adminKey ? loadAdminPublicKey(await readInputText(flags.adminKey), flags.adminKey) : undefined;
+      // With the admin API on, the secrets directory may start empty: resources arrive by upload.
+      if (flags.secrets && adminKey) await mkdir(flags.secrets, { recursive: true, mode: 0o700 });
       const secrets = flags.secrets ? new SecretStore(flags.secrets, releasePolicy) : undefined;
       const resources = secrets ? await secrets.validate() : [];
       // Decisions are always logged (JSON lines on stderr) unless the user silenced errors too.
@@ -69,7 +82,11 @@ export function registerServeAttestation(group: Command): void {
       if (flags.trustSimulator) process.stderr.write(INSECURE_SIMULATOR_WARNING + '\n');
       if (!reference) decisions.warn('no --reference given: any measurement and HOST_DATA passes the appraisal (debug and TCB checks still apply)');
 
+      const store = await openStore(flags.store);
       const { app, service } = await createAttestationServer({
+        store,
+        adminKey,
+        tokenFormat: flags.tokenFormat,
         issuer: flags.issuer ?? 'http://pending',
         tokenTtlSeconds,
         signingAlgorithm: flags.signingAlg,
@@ -80,13 +97,14 @@ export function registerServeAttestation(group: Command): void {
         secrets,
         logger: decisions,
       });
+      app.addHook('onClose', async () => store.close());
       await app.listen({ host: flags.host, port });
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const hostForUrl = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
       service.issuer = flags.issuer ?? `http://${hostForUrl}:${actualPort}`;
       if (!isLoopback(flags.host)) decisions.warn(`listening on ${flags.host}: the service is reachable beyond loopback; put TLS in front of it`);
-      process.stderr.write(`confcom attestation service listening on http://${hostForUrl}:${actualPort} (issuer ${service.issuer}, ${resources.length} resources)\n`);
+      process.stderr.write(`confcom attestation service listening on http://${hostForUrl}:${actualPort} (issuer ${service.issuer}, ${resources.length} resources, store ${store.kind === 'memory' ? 'memory' : redactUrl(flags.store)})\n`);
       closeOnSignals(app);
     });
 }

@@ -12,7 +12,7 @@
  * `kbs-0.4` (runtime-data + tee-evidence {primary_evidence, additional_evidence}) and `confcom-0.1`
  * (today's confcom service: top-level tee-pubkey, tee-evidence as the raw wire evidence).
  */
-import { expectedReportData, type BindingHash } from '../attest/kbs/binding.js';
+import { primaryRuntimeData, structuredReportData } from '../attest/kbs/protocol.js';
 import type { FlattenedJWE } from 'jose';
 import { GuestFlowError } from './errors.js';
 import { exchange, objectBody, retrying, type FetchLike, type RetryOptions } from './http.js';
@@ -28,7 +28,6 @@ export interface KbsClientOptions {
   url: string;
   evidence: EvidenceProvider;
   dialect?: KbsDialect;
-  bindingHash?: BindingHash;
   keyAlg?: EphemeralAlg;
   retry?: RetryOptions;
   fetch?: FetchLike;
@@ -113,7 +112,8 @@ export class KbsClient {
 
     started = Date.now();
     const key = await ephemeralKey(this.options.keyAlg);
-    const reportData = expectedReportData(nonce, key.publicJwk, this.options.bindingHash ?? 'sha384');
+    // Trustee hashes {nonce, tee-pubkey, additional-evidence} (empty here) with the TEE's hash.
+    const reportData = structuredReportData(primaryRuntimeData({ nonce, teePubkey: key.publicJwk, additionalEvidence: '' }), provider.tee);
     const evidence = await provider.evidence(reportData);
     this.step('evidence', started, { provider: provider.name, tee: evidence.tee, simulated: evidence.simulated });
 

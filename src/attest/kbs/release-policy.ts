@@ -90,8 +90,28 @@ function parseCondition(raw: unknown, path: string, file: string | undefined): R
   return { claim, operator, value };
 }
 
-/** Validates a release policy given as parsed JSON/YAML. */
+/**
+ * The confidential sidecar's importkeyconfig.json form,
+ *   {"key": {"kid", "authority": {"endpoint": "<MAA host>"}, ...}, "claims": [[{"claim", "equals"}, ...], ...]}
+ * as the release policy its import tool makes of it: each inner list is one allOf under the authority
+ * https://<endpoint>, and the lists are alternatives.
+ */
+function fromImportKeyConfig(doc: Obj, file: string | undefined): Obj {
+  const key = field(doc, 'key');
+  const endpoint = isObj(key) && isObj(field(key, 'authority')) ? field(field(key, 'authority') as Obj, 'endpoint') : undefined;
+  if (typeof endpoint !== 'string' || endpoint === '') throw policyError(file, 'key.authority.endpoint', 'expected the attestation authority host');
+  const claims = field(doc, 'claims');
+  if (!Array.isArray(claims) || claims.length === 0 || !claims.every((c) => Array.isArray(c) && c.length > 0)) {
+    throw policyError(file, 'claims', 'expected a non-empty list of non-empty claim lists');
+  }
+  const authority = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
+  return { version: '1.0.0', anyOf: (claims as unknown[][]).map((allOf) => ({ authority, allOf })) };
+}
+
+/** Validates a release policy given as parsed JSON/YAML (Azure's form, or the sidecar's importkeyconfig.json). */
 export function parseReleasePolicy(doc: unknown, file?: string): ReleasePolicy {
+  if (!isObj(doc)) throw policyError(file, '$', 'expected an object');
+  if (field(doc, 'claims') !== undefined && field(doc, 'anyOf') === undefined) doc = fromImportKeyConfig(doc, file);
   if (!isObj(doc)) throw policyError(file, '$', 'expected an object');
   const version = field(doc, 'version');
   if (typeof version !== 'string' || !/^1\.0(\.0)?$/.test(version)) throw policyError(file, 'version', "expected \"1.0.0\"");
@@ -125,15 +145,25 @@ function normaliseAuthority(url: string): string {
   return url.trim().replace(/\/+$/, '').toLowerCase();
 }
 
-/** A claim by exact name, else by dotted path into nested objects. */
+/**
+ * A claim by exact name, else by dotted path into nested objects, where a key may itself hold dots
+ * (EAR's `submods.cpu0.ear.status`): at each level the longest key that matches the path's next parts wins.
+ */
 function lookup(claims: Obj, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(claims, name)) return claims[name];
-  let cur: unknown = claims;
-  for (const part of name.split('.')) {
-    if (!isObj(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
-    cur = cur[part];
-  }
-  return cur;
+  const walk = (cur: unknown, parts: string[]): unknown => {
+    if (parts.length === 0) return cur;
+    if (!isObj(cur)) return undefined;
+    for (let n = parts.length; n >= 1; n--) {
+      const key = parts.slice(0, n).join('.');
+      if (Object.prototype.hasOwnProperty.call(cur, key)) {
+        const found = walk(cur[key], parts.slice(n));
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(claims, name.split('.'));
 }
 
 const HEX = /^[0-9a-fA-F]+$/;

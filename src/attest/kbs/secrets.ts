@@ -14,6 +14,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/fs.js';
 import { KbsRequestError } from './errors.js';
 import { loadReleasePolicy, parseReleasePolicy, type ReleasePolicy } from './release-policy.js';
 
@@ -110,11 +111,27 @@ export class SecretStore {
   constructor(
     readonly dir: string,
     /** Overrides `<dir>/release-policy.json` as the default policy. */
-    private readonly defaultPolicy?: ReleasePolicy,
+    private defaultPolicy?: ReleasePolicy,
   ) {}
+
+  /** Admin upload: writes the resource atomically (mode 0600) where `get` finds it. */
+  async put(id: ResourceId, value: Uint8Array): Promise<void> {
+    await fsp.mkdir(join(this.dir, id.repository, id.type), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(this.dir, id.repository, id.type, id.tag), value, 0o600);
+  }
+
+  /** Admin upload: the default release policy, written to `<dir>/release-policy.json` and used at once. */
+  async putPolicy(policy: ReleasePolicy, text: string): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(this.dir, RELEASE_POLICY_FILE), text, 0o600);
+    this.defaultPolicy = policy;
+  }
 
   /** Checks the layout and every policy and manifest once, so mistakes show at start-up. Returns the resource paths. */
   async validate(): Promise<string[]> {
+    if (!(await fsp.stat(this.dir).then((st) => st.isDirectory(), () => false))) {
+      throw new InputError('secrets_dir_missing', `secrets directory ${this.dir} does not exist`, { location: { file: this.dir }, hint: 'create it, or mount the Kubernetes Secret there' });
+    }
     await this.rootPolicy();
     const paths: string[] = [];
     for (const m of await this.manifests()) for (const key of m.data.keys()) paths.push(`${m.namespace}/${m.name}/${key}`);

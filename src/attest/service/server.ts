@@ -4,19 +4,28 @@
  *   GET  /health                              {status: "ok", simulator: bool}
  *   GET  /certs, /.well-known/jwks.json        the token signing keys (JWKS), rotated keys included
  *   GET  /.well-known/openid-configuration     {issuer, jwks_uri}
- *   POST /attest/{snp|sgx|SevSnpVm|SgxEnclave} {evidence: {...}, runtimeData: {data, dataType}} -> {token}
+ *   POST /attest/SevSnpVm?api-version=         MAA's form: {report: base64url(JSON {SnpReport, VcekCertChain}),
+ *                                              runtimeData, initTimeData?: {data, dataType}, nonce?} -> {token}
+ *   POST /keys/{name}[/{version}]/release?api-version=  Key Vault SKR: {target: token, enc?, nonce?} -> {value: JWS}
+ *   POST /attest/{snp|sgx|SgxEnclave}          {evidence: {...}, runtimeData: {data, dataType}} -> {token}
  *   POST /release/{repo}/{type}/{tag}          token as Bearer or {"target": token} -> {value: <compact JWE>}
- *   POST /kbs/v0/auth                          {version, tee, extra-params} -> {nonce, extra-params} + session cookie
- *   POST /kbs/v0/attest                        {tee-pubkey, tee-evidence} -> {token} (cookie: kbs-session-id)
+ *   POST /kbs/v0/auth                          {version: "0.4.0", tee, extra-params} -> {nonce, extra-params} + cookie kbs-session-id
+ *   POST /kbs/v0/attest                        {runtime-data: {nonce, tee-pubkey}, tee-evidence: {primary_evidence,
+ *                                              additional_evidence}, init-data?: {format: "toml", body}} -> {token}
  *   GET  /kbs/v0/token                         {token} of the attested session
  *   GET  /kbs/v0/resource/{repo}/{type}/{tag}  flattened JWE to the tee-pubkey (cookie or Bearer token)
+ *   POST /kbs/v0/resource/{repo}/{type}/{tag}  admin (Bearer EdDSA JWT): upload the resource bytes
+ *   POST /kbs/v0/resource-policy               admin: {"policy": base64 of a release policy (Azure JSON form)}
  *
- * Error bodies are problem details ({type, detail} plus code and hint); statuses: 400 bad request, 401
- * not attested (failed evidence, nonce, token), 403 refused by a release policy, 404 no such resource.
+ * KBS error bodies are trustee's ErrorInformation {type, detail} (plus code and hint): 401 for
+ * attestation, token and admin failures, 403 PolicyDeny, 404 InvalidRequestPath. Other routes: problem
+ * details with confcom's code; 400 bad request, 401 not attested, 403 refused, 404 no such resource.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { resourceId } from '../kbs/secrets.js';
-import { sendProblem } from './errors.js';
+import { KbsDeniedError } from '../kbs/errors.js';
+import { PROBLEM_TYPE_BASE, sendKbsProblem, sendProblem } from './errors.js';
+import { AzureError, sendCloudError } from '../azure/cloud-error.js';
 import { AttestationService } from './service.js';
 import type { AttestationServiceOptions } from './options.js';
 
@@ -55,23 +64,34 @@ export async function createAttestationServer(options: AttestationServiceOptions
   const now = options.now ?? Date.now;
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? 1024 * 1024 });
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      // Body parsing failed before a handler ran: answer in the peer's form (trustee: 401 SerdeError).
+      if (request.url.startsWith('/kbs/')) {
+        return reply.code(401).send({ type: `${PROBLEM_TYPE_BASE}SerdeError`, detail: `Serialize/Deserialize failed: ${error.message}`, code: 'request_invalid' });
+      }
+      if (request.url.startsWith('/attest/SevSnpVm') || request.url.startsWith('/keys/')) {
+        return reply.code(400).send({ error: { code: request.url.startsWith('/keys/') ? 'BadParameter' : 'InvalidParameter', message: error.message } });
+      }
       return reply.code(error.statusCode).send({ type: 'about:blank', code: 'request_invalid', detail: error.message });
     }
     return sendProblem(reply, error);
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ type: 'about:blank', code: 'not_found', detail: 'no such endpoint' }));
 
-  const handle =
+  // Each route family answers failures in its peer's form (send).
+  const handlerWith =
+    (send: (reply: FastifyReply, error: unknown) => FastifyReply) =>
     <R extends FastifyRequest>(fn: (request: R, reply: FastifyReply) => Promise<unknown>) =>
     async (request: R, reply: FastifyReply) => {
       try {
         return await fn(request, reply);
       } catch (error) {
-        return sendProblem(reply, error);
+        return send(reply, error);
       }
     };
+  const handle = handlerWith(sendProblem);
+  const handleKbs = handlerWith(sendKbsProblem);
 
   app.get('/health', async () => ({ status: 'ok', simulator: service.trustSimulator }));
   const jwks = async () => service.keys.jwks();
@@ -82,6 +102,28 @@ export async function createAttestationServer(options: AttestationServiceOptions
     jwks_uri: `${service.issuer.replace(/\/$/, '')}/certs`,
     id_token_signing_alg_values_supported: [service.keys.alg],
   }));
+
+  // Azure's forms: MAA attest and Key Vault key release, errors as CloudError bodies.
+  const handleMaa = handlerWith((reply, error) => sendCloudError(reply, error, 'attest'));
+  const handleKeyVault = handlerWith((reply, error) => sendCloudError(reply, error, 'release'));
+  const apiVersion = (request: FastifyRequest): void => {
+    const v = (request.query as Record<string, unknown> | undefined)?.['api-version'];
+    if (typeof v !== 'string' || v === '') throw new AzureError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  };
+  app.post(
+    '/attest/SevSnpVm',
+    handleMaa(async (request) => {
+      apiVersion(request);
+      const { token } = await service.attestMaa(request.body);
+      return { token };
+    }),
+  );
+  const keyRelease = handleKeyVault(async (request: FastifyRequest<{ Params: { name: string; version?: string } }>) => {
+    apiVersion(request);
+    return { value: await service.releaseKey(request.params.name, request.params.version, request.body) };
+  });
+  app.post('/keys/:name/release', keyRelease);
+  app.post('/keys/:name/:version/release', keyRelease);
 
   app.post(
     '/attest/:tee',
@@ -105,36 +147,58 @@ export async function createAttestationServer(options: AttestationServiceOptions
 
   app.post(
     '/kbs/v0/auth',
-    handle(async (request, reply) => {
-      const session = service.kbsAuth(request.body);
-      setSessionCookie(reply, session.id, 3600);
+    handleKbs(async (request, reply) => {
+      const session = await service.kbsAuth(request.body);
+      setSessionCookie(reply, session.id, (session.expiresAtMs - now()) / 1000);
       return { nonce: session.nonce, 'extra-params': '' };
     }),
   );
 
   app.post(
     '/kbs/v0/attest',
-    handle(async (request, reply) => {
+    handleKbs(async (request, reply) => {
       const result = await service.kbsAttest(cookie(request, SESSION_COOKIE), request.body);
-      setSessionCookie(reply, result.session.id, (result.expiresAtMs - now()) / 1000);
+      setSessionCookie(reply, result.session.id, (result.session.expiresAtMs - now()) / 1000);
       return { token: result.token };
     }),
   );
 
   app.get(
     '/kbs/v0/token',
-    handle(async (request, reply) => {
-      const session = service.sessions.authenticated(cookie(request, SESSION_COOKIE));
-      if (!session?.token) return reply.code(401).send({ type: 'about:blank', code: 'unauthenticated', detail: 'no attested session' });
+    handleKbs(async (request) => {
+      const session = await service.kbsSession(cookie(request, SESSION_COOKIE));
+      if (!session?.token) throw new KbsDeniedError('token_not_found', 'Attestation Token not found (no attested session)', 401);
       return { token: session.token };
     }),
   );
 
   app.get(
     '/kbs/v0/resource/:repo/:type/:tag',
-    handle(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
+    handleKbs(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
       const id = resourceId(request.params.repo, request.params.type, request.params.tag);
       return service.kbsResource(cookie(request, SESSION_COOKIE), bearer(request), id);
+    }),
+  );
+
+  // Admin API (trustee's): resource upload (raw bytes) and resource policy ({"policy": base64}).
+  app.addContentTypeParser(['application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_request, payload, done) => done(null, payload));
+  app.post(
+    '/kbs/v0/resource/:repo/:type/:tag',
+    handleKbs(async (request: FastifyRequest<{ Params: ResourceParams }>) => {
+      await service.kbsAdmin(bearer(request));
+      const id = resourceId(request.params.repo, request.params.type, request.params.tag);
+      const raw = request.body;
+      const value = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(JSON.stringify(raw ?? null));
+      await service.setResource(id, value);
+      return {};
+    }),
+  );
+  app.post(
+    '/kbs/v0/resource-policy',
+    handleKbs(async (request) => {
+      await service.kbsAdmin(bearer(request));
+      await service.setResourcePolicy(request.body);
+      return {};
     }),
   );
 

@@ -11,25 +11,31 @@
  * so (`x-confcom-simulated: true`); such tokens are refused for release when the service no longer
  * trusts the simulator. Every decision is logged as one line without secret material or tokens.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FlattenedJWE, JWTPayload } from 'jose';
+import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CompactSign, type FlattenedJWE, type JWTPayload } from 'jose';
 import { appraise, defaultAppraisalPolicy, type Appraisal, type AppraisalPolicy } from '../appraisal/index.js';
 import type { ReferenceValues } from '../appraisal/types.js';
-import { matchBinding } from '../kbs/binding.js';
+import { canonicalJson } from '../kbs/canonical-json.js';
 import { KbsDeniedError, KbsRequestError } from '../kbs/errors.js';
-import { evaluateReleasePolicy } from '../kbs/release-policy.js';
-import { resourcePath, type ResourceId, type SecretStore } from '../kbs/secrets.js';
-import { SessionStore, type KbsSession } from '../kbs/sessions.js';
+import { checkInitData, parseInitData } from '../kbs/initdata.js';
+import { KBS_TEES, attestationError, parseKbsAttestation, parseKbsRequest, primaryRuntimeData, structuredReportData, type KbsTee } from '../kbs/protocol.js';
+import { checkAdmin } from '../kbs/admin.js';
+import { evaluateReleasePolicy, parseReleasePolicy, type ReleasePolicy } from '../kbs/release-policy.js';
+import { AzureError } from '../azure/cloud-error.js';
+import { maaDataClaim, parseMaaSnpRequest } from '../azure/maa.js';
+import { keyWrapAlgorithm, releasePayload, runtimeWrapKey } from '../azure/skr.js';
+import { resourceId, resourcePath, type ResourceId, type SecretStore } from '../kbs/secrets.js';
+import { MemoryStore, type AttestationStore, type StoredSession } from '../store/index.js';
 import { importWrapKey, wrapCompact, wrapFlattened, type WrapKey } from '../kbs/wrap.js';
 import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
+import { earClaims, tokenTeePubkey } from '../token/ear.js';
 import { issueToken, verifyToken } from '../token/jwt.js';
 import { SigningKeyRing } from '../token/keys.js';
 import type { Logger } from '../../core/log.js';
 import { ConfcomError } from '../../core/errors.js';
 import { verifyWireEvidence, teeKind, type TeeKind } from './evidence.js';
 import type { AttestationServiceOptions } from './options.js';
-
-export const KBS_PROTOCOL_VERSION = /^0\.\d+\.\d+$/;
 
 export interface AttestResult {
   token: string;
@@ -39,7 +45,10 @@ export interface AttestResult {
 
 export class AttestationService {
   issuer: string;
-  readonly sessions: SessionStore;
+  readonly store: AttestationStore;
+  /** This instance's name in the audit log. */
+  readonly replica: string;
+  private readonly sessionTtlMs: number;
   readonly trustSimulator: boolean;
   private readonly tokenTtlSeconds: number;
   private readonly policy: AppraisalPolicy;
@@ -47,6 +56,8 @@ export class AttestationService {
   private readonly secrets: SecretStore | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly adminKey: KeyObject | undefined;
+  private readonly tokenFormat: 'simple' | 'ear';
 
   private constructor(
     readonly keys: SigningKeyRing,
@@ -60,7 +71,11 @@ export class AttestationService {
     this.secrets = options.secrets;
     this.now = options.now ?? Date.now;
     this.log = options.logger;
-    this.sessions = new SessionStore({ nonceTtlMs: options.nonceTtlMs, now: this.now });
+    this.adminKey = options.adminKey;
+    this.tokenFormat = options.tokenFormat ?? 'simple';
+    this.sessionTtlMs = options.nonceTtlMs ?? 5 * 60_000;
+    this.store = options.store ?? new MemoryStore({ now: this.now });
+    this.replica = options.replica ?? `${hostname()}:${process.pid}`;
   }
 
   static async create(options: AttestationServiceOptions): Promise<AttestationService> {
@@ -84,7 +99,7 @@ export class AttestationService {
     tee: TeeKind,
     evidence: unknown,
     evidencePath: string,
-    bind: (reportData: Buffer) => RuntimeDataInput,
+    bind: (reportData: Buffer, claims: Appraisal['claims']) => RuntimeDataInput,
     context: Record<string, unknown>,
     extraClaims: Record<string, unknown> = {},
   ): Promise<AttestResult> {
@@ -102,13 +117,14 @@ export class AttestationService {
           hint: 'start the service with --trust-simulator for local testing only',
         });
       }
-      const runtime = bind(Buffer.from(c.report_data, 'hex'));
+      const runtime = bind(Buffer.from(c.report_data, 'hex'), c);
       if (!appraisal.decision.allow) {
         throw new KbsDeniedError('appraisal_denied', `the appraisal policy refused the evidence: ${appraisal.decision.reasons.join('; ')}`, 401, {
           details: { reasons: appraisal.decision.reasons },
         });
       }
-      const token = await issueToken(this.keys, tokenClaims(appraisal, runtime, extraClaims), {
+      const issued = this.tokenFormat === 'ear' ? earClaims(appraisal, runtime, extraClaims) : tokenClaims(appraisal, runtime, extraClaims);
+      const token = await issueToken(this.keys, issued, {
         issuer: this.issuer,
         ttlSeconds: this.tokenTtlSeconds,
         nowSeconds: this.nowSeconds(),
@@ -140,59 +156,160 @@ export class AttestationService {
     }, { endpoint: 'attest' });
   }
 
-  /** KBS `/auth`: a new session and its challenge. */
-  kbsAuth(body: unknown): KbsSession {
-    const b = asObject(body, '$');
-    if (typeof b.version !== 'string' || !KBS_PROTOCOL_VERSION.test(b.version)) {
-      throw new KbsRequestError('kbs_version_unsupported', `KBS protocol version '${String(b.version).slice(0, 16)}' is not supported`, {
-        location: { path: 'version' },
-        hint: 'use protocol version 0.x.y',
-      });
-    }
-    const tee = teeKind(b.tee);
-    const session = this.sessions.open(tee);
+  /**
+   * MAA's Attest SevSnpVm (the sidecar's request form): SHA-256 of runtimeData = REPORT_DATA[0..32],
+   * SHA-256 of initTimeData = HOST_DATA; the token carries x-ms-runtime, x-ms-inittime and the nonce.
+   */
+  async attestMaa(body: unknown): Promise<AttestResult> {
+    const req = parseMaaSnpRequest(body);
+    const extra: Record<string, unknown> = { 'x-ms-runtime': maaDataClaim(req.runtimeData) };
+    if (req.initTimeData) extra['x-ms-inittime'] = maaDataClaim(req.initTimeData);
+    if (req.nonce !== undefined) extra.nonce = req.nonce;
+    return this.attest('snp', req.evidence, 'report', (reportData, claims) => {
+      const digest = createHash('sha256').update(req.runtimeData.bytes).digest();
+      if (!timingSafeEqual(digest, reportData.subarray(0, 32))) {
+        throw new KbsDeniedError('runtime_data_mismatch', 'SHA-256 of runtimeData is not the first 32 bytes of REPORT_DATA', 401);
+      }
+      if (req.initTimeData) {
+        const init = createHash('sha256').update(req.initTimeData.bytes).digest();
+        if (claims.tee !== 'snp' || !timingSafeEqual(init, Buffer.from(claims.host_data, 'hex'))) {
+          throw new KbsDeniedError('init_time_data_mismatch', 'SHA-256 of initTimeData is not HOST_DATA', 401);
+        }
+      }
+      return { bytes: req.runtimeData.bytes, json: req.runtimeData.json };
+    }, { endpoint: 'attest/SevSnpVm' }, extra);
+  }
+
+  /**
+   * Key Vault secure key release: the key `keys/<name>/<version>` (in the secrets directory), released
+   * when its release policy accepts the target token, as a JWS carrying the key wrapped
+   * (CKM_RSA_AES_KEY_WRAP) to the token's x-ms-runtime RSA key.
+   */
+  async releaseKey(name: string, version: string | undefined, body: unknown): Promise<string> {
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    if (typeof b.target !== 'string' || b.target === '') throw new AzureError(400, 'BadParameter', 'target: expected the attestation token');
+    const enc = keyWrapAlgorithm(b.enc);
+    const id = resourceId('keys', name, version ?? 'current');
+    return this.releaseWith(b.target, id, 'keys/release', async (payload, secret, policy) => {
+      const wrapTo = runtimeWrapKey(payload as Record<string, unknown>, typeof b.kid === 'string' ? b.kid : undefined);
+      const kid = `${this.issuer.replace(/\/$/, '')}/keys/${name}/${version ?? ''}`;
+      const body = releasePayload({ kid, value: secret, wrapTo, enc, policyText: JSON.stringify(policy ?? {}) }, this.nowSeconds());
+      if (typeof b.nonce === 'string') (body.request as Record<string, unknown>).nonce = b.nonce;
+      const key = await this.keys.signingKey();
+      return new CompactSign(Buffer.from(JSON.stringify(body))).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
+    });
+  }
+
+  /** KBS `/auth`: a new session (with its own expiry) and its challenge. */
+  async kbsAuth(body: unknown): Promise<StoredSession> {
+    const tee = parseKbsRequest(body);
+    const now = this.now();
+    const session: StoredSession = {
+      id: randomBytes(24).toString('base64url'),
+      nonce: randomBytes(32).toString('base64'),
+      tee,
+      createdAtMs: now,
+      expiresAtMs: now + this.sessionTtlMs,
+    };
+    await this.store.putSession(session);
     this.log.info('kbs challenge issued', { endpoint: 'kbs/auth', tee, session: sessionTag(session.id) });
     return session;
   }
 
-  /** KBS `/attest`: consumes the session's nonce; on success the session holds the token. */
-  async kbsAttest(sessionId: string | undefined, body: unknown): Promise<AttestResult & { session: KbsSession }> {
-    const check = this.sessions.consumeNonce(sessionId);
+  /** The live session a cookie names, or undefined. */
+  async kbsSession(sessionId: string | undefined): Promise<StoredSession | undefined> {
+    return sessionId === undefined || sessionId === '' ? undefined : this.store.getSession(sessionId);
+  }
+
+  /**
+   * KBS `/attest`: an attested session answers with its token (as trustee does); otherwise the
+   * challenge nonce is burnt (once, on every replica), the primary evidence verified against the
+   * runtime data trustee builds, init-data checked against HOST_DATA, and the session stores the token.
+   */
+  async kbsAttest(sessionId: string | undefined, body: unknown): Promise<{ token: string; expiresAtMs: number; session: StoredSession; reused: boolean }> {
     const context = { endpoint: 'kbs/attest', session: sessionId === undefined ? undefined : sessionTag(sessionId) };
-    if (!check.ok) {
-      const messages = {
-        unknown_session: 'no challenge was issued to this session (call /kbs/v0/auth first)',
-        nonce_expired: 'the challenge nonce has expired',
-        nonce_replayed: 'the challenge nonce was already answered; nonces are single-use',
-      } as const;
-      this.log.warn('attestation refused', { ...context, decision: 'deny', code: check.reason });
-      throw new KbsDeniedError(check.reason, messages[check.reason], 401, { hint: 'request a new challenge from /kbs/v0/auth' });
+    const refuse = (code: string, message: string): never => {
+      this.log.warn('attestation refused', { ...context, decision: 'deny', code });
+      throw attestationError(code, message, 'request a new challenge from /kbs/v0/auth');
+    };
+    if (sessionId === undefined || sessionId === '') return refuse('cookie_not_found', 'cookie not found');
+    const session = await this.store.getSession(sessionId);
+    if (!session) return refuse('unknown_session', 'no live session for this cookie (unknown or expired)');
+    const attestation = parseKbsAttestation(body);
+    if (session.token !== undefined) {
+      return { token: session.token, expiresAtMs: session.expiresAtMs, session, reused: true };
     }
-    const session = check.session;
-    const b = asObject(body, '$');
-    const pubkey = b['tee-pubkey'];
-    await importWrapKey(pubkey); // refuse unusable keys before doing any verification work
-    const teePubkey = pubkey as Record<string, unknown>;
-    const runtimeJson = { nonce: session.nonce, 'tee-pubkey': teePubkey };
+    if (attestation.nonce !== session.nonce) {
+      return refuse('nonce_mismatch', "the nonce in the handshake session is different from the client side in KBS protocol's Attestation message");
+    }
+    if (!(await this.store.burnNonce(session.nonce, Math.max(1, session.expiresAtMs - this.now())))) {
+      return refuse('nonce_replayed', 'the challenge nonce was already answered; nonces are single-use');
+    }
+    const verifier = KBS_TEES[session.tee as KbsTee];
+    if (verifier === undefined) {
+      return refuse('tee_unsupported', `evidence of TEE '${session.tee}' cannot be verified by this service (it verifies snp and sgx)`);
+    }
+    if (attestation.additionalEvidence !== '' && attestation.additionalEvidence !== '{}') {
+      return refuse('additional_evidence_unsupported', 'additional evidence was sent, and this service verifies primary evidence only');
+    }
+    await importWrapKey(attestation.teePubkey, 'runtime-data.tee-pubkey'); // refuse unusable keys before verification work
+    const init = attestation.initData === undefined ? undefined : parseInitData(attestation.initData.format, attestation.initData.body);
+    const runtime = primaryRuntimeData(attestation);
+    const extra: Record<string, unknown> = { 'tee-pubkey': attestation.teePubkey };
+    if (init) Object.assign(extra, { init_data: init.digest, init_data_claims: init.data });
     const result = await this.attest(
-      session.tee as TeeKind,
-      b['tee-evidence'],
-      'tee-evidence',
-      (reportData) => {
-        if (!matchBinding(reportData, session.nonce, teePubkey)) {
-          throw new KbsDeniedError('report_data_mismatch', 'REPORT_DATA does not bind this session\'s nonce and tee-pubkey', 401, {
-            hint: 'REPORT_DATA must be SHA-384 (or SHA-256) of the canonical JSON {"nonce","tee-pubkey"}, zero-padded',
-          });
+      verifier,
+      attestation.primaryEvidence,
+      'tee-evidence.primary_evidence',
+      (reportData, claims) => {
+        if (!timingSafeEqual(structuredReportData(runtime, session.tee), reportData)) {
+          throw attestationError('report_data_mismatch', "REPORT_DATA does not bind this session's runtime data", 'REPORT_DATA must be SHA-384 of the JCS form of {"tee-pubkey","nonce","additional-evidence"}, zero-padded to 64 bytes');
         }
-        return { bytes: Buffer.from(JSON.stringify(runtimeJson)), json: runtimeJson };
+        if (init) {
+          if (claims.tee !== 'snp') throw attestationError('init_data_unsupported', 'init-data is checked for SEV-SNP (HOST_DATA) only');
+          checkInitData(init, Buffer.from(claims.host_data, 'hex'));
+        }
+        return { bytes: Buffer.from(canonicalJson(runtime)), json: runtime };
       },
       context,
-      { 'tee-pubkey': teePubkey },
+      extra,
     );
-    session.token = result.token;
-    session.teePubkey = teePubkey;
-    session.tokenExpiresAtMs = result.expiresAtMs;
-    return { ...result, session };
+    const attested: StoredSession = { ...session, token: result.token, teePubkey: attestation.teePubkey, expiresAtMs: result.expiresAtMs };
+    await this.store.putSession(attested);
+    return { token: result.token, expiresAtMs: result.expiresAtMs, session: attested, reused: false };
+  }
+
+  /** Admin requests: the bearer must be an EdDSA JWT from the admin key. */
+  async kbsAdmin(bearerToken: string | undefined): Promise<void> {
+    try {
+      await checkAdmin(this.adminKey, bearerToken, this.nowSeconds());
+    } catch (error) {
+      this.log.warn('admin request refused', { endpoint: 'kbs/admin', decision: 'deny', code: codeOf(error) });
+      throw error;
+    }
+  }
+
+  async setResource(id: ResourceId, value: Uint8Array): Promise<void> {
+    if (!this.secrets) throw new KbsRequestError('no_secret_store', 'the service has no secrets directory to write to', { hint: 'start it with --secrets DIR' });
+    await this.secrets.put(id, value);
+    this.log.info('resource set', { endpoint: 'kbs/admin', resource: resourcePath(id), bytes: value.length });
+  }
+
+  /** `{"policy": base64}` as trustee's admin API sends it; the policy is our release policy (Azure JSON form). */
+  async setResourcePolicy(body: unknown): Promise<void> {
+    if (!this.secrets) throw new KbsRequestError('no_secret_store', 'the service has no secrets directory to write to', { hint: 'start it with --secrets DIR' });
+    const b = asObject(body, '$');
+    if (typeof b.policy !== 'string') throw new KbsRequestError('policy_invalid', 'policy: expected base64 text', { location: { path: 'policy' } });
+    const text = Buffer.from(b.policy, b.policy.includes('-') || b.policy.includes('_') ? 'base64url' : 'base64').toString('utf8');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new KbsRequestError('policy_invalid', 'policy: the decoded policy is not JSON (this service takes release policies in the Azure JSON form)', { location: { path: 'policy' } });
+    }
+    const policy = parseReleasePolicy(doc, 'resource-policy');
+    await this.secrets.putPolicy(policy, JSON.stringify(doc, null, 2) + '\n');
+    this.log.info('resource policy set', { endpoint: 'kbs/admin' });
   }
 
   /** Verifies a token issued by this service; simulated tokens only while the simulator is trusted. */
@@ -209,28 +326,35 @@ export class AttestationService {
     return this.releaseWith(token, id, 'release', async (payload, secret) => wrapCompact(secret, await releaseKey(payload, kid)));
   }
 
-  /** KBS resource: the secret as a flattened JWE to the session's tee-pubkey. */
+  /** KBS resource: the secret as a flattened JWE to the token's tee-pubkey (session cookie or Bearer token). */
   async kbsResource(sessionId: string | undefined, bearer: string | undefined, id: ResourceId): Promise<FlattenedJWE> {
     let token = bearer;
     if (token === undefined) {
-      const session = this.sessions.authenticated(sessionId);
+      const session = await this.kbsSession(sessionId);
       if (!session?.token) {
-        this.log.warn('release refused', { endpoint: 'kbs/resource', resource: resourcePath(id), decision: 'deny', code: 'unauthenticated' });
-        throw new KbsDeniedError('unauthenticated', 'no attested session or bearer token', 401, { hint: 'attest through /kbs/v0/auth and /kbs/v0/attest first' });
+        this.log.warn('release refused', { endpoint: 'kbs/resource', resource: resourcePath(id), decision: 'deny', code: 'token_not_found' });
+        throw new KbsDeniedError('token_not_found', 'Attestation Token not found (no attested session and no bearer token)', 401, {
+          hint: 'attest through /kbs/v0/auth and /kbs/v0/attest first',
+        });
       }
       token = session.token;
     }
     return this.releaseWith(token, id, 'kbs/resource', async (payload, secret) => {
-      const key = payload['tee-pubkey'];
-      if (key === undefined) throw new KbsDeniedError('no_tee_pubkey', 'the token names no tee-pubkey to encrypt to', 403);
+      const key = tokenTeePubkey(payload);
+      if (key === undefined) throw new KbsDeniedError('no_tee_pubkey', 'the token names no tee-pubkey to encrypt to', 401);
       return wrapFlattened(secret, await importWrapKey(key, 'token.tee-pubkey'));
     });
   }
 
-  private async releaseWith<T>(token: string | undefined, id: ResourceId, endpoint: string, wrap: (payload: JWTPayload, secret: Uint8Array) => Promise<T>): Promise<T> {
+  private async releaseWith<T>(
+    token: string | undefined,
+    id: ResourceId,
+    endpoint: string,
+    wrap: (payload: JWTPayload, secret: Uint8Array, policy: ReleasePolicy | undefined) => Promise<T>,
+  ): Promise<T> {
     const fields: Record<string, unknown> = { endpoint, resource: resourcePath(id) };
     try {
-      if (token === undefined || token === '') throw new KbsDeniedError('unauthenticated', 'no attestation token was presented', 401);
+      if (token === undefined || token === '') throw new KbsDeniedError('token_not_found', 'Attestation Token not found', 401);
       const payload = await this.verify(token);
       fields.jti = payload.jti;
       fields.simulated = payload['x-confcom-simulated'];
@@ -249,7 +373,13 @@ export class AttestationService {
           details: { reasons: decision.reasons },
         });
       }
-      const wrapped = await wrap(payload, secret.value);
+      const wrapped = await wrap(payload, secret.value, secret.policy);
+      await this.store.appendAudit({
+        atMs: this.now(), resource: resourcePath(id), endpoint, replica: this.replica,
+        jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+        tee: typeof payload['x-ms-attestation-type'] === 'string' ? payload['x-ms-attestation-type'] : undefined,
+        simulated: payload['x-confcom-simulated'] === true,
+      });
       this.log.info('release allowed', { ...fields, decision: 'allow', bytes: secret.value.length });
       return wrapped;
     } catch (error) {

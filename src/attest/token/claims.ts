@@ -19,6 +19,8 @@ export interface RuntimeDataInput {
 function snpClaims(c: SnpAppraisalClaims): Record<string, unknown> {
   return {
     'x-ms-attestation-type': 'sevsnpvm',
+    // MAA's verdict claim; we issue tokens only when our appraisal passed, which is its counterpart.
+    'x-ms-compliance-status': 'azure-compliant-uvm',
     'x-ms-sevsnpvm-authorkeydigest': c.author_key_digest,
     'x-ms-sevsnpvm-bootloader-svn': c.reported_tcb.bootloader,
     'x-ms-sevsnpvm-familyId': c.family_id,

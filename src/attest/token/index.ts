@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './keys.js';
 export * from './jwt.js';
 export * from './claims.js';
+export * from './ear.js';

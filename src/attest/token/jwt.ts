@@ -19,7 +19,8 @@ export interface IssueOptions {
 export async function issueToken(ring: SigningKeyRing, claims: Record<string, unknown>, options: IssueOptions): Promise<string> {
   const key = await ring.signingKey();
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  return new SignJWT(claims as JWTPayload)
+  // The KBS protocol's registered claims include `jwk`: the public key that verifies this token.
+  return new SignJWT({ ...claims, jwk: key.publicJwk } as JWTPayload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', jku: `${options.issuer.replace(/\/$/, '')}/certs` })
     .setIssuer(options.issuer)
     .setIssuedAt(now)

@@ -74,3 +74,32 @@ describe('release policy (Azure secure key release form)', () => {
     }
   });
 });
+
+describe("the confidential sidecar's importkeyconfig.json form", () => {
+  const config = (claimSets: unknown) => ({ key: { kid: 'k', kty: 'oct-HSM', authority: { endpoint: 'attest.example' } }, claims: claimSets });
+
+  it('each claim list is an allOf under https://<endpoint>; the lists are alternatives', () => {
+    const policy = parseReleasePolicy(config([[{ claim: 'x-ms-sevsnpvm-hostdata', equals: 'cd'.repeat(32) }], [{ claim: 'x-ms-sevsnpvm-hostdata', equals: HOST_DATA }, { claim: 'x-ms-sevsnpvm-is-debuggable', equals: false }]]));
+    expect(policy.anyOf.map((a) => a.authority)).toEqual([ISS, ISS]);
+    expect(evaluateReleasePolicy(policy, claims).allow).toBe(true);
+    expect(evaluateReleasePolicy(policy, { ...claims, 'x-ms-sevsnpvm-is-debuggable': true }).allow).toBe(false);
+    expect(evaluateReleasePolicy(policy, { ...claims, iss: 'https://other.example' }).allow).toBe(false);
+  });
+
+  it('refuses a missing endpoint, empty claim lists and unknown operators', () => {
+    for (const bad of [{ claims: [[{ claim: 'a', equals: 1 }]] }, config([]), config([[]]), config([[{ claim: 'a', equal: 1 }]])]) {
+      expect(() => parseReleasePolicy(bad)).toThrow(InputError);
+    }
+  });
+});
+
+describe('claim paths through keys that hold dots (EAR)', () => {
+  it('finds submods.cpu0.ear.status and refuses what is not there', () => {
+    const ear = { iss: ISS, submods: { cpu0: { 'ear.status': 'affirming', 'ear.veraison.annotated-evidence': { snp: { host_data: HOST_DATA } } } } };
+    const policy = (claim: string, equals: string) => parseReleasePolicy({ version: '1.0.0', anyOf: [{ authority: ISS, allOf: [{ claim, equals }] }] });
+    expect(evaluateReleasePolicy(policy('submods.cpu0.ear.status', 'affirming'), ear).allow).toBe(true);
+    expect(evaluateReleasePolicy(policy('submods.cpu0.ear.veraison.annotated-evidence.snp.host_data', HOST_DATA), ear).allow).toBe(true);
+    expect(evaluateReleasePolicy(policy('submods.cpu0.ear.status', 'contraindicated'), ear).allow).toBe(false);
+    expect(evaluateReleasePolicy(policy('submods.cpu1.ear.status', 'affirming'), ear).reasons[0]).toContain('absent');
+  });
+});

@@ -54,9 +54,13 @@ describe('secret store', () => {
 describe('wrapping secrets to the TEE key', () => {
   for (const [alg, opts] of [
     ['RSA-OAEP-256', { modulusLength: 2048 }],
+    ['RSA-OAEP', { modulusLength: 2048 }],
     ['ECDH-ES+A256KW', { crv: 'P-384' }],
+    ['ECDH-ES+A256KW', { crv: 'P-521' }],
+    ['ECDH-ES', { crv: 'P-521' }],
+    ['ECDH-ES', { crv: 'P-256' }],
   ] as const) {
-    it(`${alg}: only the private key opens the JWE`, async () => {
+    it(`${alg} ${JSON.stringify(opts)}: only the private key opens the JWE`, async () => {
       const tee = await generateKeyPair(alg, { ...opts, extractable: true });
       const intruder = await generateKeyPair(alg, { ...opts, extractable: true });
       const key = await importWrapKey({ ...(await exportJWK(tee.publicKey)), alg });
@@ -70,13 +74,36 @@ describe('wrapping secrets to the TEE key', () => {
     });
   }
 
-  it('refuses private keys, RSA1_5, small RSA keys and unknown key types', async () => {
+  it('RSA1_5 (as trustee): the JWE opens with the private key by RFC 7516 steps done here', async () => {
+    const { generateKeyPairSync, privateDecrypt, createDecipheriv, constants } = await import('node:crypto');
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = await importWrapKey({ ...pair.publicKey.export({ format: 'jwk' }), alg: 'RSA1_5' });
+    const open = (jwe: { protected?: string; encrypted_key?: string; iv?: string; ciphertext: string; tag?: string }): string => {
+      expect(JSON.parse(Buffer.from(jwe.protected!, 'base64url').toString())).toEqual({ alg: 'RSA1_5', enc: 'A256GCM' });
+      // PKCS#1 v1.5 type 2 unpadding by hand (Node refuses PKCS1 private decryption since CVE-2023-46809).
+      const em = privateDecrypt({ key: pair.privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(jwe.encrypted_key!, 'base64url'));
+      expect(em[0]).toBe(0);
+      expect(em[1]).toBe(2);
+      const cek = em.subarray(em.indexOf(0, 2) + 1);
+      expect(cek.length).toBe(32);
+      const d = createDecipheriv('aes-256-gcm', cek, Buffer.from(jwe.iv!, 'base64url'));
+      d.setAAD(Buffer.from(jwe.protected!, 'ascii'));
+      d.setAuthTag(Buffer.from(jwe.tag!, 'base64url'));
+      return Buffer.concat([d.update(Buffer.from(jwe.ciphertext, 'base64url')), d.final()]).toString();
+    };
+    expect(open(await wrapFlattened(Buffer.from('rsa15 secret'), key))).toBe('rsa15 secret');
+    const [p, k, iv, c, t] = (await wrapCompact(Buffer.from('compact'), key)).split('.');
+    expect(open({ protected: p!, encrypted_key: k, iv, ciphertext: c!, tag: t })).toBe('compact');
+  });
+
+  it('refuses private keys, unknown algorithms and curves, small RSA keys and unknown key types', async () => {
     const rsa = await generateKeyPair('RSA-OAEP-256', { modulusLength: 2048, extractable: true });
     const { generateKeyPairSync } = await import('node:crypto');
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
     const cases: unknown[] = [
       await exportJWK(rsa.privateKey),
-      { ...(await exportJWK(rsa.publicKey)), alg: 'RSA1_5' },
+      { ...(await exportJWK(rsa.publicKey)), alg: 'RSA-OAEP-512' },
+      { kty: 'EC', crv: 'secp256k1', x: 'AA', y: 'AA', alg: 'ECDH-ES' },
       { ...small, alg: 'RSA-OAEP-256' },
       { kty: 'oct', k: 'AAAA' },
       'not a key',

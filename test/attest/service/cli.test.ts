@@ -1,31 +1,16 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runConfcom } from '../../helpers/cli.js';
+import { runConfcom } from '../../helpers/cli.js';
+import { startServeAttestation } from './serve-process.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/attest-service/', import.meta.url));
 
 describe('confcom serve attestation', () => {
   it('listens on loopback, warns loudly when trusting the simulator, and answers health and JWKS', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', `${REPO_ROOT}src/cli/main.ts`, 'serve', 'attestation', '--port', '0', '--trust-simulator', '--secrets', `${FIXTURES}secrets`, '--reference', `${FIXTURES}reference.yaml`],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
+    const serve = await startServeAttestation(['--trust-simulator', '--secrets', `${FIXTURES}secrets`, '--reference', `${FIXTURES}reference.yaml`]);
+    const { url } = serve;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no listening line; stderr:\n${stderr}`)), 30_000);
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-      });
+      const stderr = serve.stderr();
       expect(stderr).toContain('INSECURE');
       expect(stderr).toContain('4 resources');
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok', simulator: true });
@@ -34,7 +19,7 @@ describe('confcom serve attestation', () => {
       const jwks = (await (await fetch(`${url}/certs`)).json()) as { keys: { alg: string }[] };
       expect(jwks.keys[0]!.alg).toBe('ES256');
     } finally {
-      child.kill('SIGTERM');
+      serve.stop();
     }
   });
 

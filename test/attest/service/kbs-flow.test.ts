@@ -76,11 +76,18 @@ async function teeKey(): Promise<Tee> {
   return { publicJwk: { ...(await exportJWK(publicKey)), alg: 'ECDH-ES+A256KW' }, privateKey };
 }
 
-function kbsReportData(nonce: string, jwk: JWK, hash: 'sha384' | 'sha256' = 'sha384'): Buffer {
+/** REPORT_DATA as trustee's KBS 0.4.0 binds it: SHA-384 of the JCS runtime data, zero-padded. */
+function kbsReportData(nonce: string, jwk: JWK): Buffer {
   const out = Buffer.alloc(64);
-  createHash(hash).update(sortedJson({ nonce, 'tee-pubkey': jwk })).digest().copy(out);
+  createHash('sha384').update(sortedJson({ nonce, 'tee-pubkey': jwk, 'additional-evidence': '' })).digest().copy(out);
   return out;
 }
+
+function attestation(nonce: string, jwk: JWK, evidence: unknown): Record<string, unknown> {
+  return { 'runtime-data': { nonce, 'tee-pubkey': jwk }, 'tee-evidence': { primary_evidence: evidence, additional_evidence: '' } };
+}
+
+const REQUEST = { version: '0.4.0', tee: 'snp', 'extra-params': '' };
 
 interface EvidenceOptions {
   hostData?: string;
@@ -112,18 +119,18 @@ function sessionCookie(response: Response): string {
 
 /** auth + attest; returns the attest response and what a client keeps. */
 async function kbsAttest(s: Server, sim: Sim, tee: Tee, o: EvidenceOptions & { bindTo?: (nonce: string) => Buffer } = {}) {
-  const auth = await post(`${s.url}/kbs/v0/auth`, { version: '0.1.0', tee: 'snp', 'extra-params': '' });
+  const auth = await post(`${s.url}/kbs/v0/auth`, REQUEST);
   expect(auth.status).toBe(200);
   const cookie = sessionCookie(auth);
   const { nonce } = (await auth.json()) as { nonce: string };
   const reportData = o.bindTo ? o.bindTo(nonce) : kbsReportData(nonce, tee.publicJwk);
   const evidence = await snpEvidence(sim, reportData, o);
-  const attest = await post(`${s.url}/kbs/v0/attest`, { 'tee-pubkey': tee.publicJwk, 'tee-evidence': evidence }, { cookie });
+  const attest = await post(`${s.url}/kbs/v0/attest`, attestation(nonce, tee.publicJwk, evidence), { cookie });
   return { attest, cookie, nonce, evidence };
 }
 
-async function problem(response: Response): Promise<{ code: string; detail: string }> {
-  return (await response.json()) as { code: string; detail: string };
+async function problem(response: Response): Promise<{ type: string; code: string; detail: string }> {
+  return (await response.json()) as { type: string; code: string; detail: string };
 }
 
 function expectNothingReleased(s: Server, bodyText: string): void {
@@ -173,8 +180,10 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     // A resource whose release policy wants SGX is refused; an unknown one is 404.
     const sgxOnly = await fetch(`${s.url}/kbs/v0/resource/other/keys/api-token`, { headers: { cookie } });
     expect(sgxOnly.status).toBe(403);
-    expect((await problem(sgxOnly)).code).toBe('release_denied');
-    expect((await fetch(`${s.url}/kbs/v0/resource/default/keys/nope`, { headers: { cookie } })).status).toBe(404);
+    expect(await problem(sgxOnly)).toMatchObject({ code: 'release_denied', type: 'https://github.com/confidential-containers/kbs/errors/PolicyDeny' });
+    const missing = await fetch(`${s.url}/kbs/v0/resource/default/keys/nope`, { headers: { cookie } });
+    expect(missing.status).toBe(404);
+    expect((await problem(missing)).type).toBe('https://github.com/confidential-containers/kbs/errors/InvalidRequestPath');
     for (const line of s.logs) expect(line).not.toContain(SECRET);
     for (const line of s.logs) expect(line).not.toContain(token);
     expect(s.logs.some((l) => l.includes('"decision":"allow"') && l.includes('default/keys/db-password'))).toBe(true);
@@ -185,6 +194,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     expect(attest.status).toBe(401);
     const body = await problem(attest);
     expect(body.code).toBe('appraisal_denied');
+    expect(body.type).toBe('https://github.com/confidential-containers/kbs/errors/AttestationError');
     expect(body.detail).toContain('HOST_DATA');
     const resource = await fetch(`${s.url}/kbs/v0/resource/default/keys/db-password`, { headers: { cookie } });
     expect(resource.status).toBe(401);
@@ -203,21 +213,32 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     });
   });
 
-  it('replayed nonce: a second answer to the same challenge, or old evidence on a new challenge, is refused', async () => {
+  it('re-attest returns the session token; old evidence on a new challenge, or evidence for another key, is refused', async () => {
     const tee = await teeKey();
     const first = await kbsAttest(s, sim, tee);
     expect(first.attest.status).toBe(200);
-    const again = await post(`${s.url}/kbs/v0/attest`, { 'tee-pubkey': tee.publicJwk, 'tee-evidence': first.evidence }, { cookie: first.cookie });
-    expect(again.status).toBe(401);
-    expect((await problem(again)).code).toBe('nonce_replayed');
-    // The old evidence (bound to the old nonce) against a fresh challenge.
-    const auth = await post(`${s.url}/kbs/v0/auth`, { version: '0.1.0', tee: 'snp', 'extra-params': '' });
-    const replay = await post(`${s.url}/kbs/v0/attest`, { 'tee-pubkey': tee.publicJwk, 'tee-evidence': first.evidence }, { cookie: sessionCookie(auth) });
+    const { token } = (await first.attest.json()) as { token: string };
+    const again = await post(`${s.url}/kbs/v0/attest`, attestation(first.nonce, tee.publicJwk, first.evidence), { cookie: first.cookie });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { token: string }).token).toBe(token);
+    // The old evidence (bound to the old nonce) against a fresh challenge: with the old nonce, with the new one.
+    const auth = await post(`${s.url}/kbs/v0/auth`, REQUEST);
+    const { nonce } = (await auth.json()) as { nonce: string };
+    const stale = await post(`${s.url}/kbs/v0/attest`, attestation(first.nonce, tee.publicJwk, first.evidence), { cookie: sessionCookie(auth) });
+    expect(stale.status).toBe(401);
+    expect((await problem(stale)).code).toBe('nonce_mismatch');
+    const auth2 = await post(`${s.url}/kbs/v0/auth`, REQUEST);
+    const nonce2 = ((await auth2.json()) as { nonce: string }).nonce;
+    const replay = await post(`${s.url}/kbs/v0/attest`, attestation(nonce2, tee.publicJwk, first.evidence), { cookie: sessionCookie(auth2) });
     expect(replay.status).toBe(401);
     expect((await problem(replay)).code).toBe('report_data_mismatch');
+    // A failed answer burns the challenge: the right evidence afterwards is refused too.
+    const late = await post(`${s.url}/kbs/v0/attest`, attestation(nonce2, tee.publicJwk, await snpEvidence(sim, kbsReportData(nonce2, tee.publicJwk))), { cookie: sessionCookie(auth2) });
+    expect((await problem(late)).code).toBe('nonce_replayed');
+    expect(nonce).not.toBe(nonce2);
     // Evidence bound to another key cannot be used with this key.
     const other = await teeKey();
-    const swapped = await kbsAttest(s, sim, tee, { bindTo: (nonce) => kbsReportData(nonce, other.publicJwk) });
+    const swapped = await kbsAttest(s, sim, tee, { bindTo: (n) => kbsReportData(n, other.publicJwk) });
     expect(swapped.attest.status).toBe(401);
   });
 
@@ -225,12 +246,12 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     await withServer({ tokenTtlSeconds: 30 }, async (local) => {
       const tee = await teeKey();
       // Nonce expiry: answer after the 5-minute window.
-      const auth = await post(`${local.url}/kbs/v0/auth`, { version: '0.1.0', tee: 'snp', 'extra-params': '' });
+      const auth = await post(`${local.url}/kbs/v0/auth`, REQUEST);
       const { nonce } = (await auth.json()) as { nonce: string };
       local.clock.now += 5 * 60_000 + 1;
-      const late = await post(`${local.url}/kbs/v0/attest`, { 'tee-pubkey': tee.publicJwk, 'tee-evidence': await snpEvidence(sim, kbsReportData(nonce, tee.publicJwk)) }, { cookie: sessionCookie(auth) });
+      const late = await post(`${local.url}/kbs/v0/attest`, attestation(nonce, tee.publicJwk, await snpEvidence(sim, kbsReportData(nonce, tee.publicJwk))), { cookie: sessionCookie(auth) });
       expect(late.status).toBe(401);
-      expect((await problem(late)).code).toBe('nonce_expired');
+      expect((await problem(late)).code).toBe('unknown_session');
 
       const { attest, cookie } = await kbsAttest(local, sim, tee);
       const { token } = (await attest.json()) as { token: string };
@@ -239,7 +260,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
       expect(byCookie.status).toBe(401);
       const byBearer = await fetch(`${local.url}/kbs/v0/resource/default/keys/db-password`, { headers: { authorization: `Bearer ${token}` } });
       expect(byBearer.status).toBe(401);
-      expect((await problem(byBearer.clone())).code).toBe('token_expired');
+      expect(await problem(byBearer.clone())).toMatchObject({ code: 'token_expired', type: 'https://github.com/confidential-containers/kbs/errors/TokenVerifierError' });
       expectNothingReleased(local, await byBearer.text());
     });
   });
@@ -293,7 +314,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     const reportData = Buffer.alloc(64);
     createHash('sha256').update(runtime).digest().copy(reportData);
     const body = { evidence: await snpEvidence(sim, reportData), runtimeData: { data: runtime.toString('base64url'), dataType: 'JSON' } };
-    const attest = await post(`${s.url}/attest/SevSnpVm`, body);
+    const attest = await post(`${s.url}/attest/snp`, body);
     expect(attest.status).toBe(200);
     const { token } = (await attest.json()) as { token: string };
     expect((decodeJwt(token)['x-ms-runtime'] as { keys: JWK[] }).keys[0]!.kid).toBe('TpmEphemeralEncryptionKey');
@@ -304,7 +325,7 @@ describe('key broker flow over HTTP with simulated evidence', () => {
 
     // Runtime data that does not hash to REPORT_DATA is refused.
     const other = { ...body, runtimeData: { data: Buffer.from('{"keys":[]}').toString('base64url'), dataType: 'JSON' } };
-    const mismatch = await post(`${s.url}/attest/SevSnpVm`, other);
+    const mismatch = await post(`${s.url}/attest/snp`, other);
     expect(mismatch.status).toBe(401);
     expect((await problem(mismatch)).code).toBe('runtime_data_mismatch');
     // No token, no release.
@@ -315,11 +336,11 @@ describe('key broker flow over HTTP with simulated evidence', () => {
 
   it('SGX through the KBS flow: the SGX-only resource is released, the SNP-only one is not', async () => {
     const tee = await teeKey();
-    const auth = await post(`${s.url}/kbs/v0/auth`, { version: '0.1.0', tee: 'intel-sgx', 'extra-params': '' });
+    const auth = await post(`${s.url}/kbs/v0/auth`, { ...REQUEST, tee: 'sgx' });
     const cookie = sessionCookie(auth);
     const { nonce } = (await auth.json()) as { nonce: string };
     const { quote, collateral } = await sim.sgxQuote({ reportData: kbsReportData(nonce, tee.publicJwk), mrenclave: Buffer.alloc(32, 0xaa), mrsigner: Buffer.alloc(32, 0xbb) });
-    const attest = await post(`${s.url}/kbs/v0/attest`, { 'tee-pubkey': tee.publicJwk, 'tee-evidence': { quote: quote.toString('base64'), collateral } }, { cookie });
+    const attest = await post(`${s.url}/kbs/v0/attest`, attestation(nonce, tee.publicJwk, { quote: quote.toString('base64'), collateral }), { cookie });
     expect(attest.status, await attest.clone().text()).toBe(200);
     const claims = decodeJwt(((await attest.json()) as { token: string }).token);
     expect(claims).toMatchObject({ 'x-ms-attestation-type': 'sgx', 'x-ms-sgx-mrenclave': 'aa'.repeat(32), 'x-ms-sgx-mrsigner': 'bb'.repeat(32), 'x-confcom-simulated': true });
@@ -330,17 +351,30 @@ describe('key broker flow over HTTP with simulated evidence', () => {
     expect((await fetch(`${s.url}/kbs/v0/resource/default/keys/db-password`, { headers: { cookie } })).status).toBe(403);
   });
 
-  it('publishes health, JWKS and discovery; bad requests are 400 with a code', async () => {
+  it('publishes health, JWKS and discovery; bad KBS requests are 401 AttestationError as trustee answers', async () => {
     expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok', simulator: true });
     const jwks = (await (await fetch(`${s.url}/certs`)).json()) as { keys: JWK[] };
     expect(jwks.keys.length).toBeGreaterThan(0);
     expect(jwks.keys[0]).not.toHaveProperty('d');
     expect(((await (await fetch(`${s.url}/.well-known/openid-configuration`)).json()) as { jwks_uri: string }).jwks_uri).toBe(`${ISSUER}/certs`);
-    const badVersion = await post(`${s.url}/kbs/v0/auth`, { version: '9.0', tee: 'snp' });
-    expect(badVersion.status).toBe(400);
-    expect((await problem(badVersion)).code).toBe('kbs_version_unsupported');
-    const badTee = await post(`${s.url}/kbs/v0/auth`, { version: '0.1.0', tee: 'tdx' });
-    expect((await problem(badTee)).code).toBe('tee_unsupported');
+    for (const version of ['9.0', '0.1.0', '0.3.0', '0.4.1']) {
+      const badVersion = await post(`${s.url}/kbs/v0/auth`, { ...REQUEST, version });
+      expect(badVersion.status).toBe(401);
+      expect(await problem(badVersion)).toMatchObject({ code: 'kbs_version_unsupported', type: 'https://github.com/confidential-containers/kbs/errors/AttestationError' });
+    }
+    const unknownTee = await post(`${s.url}/kbs/v0/auth`, { ...REQUEST, tee: 'amd-sev-snp' });
+    expect(unknownTee.status).toBe(401);
+    expect((await problem(unknownTee)).code).toBe('tee_unsupported');
+    // kbs.yaml's TEE names get a challenge; the ones we cannot verify are refused at attest.
+    for (const tee of ['az-snp-vtpm', 'tdx', 'az-tdx-vtpm', 'sample']) {
+      const auth = await post(`${s.url}/kbs/v0/auth`, { ...REQUEST, tee });
+      expect(auth.status).toBe(200);
+      const { nonce } = (await auth.json()) as { nonce: string };
+      const k = await teeKey();
+      const r = await post(`${s.url}/kbs/v0/attest`, attestation(nonce, k.publicJwk, { anything: true }), { cookie: sessionCookie(auth) });
+      expect(r.status).toBe(401);
+      expect(await problem(r)).toMatchObject({ code: 'tee_unsupported', type: 'https://github.com/confidential-containers/kbs/errors/AttestationError' });
+    }
     const traversal = await fetch(`${s.url}/kbs/v0/resource/default/keys/..%2F..%2Fetc`);
     expect([400, 404]).toContain(traversal.status);
   });
