@@ -37,7 +37,8 @@ export class FakeKubelet {
     this.server = server;
   }
 
-  private dial(endpoint: string): void {
+  /** Opens ListAndWatch on a plugin socket in the folder (done on every Register). */
+  dial(endpoint: string): void {
     this.client?.close();
     const client = new (devicePluginGrpc().DevicePlugin)(`unix:${join(this.dir, endpoint)}`, grpc.credentials.createInsecure()) as unknown as PluginClient;
     this.client = client;

@@ -163,5 +163,5 @@ export function devicePluginGrpc(): DevicePluginGrpc {
 /** Bytes of one ListAndWatch message carrying these devices (what the kubelet must accept, 4 MiB at most). */
 export function listAndWatchSize(devices: Device[]): number {
   const type = deviceProtoRoot().lookupType('v1beta1.ListAndWatchResponse');
-  return type.encode(type.fromObject({ devices })).finish().length;
+  return type.encode({ devices }).finish().length;
 }
