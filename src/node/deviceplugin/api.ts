@@ -140,7 +140,10 @@ const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults:
 let root: protobuf.Root | undefined;
 /** The parsed .proto (protobufjs), for encoding sizes and for tests. */
 export function deviceProtoRoot(): protobuf.Root {
-  root ??= protobuf.parse(DEVICE_PLUGIN_PROTO, { keepCase: true }).root;
+  if (!root) {
+    root = protobuf.parse(DEVICE_PLUGIN_PROTO, { keepCase: true }).root;
+    root.resolveAll();
+  }
   return root;
 }
 
