@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Pod } from 'kubernetes-models/v1';
 import { applyJsonPatch, type PatchOperation } from '../../src/agent/json-patch.js';
-import type { Json } from '../../src/agent/json-patch.js';
+import type { Json } from '../../src/rego/value.js';
 import { NodeMetrics } from '../../src/node/metrics.js';
 import { decide } from '../../src/node/webhook/mutate.js';
 import { buildWebhookServer } from '../../src/node/webhook/server.js';
