@@ -69,6 +69,7 @@ describe('advertised EPC devices', () => {
     const uncut = Array.from({ length: 512 * 1024 }, (_, i) => ({ ID: epcDeviceId(i), health: HEALTHY }));
     const uncutBytes = listAndWatchSize(uncut);
     console.log(`512 GiB of EPC: ListAndWatch message ${list.encodedBytes} bytes (${(list.encodedBytes / MIB).toFixed(2)} MiB), ${list.advertisedMiB} of ${list.totalMiB} MiB advertised; the uncut list would be ${uncutBytes} bytes`);
+    expect(listAndWatchSize(list.devices)).toBe(list.encodedBytes);
     expect(list.encodedBytes).toBeLessThan(4 * MIB);
     expect(list.encodedBytes).toBeLessThanOrEqual(LIST_BYTE_BUDGET);
     expect(list.advertisedMiB).toBe(maxEpcDevices());

@@ -10,7 +10,7 @@
  * message holds at most ~240,000 devices: beyond that (about 235 GiB of EPC) the list is cut to what
  * fits and the rest is not advertised (under-advertising is safe; the opposite would overcommit EPC).
  */
-import { HEALTHY, UNHEALTHY, listAndWatchSize, type Device } from '../deviceplugin/api.js';
+import { HEALTHY, UNHEALTHY, type Device } from '../deviceplugin/api.js';
 
 export const AZURE_EPC_RESOURCE = 'kubernetes.azure.com/sgx_epc_mem_in_MiB';
 export const INTEL_EPC_RESOURCE = 'sgx.intel.com/epc';
@@ -58,7 +58,10 @@ export function epcDevices(totalBytes: number, healthy: boolean, budget = LIST_B
   const health = healthy ? HEALTHY : UNHEALTHY;
   const devices: Device[] = new Array<Device>(advertisedMiB);
   for (let i = 0; i < advertisedMiB; i++) devices[i] = { ID: epcDeviceId(i), health };
-  return { devices, totalMiB, advertisedMiB, encodedBytes: listAndWatchSize(devices) };
+  // Counted, not encoded: each entry is under 128 bytes, so its length prefix is one byte (tests check the sum against a real encoding).
+  let encodedBytes = 0;
+  for (const d of devices) encodedBytes += deviceBytes(d.ID.length, health);
+  return { devices, totalMiB, advertisedMiB, encodedBytes };
 }
 
 /** Intel-style shared device: `count` IDs (`enclave-0`...) that all map to the same device nodes. */
