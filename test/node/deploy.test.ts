@@ -10,7 +10,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { runConfcom } from '../helpers/cli.js';
-import { hasTool } from '../helpers/tools.js';
 import { AZURE_EPC_RESOURCE } from '../../src/node/sgx/resources.js';
 
 const ROOT = fileURLToPath(new URL('../../deploy/node', import.meta.url));
@@ -38,6 +37,13 @@ async function validate(object: K8sObject): Promise<void> {
   new Model(object).validate();
 }
 
+/** kubectl is optional here (not a Debian package .ci/run installs): rendered checks run where it exists. */
+function hasKubectl(): boolean {
+  const ok = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+  if (!ok) process.stderr.write('NOTICE: kubectl not found: skipping the `kubectl kustomize` rendering check\n');
+  return ok;
+}
+
 const manifests = yamlFiles(ROOT).map((file) => ({ file: relative(ROOT, file), objects: parse(readFileSync(file, 'utf8')) }));
 const all = manifests.flatMap((m) => m.objects);
 const templates = (): { name: string; template: PodTemplate }[] =>
@@ -56,7 +62,7 @@ describe('deploy/node', () => {
     await expect(validate(broken)).rejects.toThrow(/selector/);
   });
 
-  it.runIf(hasTool('kubectl'))('kubectl kustomize renders both entry points into schema-valid objects', async () => {
+  it.runIf(hasKubectl())('kubectl kustomize renders both entry points into schema-valid objects', async () => {
     for (const [dir, kinds] of [
       ['', ['DaemonSet', 'Namespace']],
       ['with-quote-helper', ['DaemonSet', 'DaemonSet', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'Service']],
