@@ -130,4 +130,26 @@ describe('quote helper', () => {
     const quote = await quoteThrough(simSocket, Buffer.alloc(64, 1));
     expect((await verify(quote)).code).toBe(0);
   });
+
+  it('refuses clients beyond --max-clients and serves again once they are gone', async () => {
+    const socket = join(dir, 'bounded.socket');
+    const bounded = new AesmServer({ socket, backend, maxClients: 2, readTimeoutMs: 500 });
+    await bounded.start();
+    try {
+      const idle = [connect(socket), connect(socket)];
+      idle.forEach((s) => s.on('error', () => undefined));
+      await Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r))));
+      await new Promise((r) => setTimeout(r, 50));
+      // Dropped at accept: no answer, the connection reset or closed under the writer.
+      const body = encode([[REQ.getSupportedAttKeyIDNum, encode([])]]);
+      const good = Buffer.concat([Buffer.from([body.length, 0, 0, 0]), body]);
+      const third = await sendRaw(socket, good, { end: false }).then((b) => b.length, (e: NodeJS.ErrnoException) => e.code);
+      expect([0, 'EPIPE', 'ECONNRESET']).toContain(third);
+      await Promise.all(idle.map((s) => new Promise((r) => s.once('close', r)))); // the read timeout frees them
+      const r = await transact(socket, REQ.getSupportedAttKeyIDNum, []);
+      expect(r.get(2)).toBe(1n);
+    } finally {
+      await bounded.stop();
+    }
+  });
 });
