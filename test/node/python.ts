@@ -1,0 +1,25 @@
+/** Debian's python3 with grpcio and protobuf (.ci/run installs them); absent: skip with a notice, fail under CI=true. */
+import { spawn, spawnSync } from 'node:child_process';
+
+export const PYTHON = '/usr/bin/python3';
+
+export function hasPythonGrpc(): boolean {
+  const ok = spawnSync(PYTHON, ['-c', 'import grpc, google.protobuf'], { encoding: 'utf8' }).status === 0;
+  if (ok) return true;
+  if (process.env.CI === 'true') throw new Error('CI=true but /usr/bin/python3 lacks grpc/protobuf (.ci/run installs python3-grpcio python3-protobuf)');
+  process.stderr.write('NOTICE: skipping the python3-grpcio client tests (apt-get install python3-grpcio python3-protobuf)\n');
+  return false;
+}
+
+/** Runs a python script asynchronously (the event loop must keep serving the plugin meanwhile). */
+export function runPython(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
