@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollateralCache, verifyWithFreshCollateral, type CollateralSources } from '../../../src/attest/collateral/index.js';
-import { ConfcomError } from '../../../src/core/errors.js';
+import { codeOfAsync } from '../sim/error-code.js';
 import { sharedPath } from '../../helpers/shared.js';
 
 const vectors = sharedPath('attestation-vectors');
@@ -45,15 +45,7 @@ function startFake(routes: (path: string) => Route | undefined): Promise<Fake> {
 
 const stop = (fake: Fake): Promise<void> => new Promise((resolve) => fake.server.close(() => resolve()));
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    if (error instanceof ConfcomError) return error.code;
-    throw error;
-  }
-}
+const code = (promise: Promise<unknown>): Promise<string> => codeOfAsync(() => promise);
 
 describe.skipIf(!vectors)('collateral from a fake PCS / KDS', () => {
   const base = vectors as string;

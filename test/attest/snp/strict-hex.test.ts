@@ -3,21 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyEvidence, verifySnpReport } from '../../../src/attest/verify.js';
-import { ConfcomError } from '../../../src/core/errors.js';
+import { codeOfAsync as codeOf } from '../sim/error-code.js';
 import { sharedPath } from '../../helpers/shared.js';
 
 const dir = sharedPath('attestation-vectors/snp/virtee-milan');
 const AT = new Date('2025-01-01T00:00:00Z');
 
-async function codeOf(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-    return 'accepted';
-  } catch (error) {
-    if (error instanceof ConfcomError) return error.code;
-    throw error;
-  }
-}
 
 describe.skipIf(!dir)('hex reports are read strictly', () => {
   const base = dir as string;
