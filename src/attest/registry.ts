@@ -72,6 +72,9 @@ export interface TeeModule<C extends BaseClaims = BaseClaims, A extends BaseAppr
 }
 
 /** The registry. Order matters only for sniffing raw bytes: the first module that claims them wins. */
+// `az-snp-vtpm` (./az-snp-vtpm/index.ts) is complete but not listed yet: the service and token code
+// (src/attest/service/service.ts, src/attest/token/claims.ts) still treat "not snp" as SGX, which the
+// type check refuses as soon as a third kind is here. Once they dispatch on `tee`, add `azSnpVtpm`.
 const TEE_MODULES = [
   sgx,
   snp,
