@@ -4,6 +4,7 @@
  * field is lower-case hex; nothing here is secret.
  */
 import { CheckFailedError, InputError, type ConfcomErrorOptions } from '../core/errors.js';
+import type { RegisteredClaims } from './registry.js';
 
 /** An AMD TCB_VERSION (a little-endian u64 of per-component security version numbers). */
 export interface TcbVersion {
@@ -29,7 +30,7 @@ export interface SnpPolicy {
 }
 
 export interface SnpClaims {
-  type: 'sevsnp';
+  tee: 'snp';
   /** True only when the evidence came from the software TEE (src/attest/sim) and the caller trusted it. */
   simulated: boolean;
   product: 'Milan' | 'Genoa' | 'Turin';
@@ -56,7 +57,7 @@ export interface SnpClaims {
 }
 
 export interface SgxClaims {
-  type: 'sgx';
+  tee: 'sgx';
   simulated: boolean;
   quoteVersion: number;
   mrenclave: string;
@@ -66,7 +67,6 @@ export interface SgxClaims {
   attributes: string;
   debug: boolean;
   reportData: string;
-  fmsspc?: string;
   fmspc: string;
   /** The platform TCB status from the TCB info collateral (`UpToDate`, `SWHardeningNeeded`, ...). */
   tcbStatus: string;
@@ -75,7 +75,8 @@ export interface SgxClaims {
   qeTcbStatus: string;
 }
 
-export type EvidenceClaims = SnpClaims | SgxClaims;
+/** Every verifier's claims, one shape per registered TEE (src/attest/registry.ts); `tee` tells them apart. */
+export type EvidenceClaims = RegisteredClaims;
 
 /** Verification said no: a bad signature, an untrusted chain, a mismatch. Exit 1. */
 export class AttestationError extends CheckFailedError {

@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { CheckFailedError, UsageError, fileError } from '../core/errors.js';
-import type { EvidenceClaims } from '../attest/claims.js';
-import { verifyEvidence } from '../attest/verify.js';
+import { judgeTcb, parseAllowTcb } from '../attest/appraisal/tcb.js';
+import { checkRuntimeData, describeClaims, verifyEvidence } from '../attest/verify.js';
 import { globalOptions, printJson, printLine } from './context.js';
 
 interface VerifyFlags {
@@ -15,6 +15,8 @@ interface VerifyFlags {
   policy?: string;
   reference?: string;
   trustSimulator: boolean;
+  allowTcb?: string;
+  runtimeData?: string;
 }
 
 async function read(file: string): Promise<Buffer> {
@@ -33,31 +35,8 @@ function parseTime(text: string): Date {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function summary(claims: EvidenceClaims): string[] {
-  const sim = claims.simulated ? ' (SIMULATED)' : '';
-  if (claims.type === 'sevsnp') {
-    const t = claims.reportedTcb;
-    return [
-      `verified: SEV-SNP report v${claims.version} from ${claims.product}, signed by ${claims.signingKey.toUpperCase()}${sim}`,
-      `  measurement   ${claims.measurement}`,
-      `  report_data   ${claims.reportData}`,
-      `  host_data     ${claims.hostData}`,
-      `  reported_tcb  bootloader ${t.bootloader}, tee ${t.tee}, snp ${t.snp}, microcode ${t.microcode}${t.fmc === undefined ? '' : `, fmc ${t.fmc}`}`,
-      `  policy        0x${claims.policy.raw} (debug ${claims.policy.debug ? 'allowed' : 'off'}), vmpl ${claims.vmpl}`,
-    ];
-  }
-  return [
-    `verified: SGX quote v${claims.quoteVersion}${sim}`,
-    `  mrenclave     ${claims.mrenclave}`,
-    `  mrsigner      ${claims.mrsigner}`,
-    `  report_data   ${claims.reportData}`,
-    `  debug         ${claims.debug}`,
-    `  tcb_status    ${claims.tcbStatus}${claims.advisoryIds.length ? ` (${claims.advisoryIds.join(', ')})` : ''}; QE ${claims.qeTcbStatus}`,
-  ];
-}
-
 export function registerAttest(program: Command): void {
-  const group = program.command('attest').description('verify AMD SEV-SNP reports and Intel SGX DCAP quotes');
+  const group = program.command('attest').description('verify TEE evidence (AMD SEV-SNP reports, Intel SGX DCAP quotes)');
   group
     .command('verify')
     .description('verify evidence (SEV-SNP report, raw/hex/Azure JSON; or SGX quote) against pinned AMD/Intel roots; exit 0 verified, 1 refused, 2 bad input')
@@ -68,6 +47,8 @@ export function registerAttest(program: Command): void {
     .option('--at <time>', 'verify as of this time (ISO 8601) instead of now')
     .option('--policy <file>', 'appraise the verified claims with this Rego appraisal policy')
     .option('--reference <file>', 'reference values for the appraisal policy (JSON/YAML)')
+    .option('--allow-tcb <statuses>', 'without --policy, accept these TCB statuses too (comma-separated: out-of-date, out-of-date-configuration-needed, revoked)')
+    .option('--runtime-data <file>', 'check that REPORT_DATA binds this file (SHA-256/384/512 of it, zero-padded, or its bytes)')
     .option('--trust-simulator', "accept evidence from confcom's software TEE (tests, local mode)", false)
     .action(async (flags: VerifyFlags, command: Command) => {
       const { json } = globalOptions(command);
@@ -76,10 +57,17 @@ export function registerAttest(program: Command): void {
       const crls = await Promise.all(flags.crl.map(read));
       const collateral = flags.collateral === undefined ? undefined : await read(flags.collateral);
       const at = flags.at === undefined ? undefined : parseTime(flags.at);
+      const allowed = parseAllowTcb(flags.allowTcb ?? '');
+      const runtimeData = flags.runtimeData === undefined ? undefined : await read(flags.runtimeData);
       const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator });
+      const binding = runtimeData === undefined ? undefined : checkRuntimeData(claims, runtimeData);
+      const described = describeClaims(claims);
+      const summary = binding === undefined ? described.summary : [...described.summary, `  runtime_data  bound (${binding})`];
       if (flags.policy === undefined && flags.reference === undefined) {
-        if (json) printJson({ verified: true, claims });
-        else summary(claims).forEach(printLine);
+        // No policy to judge the TCB: refuse OutOfDate/Revoked platforms unless --allow-tcb names them.
+        judgeTcb(described.tcbStatus, allowed);
+        if (json) printJson({ verified: true, claims, tcbStatus: described.tcbStatus, ...(binding ? { runtimeDataBinding: binding } : {}) });
+        else summary.forEach(printLine);
         return;
       }
       // Loaded only when asked for: appraisal brings the Rego engine, plain verification does not need it.
@@ -89,7 +77,7 @@ export function registerAttest(program: Command): void {
       const appraisal = await appraise(claims, { policy, reference });
       if (json) printJson({ verified: true, claims, appraisal });
       else {
-        summary(claims).forEach(printLine);
+        summary.forEach(printLine);
         printLine(`appraisal (${appraisal.policy.name}): ${appraisal.decision.allow ? 'allowed' : 'denied'}`);
         appraisal.decision.reasons.forEach((r) => printLine(`  - ${r}`));
       }

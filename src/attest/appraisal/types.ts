@@ -3,6 +3,7 @@
  * (hex strings for byte fields, numbers for integers, booleans for flags, snake_case names) so that a
  * Rego policy can read it as `input.claims`. `normalize.ts` builds it from the verifier's claims.
  */
+import type { RegisteredAppraisalClaims, TeeName } from '../registry.js';
 
 export interface SnpTcb {
   bootloader: number;
@@ -78,7 +79,8 @@ export interface SgxAppraisalClaims {
   qe_tcb_status?: string;
 }
 
-export type AppraisalClaims = SnpAppraisalClaims | SgxAppraisalClaims;
+/** Every kind's appraisal claims, derived from the TEE registry (each module's `normalize`). */
+export type AppraisalClaims = RegisteredAppraisalClaims;
 
 /** Reference values the appraisal policy compares claims against (`--reference FILE`). */
 export interface ReferenceValues {
@@ -112,7 +114,7 @@ export interface AppraisalDecision {
 }
 
 export interface Appraisal {
-  tee: 'snp' | 'sgx';
+  tee: TeeName;
   simulated: boolean;
   claims: AppraisalClaims;
   reference: ReferenceValues;

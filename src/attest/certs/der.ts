@@ -43,6 +43,8 @@ export function readNode(buf: Buffer, offset = 0): DerNode {
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[offset + 2 + i];
     header += n;
+    // DER: the shortest length form only (no leading zero octet, long form only from 128 on).
+    if (buf[offset + 2] === 0 || len < 0x80) throw new DerError('non-minimal DER length');
   }
   const end = offset + header + len;
   if (end > buf.length) throw new DerError('DER value truncated');
@@ -71,6 +73,36 @@ export function children(node: DerNode): DerNode[] {
 export function expectTag(node: DerNode, tag: number, what: string): DerNode {
   if (node.tag !== tag) throw new DerError(`${what}: expected DER tag 0x${tag.toString(16)}, found 0x${node.tag.toString(16)}`);
   return node;
+}
+
+/**
+ * The parts of a signed X.509 structure (certificate, CRL), read strictly: SEQUENCE of exactly
+ * { tbs SEQUENCE, AlgorithmIdentifier SEQUENCE { OID, params? }, BIT STRING with 0 unused bits },
+ * nothing after it, and the outer AlgorithmIdentifier byte-identical to the one inside the signed
+ * TBS (`tbsAlgorithm` picks it). Then every byte is either signed, a copy of signed bytes, or the
+ * signature: no single-byte edit can pass unnoticed.
+ */
+export interface SignedEnvelope {
+  tbs: DerNode;
+  tbsFields: DerNode[];
+  algorithm: string;
+  signature: Buffer;
+}
+
+export function readSignedEnvelope(der: Buffer, tbsAlgorithm: (tbsFields: DerNode[]) => DerNode | undefined): SignedEnvelope {
+  const outer = expectTag(readOne(der), Tag.Sequence, 'signed structure');
+  const parts = children(outer);
+  if (parts.length !== 3) throw new DerError(`signed structure has ${parts.length} elements, expected 3`);
+  const [tbs, alg, sig] = parts;
+  const tbsFields = children(expectTag(tbs, Tag.Sequence, 'TBS'));
+  const algParts = children(expectTag(alg, Tag.Sequence, 'signatureAlgorithm'));
+  if (algParts.length < 1 || algParts.length > 2) throw new DerError('signatureAlgorithm must hold an OID and at most one parameter');
+  const algorithm = decodeOid(expectTag(algParts[0], Tag.Oid, 'signatureAlgorithm OID').value);
+  const inner = tbsAlgorithm(tbsFields);
+  if (!inner || !inner.raw.equals(alg.raw)) throw new DerError('signatureAlgorithm differs from the one inside the signed part');
+  const bits = expectTag(sig, Tag.BitString, 'signatureValue').value;
+  if (bits.length < 2 || bits[0] !== 0) throw new DerError('signatureValue must be a BIT STRING with 0 unused bits');
+  return { tbs, tbsFields, algorithm, signature: bits.subarray(1) };
 }
 
 /** Decodes an OBJECT IDENTIFIER value to dotted form. */

@@ -4,7 +4,8 @@
  */
 import { X509Certificate, createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import { AttestationError, EvidenceFormatError } from '../claims.js';
-import { DerError, Tag, children, decodeOid, decodeTime, expectTag, readOne, type DerNode } from './der.js';
+import { DerError, Tag, children, decodeTime, expectTag, readOne, readSignedEnvelope, decodeOid, type DerNode } from './der.js';
+import { strictHex } from './hex.js';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 
@@ -20,17 +21,26 @@ function strictBase64(body: string): Buffer {
   return der;
 }
 
+/** A certificate's TBS: [0] version?, serialNumber, signature AlgorithmIdentifier, ... */
+const certTbsAlgorithm = (fields: DerNode[]): DerNode | undefined => fields[fields[0]?.tag === 0xa0 ? 2 : 1];
+
+/** Node's parser tolerates a differing outer signature algorithm and unused bits; ours does not. */
+function strictCertificate(der: Buffer): X509Certificate {
+  readSignedEnvelope(der, certTbsAlgorithm);
+  return new X509Certificate(der);
+}
+
 /** Reads every certificate in a PEM bundle, or a single DER certificate. */
 export function parseCertificates(data: Buffer | string, what = 'certificate', options: { strict?: boolean } = {}): X509Certificate[] {
   const text = typeof data === 'string' ? data : data.subarray(0, 64).includes('-----BEGIN') ? data.toString('latin1') : undefined;
   try {
-    if (text === undefined) return [new X509Certificate(data as Buffer)];
+    if (text === undefined) return [strictCertificate(data as Buffer)];
     const ders = [...text.matchAll(PEM_CERT)].map((m) => strictBase64(m[1]));
     if (ders.length === 0) throw new Error('no PEM certificate block');
     // Strict (a chain inside signed evidence): between and around the blocks only line breaks (and the
     // NUL some quoting enclaves append), so no byte of the evidence can change unnoticed.
     if (options.strict && !/^[\r\n\0]*$/.test(text.replace(PEM_CERT, ''))) throw new Error('unexpected text around the PEM certificate blocks');
-    return ders.map((der) => new X509Certificate(der));
+    return ders.map(strictCertificate);
   } catch (error) {
     throw new EvidenceFormatError('cert_malformed', `${what} cannot be read as an X.509 certificate: ${(error as Error).message}`, {
       hint: 'pass DER or PEM certificates as the host or KDS/PCS served them',
@@ -116,20 +126,32 @@ export interface Crl {
 
 const normaliseSerial = (hex: string): string => hex.toUpperCase().replace(/^0+(?=.)/, '');
 
-/** Parses a DER (or PEM, or hex-of-DER as Intel's PCS JSON carries it) CRL. */
-export function parseCrl(data: Buffer | string, what = 'CRL'): Crl {
-  let der: Buffer;
+/** A CRL's TBS: version?, signature AlgorithmIdentifier, issuer, ... */
+const crlTbsAlgorithm = (fields: DerNode[]): DerNode | undefined => fields[fields[0]?.tag === Tag.Integer ? 1 : 0];
+
+function crlBytes(data: Buffer | string): Buffer {
   const text = typeof data === 'string' ? data : data.subarray(0, 64).includes('-----BEGIN') || /^[0-9a-fA-F\s]+$/.test(data.toString('latin1')) ? data.toString('latin1') : undefined;
-  if (text === undefined) der = data as Buffer;
-  else if (text.includes('-----BEGIN')) der = Buffer.from(text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  else der = Buffer.from(text.trim(), 'hex');
+  if (text === undefined) return data as Buffer;
+  if (text.includes('-----BEGIN')) {
+    const m = /^\s*-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----\s*$/.exec(text);
+    if (!m) throw new DerError('PEM CRL must be one X509 CRL block and nothing else');
+    return strictBase64(m[1].trim());
+  }
+  const der = strictHex(text);
+  if (!der) throw new DerError('hex CRL holds characters other than hex digits, or an odd number of them');
+  return der;
+}
+
+/** Parses a DER (or PEM, or hex-of-DER as Intel's PCS JSON carries it) CRL, strictly. */
+export function parseCrl(data: Buffer | string, what = 'CRL'): Crl {
   try {
-    const [tbsNode, alg, sig] = children(readOne(der));
-    const fields = children(expectTag(tbsNode, Tag.Sequence, 'tbsCertList'));
+    const der = crlBytes(data);
+    const envelope = readSignedEnvelope(der, crlTbsAlgorithm);
+    const fields = envelope.tbsFields;
     let i = 0;
     if (fields[i].tag === Tag.Integer) i++; // version
     i++; // signature algorithm
-    const issuer = fields[i++];
+    const issuer = expectTag(fields[i++], Tag.Sequence, 'issuer');
     const thisUpdate = decodeTime(fields[i++]);
     let nextUpdate: Date | undefined;
     if (fields[i] && (fields[i].tag === Tag.UtcTime || fields[i].tag === Tag.GeneralizedTime)) nextUpdate = decodeTime(fields[i++]);
@@ -137,15 +159,14 @@ export function parseCrl(data: Buffer | string, what = 'CRL'): Crl {
     if (fields[i] && fields[i].tag === Tag.Sequence) {
       for (const entry of children(fields[i])) revoked.add(normaliseSerial(expectTag(children(entry)[0], Tag.Integer, 'serial').value.toString('hex')));
     }
-    const bits = expectTag(sig, Tag.BitString, 'signatureValue').value;
     return {
       issuer: issuer.raw.toString('hex'),
       thisUpdate,
       nextUpdate,
       revoked,
-      tbs: tbsNode.raw,
-      signatureAlgorithm: decodeOid(children(alg)[0].value),
-      signature: bits.subarray(1),
+      tbs: envelope.tbs.raw,
+      signatureAlgorithm: envelope.algorithm,
+      signature: envelope.signature,
       raw: der,
     };
   } catch (error) {

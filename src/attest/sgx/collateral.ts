@@ -7,6 +7,7 @@ import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { AttestationError, EvidenceFormatError } from '../claims.js';
 import { buildChain } from '../certs/chain.js';
 import { intelSgxRootCa } from '../certs/roots.js';
+import { strictHex } from '../certs/hex.js';
 import { checkValidity, commonName, parseCertificates, parseCrl, validity, type Crl, type Validity } from '../certs/x509.js';
 
 export interface SgxCollateralInput {
@@ -95,7 +96,8 @@ export function readCollateral(input: unknown): SgxCollateralInput {
 function verifySignedJson(text: string, signatureHex: string, chainPem: string, what: string, trustSimulator: boolean | undefined) {
   const certs = parseCertificates(chainPem, `${what} issuer chain`);
   const chain = buildChain(certs[0], [intelSgxRootCa()], [], certs.slice(1), { trustSimulator, prefix: 'sgx' });
-  const signature = Buffer.from(signatureHex, 'hex');
+  // Strict hex: Node's decoder would stop at the first stray character and ignore what follows.
+  const signature = strictHex(signatureHex.trim()) ?? Buffer.alloc(0);
   let ok = false;
   try {
     ok = signature.length === 64 && cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key: certs[0].publicKey, dsaEncoding: 'ieee-p1363' }, signature);

@@ -192,7 +192,7 @@ export function verifySgx(raw: Buffer, options: SgxVerifyOptions = {}): SgxClaim
   }
   const body = quote.body;
   return {
-    type: 'sgx',
+    tee: 'sgx',
     simulated: pck.simulated,
     quoteVersion: quote.version,
     mrenclave: body.mrEnclave.toString('hex'),

@@ -20,6 +20,8 @@ export interface SimSgxFields {
   isvSvn?: number;
   /** Quote format version (default 3). */
   quoteVersion?: 3 | 4;
+  /** The platform TCB status the signed TCB info gives this platform (default UpToDate). */
+  tcbStatus?: string;
 }
 
 const DAY = 86_400_000;
@@ -89,15 +91,15 @@ export class SimulatedSgxPlatform {
       qeAuthData: authData,
       pckChainPem: Buffer.from(this.chainPem),
     });
-    return { quote, collateral: this.collateral() };
+    return { quote, collateral: this.collateral(fields.tcbStatus ?? 'UpToDate') };
   }
 
-  private collateral(): SgxCollateralInput {
+  private collateral(tcbStatus: string): SgxCollateralInput {
     const now = Date.now();
     const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
     const tcbInfo = JSON.stringify({
       id: 'SGX', version: 3, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), fmspc: FMSPC.toUpperCase(), pceId: PCE_ID, tcbType: 0, tcbEvaluationDataNumber: 17,
-      tcbLevels: [{ tcb: { sgxtcbcomponents: TCB_COMPONENTS.map((svn) => ({ svn })), pcesvn: PCE_SVN }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate', advisoryIDs: [] }],
+      tcbLevels: [{ tcb: { sgxtcbcomponents: TCB_COMPONENTS.map((svn) => ({ svn })), pcesvn: PCE_SVN }, tcbDate: iso(now - 30 * DAY), tcbStatus, advisoryIDs: [] }],
     });
     const qeIdentity = JSON.stringify({
       id: 'QE', version: 2, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), tcbEvaluationDataNumber: 17,

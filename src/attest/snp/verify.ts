@@ -188,7 +188,7 @@ const hex = (b: Buffer): string => b.toString('hex');
 
 function toClaims(report: SnpReport, key: VerifiedKey, layout: TcbLayout): SnpClaims {
   return {
-    type: 'sevsnp',
+    tee: 'snp',
     simulated: key.simulated,
     product: key.product,
     signingKey: key.kind,

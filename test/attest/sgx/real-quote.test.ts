@@ -27,7 +27,7 @@ describe.skipIf(!dir)('the real SGX quote', () => {
   it('verifies with the facts the README lists', async () => {
     const claims = await verifySgxQuote(quote, { collateral, at: AT });
     expect(claims).toMatchObject({
-      type: 'sgx',
+      tee: 'sgx',
       simulated: false,
       quoteVersion: 3,
       fmspc: '00a067110000',
@@ -41,9 +41,9 @@ describe.skipIf(!dir)('the real SGX quote', () => {
   });
 
   it('is recognised by verifyEvidence as a quote, and in the JSON form with its collateral', async () => {
-    expect((await verifyEvidence(quote, { collateral, at: AT })).type).toBe('sgx');
+    expect((await verifyEvidence(quote, { collateral, at: AT })).tee).toBe('sgx');
     const doc = JSON.stringify({ quote: quote.toString('base64'), collateral });
-    expect((await verifyEvidence(Buffer.from(doc), { at: AT })).type).toBe('sgx');
+    expect((await verifyEvidence(Buffer.from(doc), { at: AT })).tee).toBe('sgx');
   });
 
   it('refuses every single-byte change in the signed and bound parts (header, body, signature, key, QE report, QE auth data)', () => {

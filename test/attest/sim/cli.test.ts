@@ -23,9 +23,9 @@ describe.skipIf(!cliReady)('confcom attest verify', () => {
     const dir = join(vectors as string, 'snp/go-sev-guest');
     const r = await runConfcom(['attest', 'verify', '--evidence', join(dir, 'report.bin'), '--cert', join(dir, 'vcek.der'), '--cert', join(dir, 'ask_ark.pem'), '--at', '2025-01-01T00:00:00Z', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { verified: boolean; claims: { type: string; reportedTcb: { raw: string }; policy: { debug: boolean } } };
+    const out = JSON.parse(r.stdout) as { verified: boolean; claims: { tee: string; reportedTcb: { raw: string }; policy: { debug: boolean } } };
     expect(out.verified).toBe(true);
-    expect(out.claims.type).toBe('sevsnp');
+    expect(out.claims.tee).toBe('snp');
     expect(out.claims.reportedTcb.raw).toBe('4405000000000002');
     expect(out.claims.policy.debug).toBe(true);
   });

@@ -10,3 +10,14 @@ export function codeOf(fn: () => unknown): string {
     throw error;
   }
 }
+
+/** The same for an async verification. */
+export async function codeOfAsync(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+    return 'accepted';
+  } catch (error) {
+    if (error instanceof ConfcomError) return error.code;
+    throw error;
+  }
+}

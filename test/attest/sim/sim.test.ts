@@ -120,7 +120,7 @@ describe('simulated SGX', () => {
     const { quote, collateral } = await tee.sgxQuote({ reportData, mrenclave, mrsigner });
     const claims = verifySgx(quote, { collateral, ...trusted });
     expect(claims).toMatchObject({
-      type: 'sgx',
+      tee: 'sgx',
       simulated: true,
       quoteVersion: 3,
       mrenclave: mrenclave.toString('hex'),

@@ -44,7 +44,7 @@ describe.skipIf(!dir)('real SEV-SNP reports', () => {
 
   it('verifies the go-sev-guest report with the facts its README lists', async () => {
     const claims = await verifySnpReport(gsg.report, { certs: [gsg.vcek, gsg.askArk], at: AT });
-    expect(claims).toMatchObject({ type: 'sevsnp', simulated: false, product: 'Milan', signingKey: 'vcek', version: 2, vmpl: 0 });
+    expect(claims).toMatchObject({ tee: 'snp', simulated: false, product: 'Milan', signingKey: 'vcek', version: 2, vmpl: 0 });
     expect(claims.policy.raw).toBe('00000000000b0000');
     expect(claims.policy.debug).toBe(true);
     expect(claims.reportData).toBe('0102030405' + '00'.repeat(59));
@@ -65,9 +65,9 @@ describe.skipIf(!dir)('real SEV-SNP reports', () => {
   it('accepts the Azure form (report + THIM/IMDS vcekCert and certificateChain JSON)', async () => {
     const doc = { report: gsg.report.toString('base64'), vcekCert: toPem(gsg.vcek), certificateChain: gsg.askArk.toString('utf8') };
     const claims = await verifyEvidence(Buffer.from(JSON.stringify(doc)), { at: AT });
-    expect(claims.type).toBe('sevsnp');
+    expect(claims.tee).toBe('snp');
     const nested = { SnpReport: gsg.report.toString('hex'), vcek: { vcekCert: toPem(gsg.vcek), certificateChain: gsg.askArk.toString('utf8') } };
-    expect((await verifyEvidence(Buffer.from(JSON.stringify(nested)), { at: AT })).type).toBe('sevsnp');
+    expect((await verifyEvidence(Buffer.from(JSON.stringify(nested)), { at: AT })).tee).toBe('snp');
   });
 
   it('refuses every single-byte change anywhere in either report', () => {
