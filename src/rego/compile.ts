@@ -15,7 +15,7 @@ export interface RuleSet {
   rules: Rule[];
   defaultRule?: Rule;
   /** For partial objects from ref heads: the key terms after the constant path. */
-  /** True when every rule's value is the same constant, so the first success decides. */
+  /** True when every rule's value is the same constant (no else), so the first success decides (OPA's early exit). */
   constantValue: boolean;
 }
 
@@ -101,7 +101,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
       set.rules.push(rule);
       const values = set.rules.map((r) => r.head.value);
       set.constantValue =
-        kind === 'complete' &&
+        (kind === 'complete' || kind === 'function') &&
         set.rules.every((r) => r.elses.length === 0 && isConstantTerm(r.head.value)) &&
         values.every((v) => scalarKey(v) === scalarKey(values[0]));
     }

@@ -1292,6 +1292,7 @@ export class Evaluator {
         if (ruleResult !== undefined) {
           if (result !== undefined && !equals(result, ruleResult)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
           result = ruleResult;
+          if (set.constantValue) break;
         }
       }
       if (result === undefined && set.defaultRule) result = this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
