@@ -44,6 +44,7 @@ function baselineEngine(): string | undefined {
 interface Run {
   importMs: number;
   loadMs: number;
+  reloadMs: number;
   firstMs: number;
   firstDecision: unknown;
   decisions: unknown[];
@@ -76,6 +77,7 @@ for (const name of ['k8s-policy-pod', 'pod-exec']) {
   line('CreateContainer p99', (r) => r.createP99, '< 3');
   line('first decision (cold)', (r) => r.firstMs, '< 30');
   line('load (parse+compile, cold)', (r) => r.loadMs, '');
+  line('load same policy again', (r) => r.reloadMs, '');
   line('all requests median', (r) => r.allMedian, '');
   line('all requests p99', (r) => r.allP99, '');
   console.log(rows.splice(0).join('\n'));
