@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Expr, Module } from './ast.js';
+import { checkPolicy, checkQuery } from './check.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
 import { RegoError, RegoLimitError } from './errors.js';
 import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
@@ -177,9 +178,20 @@ export class RegoEngine {
     return v;
   }
 
+  /** The compiled policy of all modules, checked (once per policy) before anything evaluates on it. */
   private policy(): CompiledPolicy {
     this.compiled ??= compileCached(this.parsed, this.hashes);
+    checkPolicy(this.compiled, this.parsed.values());
     return this.compiled;
+  }
+
+  /**
+   * Runs the check stage now (undefined functions, arity, compile-time type errors) and throws its first
+   * error. Modules may refer to each other, so this runs over all of them: call it after adding the last.
+   * Evaluation runs it too.
+   */
+  check(): void {
+    this.policy();
   }
 
   private checkDepth(doc: unknown, what: string): void {
@@ -221,6 +233,7 @@ export class RegoEngine {
       if (error instanceof RegoError) throw error;
       throw new RegoError('rego_parse_error', String(error));
     }
+    checkQuery(this.policy(), body);
     const ev = this.evaluator(options);
     const rows = guarded(() => ev.evalQueryBody(body));
     return { value: rows, get prints() { return ev.prints; } };
