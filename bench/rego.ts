@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BASE = process.env.REGO_BENCH_BASE ?? '6581fe0';
@@ -50,6 +51,8 @@ interface Run {
   decisions: unknown[];
   createMedian: number;
   createP99: number;
+  createCpuMedian: number;
+  createCpuP99: number;
   allMedian: number;
   allP99: number;
 }
@@ -66,6 +69,7 @@ const f = (x: number) => x.toFixed(3).padStart(8);
 const rows: string[] = [];
 let mismatch = false;
 console.log(`CreateContainerRequest decisions (ms); before = ${BASE}, after = this tree; each column a fresh process`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall times include waiting for the CPU; CPU rows do not)`);
 console.log('policy           metric                        before     after   target');
 for (const name of ['k8s-policy-pod', 'pod-exec']) {
   const after = run(current, name);
@@ -75,6 +79,8 @@ for (const name of ['k8s-policy-pod', 'pod-exec']) {
     rows.push(`${name.padEnd(16)} ${metric.padEnd(28)} ${before ? f(pick(before)) : '       -'}  ${f(pick(after))}   ${target}`);
   line('CreateContainer median', (r) => r.createMedian, '< 1');
   line('CreateContainer p99', (r) => r.createP99, '< 3');
+  line('CreateContainer CPU median', (r) => r.createCpuMedian, '');
+  line('CreateContainer CPU p99', (r) => r.createCpuP99, '');
   line('first decision (cold)', (r) => r.firstMs, '< 30');
   line('load (parse+compile, cold)', (r) => r.loadMs, '');
   line('load same policy again', (r) => r.reloadMs, '');

@@ -31,6 +31,12 @@ export interface CompiledPolicy {
   /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
   /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
   callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[] }>;
+  /**
+   * Per ref term whose head names a rule of its package, filled by the evaluator: the rule set (false: a
+   * package subtree without rules of its own; null: not a package name). Per policy, since the same
+   * parsed module may be compiled with different neighbours.
+   */
+  packageRefs: WeakMap<Term, RuleSet | false | null>;
   /** Per module: the package path and the import aliases. */
   modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string>; packageAnnotations?: { [key: string]: Json } }>;
 }
@@ -108,7 +114,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     const existing = info.get(mod.file);
     info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]), packageAnnotations: mod.packageAnnotations });
   }
-  return { root, modules: info, callTargets: new WeakMap() };
+  return { root, modules: info, callTargets: new WeakMap(), packageRefs: new WeakMap() };
 }
 
 export function findNode(root: RuleNode, path: readonly string[]): RuleNode | undefined {

@@ -783,8 +783,16 @@ export class Evaluator {
       if (head.name === 'data') return this.evalDataRefTerms(t.path, scope, k);
       const imp = scope.imports.get(head.name);
       if (imp) return this.evalAbsolute(imp, t.path, scope, k);
-      if (bound === undefined && this.packageChild(scope.pkg, head.name)) {
-        return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
+      if (bound === undefined) {
+        // A rule of the package named by its bare name (`policy_data.containers`): resolved once per term.
+        let direct = this.policy.packageRefs.get(t);
+        if (direct === undefined) {
+          const child = this.packageChild(scope.pkg, head.name);
+          direct = child ? (child.ruleSet ?? false) : null;
+          this.policy.packageRefs.set(t, direct);
+        }
+        if (direct) return this.evalRuleSetRef(direct, t.path, scope, k);
+        if (direct === false) return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
       }
       throw new RegoError('rego_unsafe_var_error', `var ${head.name} is unsafe`, head.loc);
     }

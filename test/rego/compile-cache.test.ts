@@ -37,4 +37,17 @@ describe('compiled policy cache', () => {
     expect(v0.evalRule('data.p.allow', { input: { n: 1 } }).value).toBe(true);
     expect(() => new RegoEngine().addModule(text, 'p.rego', { syntax: 'v1' })).toThrow();
   });
+
+  it('resolves bare rule names per policy when the same module is compiled with different neighbours', () => {
+    const shared = 'package p\ny := x\n';
+    const a = new RegoEngine();
+    a.addModule(shared, 's.rego');
+    a.addModule('package p\nx := 1\n', 'a.rego');
+    const b = new RegoEngine();
+    b.addModule(shared, 's.rego');
+    b.addModule('package p\nx := 2\n', 'b.rego');
+    expect(a.evalRule('data.p.y').value).toBe(1);
+    expect(b.evalRule('data.p.y').value).toBe(2);
+    expect(a.evalRule('data.p.y').value).toBe(1);
+  });
 });
