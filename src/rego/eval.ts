@@ -1152,6 +1152,12 @@ export class Evaluator {
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
     const perArg: (Value[] | undefined)[] = t.args.map((a) => {
+      // Most print operands are literals and bound variables (Kata policies print on every step).
+      if (a.type === 'scalar') return [a.value];
+      if (a.type === 'var') {
+        const bound = scope.lookup(a.name);
+        if (bound !== undefined && bound !== UNBOUND) return [bound];
+      }
       const vals: Value[] = [];
       try {
         this.evalTerm(a, scope, (v) => (vals.push(v), false));
