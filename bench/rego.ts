@@ -1,62 +1,94 @@
 /**
- * For each policy in ../shared/kata-requests: parse+compile time, and per-request evaluation time
- * (median, p99) over all its recorded requests, evaluated as the agent does (data.agent_policy.<kind>).
- * Targets on a 2-core machine: compile < 40 ms, median decision < 0.3 ms.
+ * CreateContainerRequest decisions on the recorded Kata policies (../shared/kata-requests), before and
+ * after, side by side in one run. "before" is the engine as of the commit BEFORE the compiled-engine
+ * work (REGO_BENCH_BASE, default below), extracted with `git archive` and compiled by tsc into
+ * .bench-dist/base-<commit>; "after" is this tree's compiled engine. Each (engine, policy) runs in its
+ * own fresh process (bench/lib/rego-worker.ts), one after the other, so both meet the same machine and
+ * the first decision is cold. Both must give the same decisions.
+ * Targets: median < 1 ms, p99 < 3 ms, first decision < 30 ms.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RegoEngine } from '../src/rego/index.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 
-const dir = join(process.env.CONFCOM_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'kata-requests');
+const BASE = process.env.REGO_BENCH_BASE ?? '6581fe0';
+const shared = process.env.CONFCOM_SHARED_DIR ?? join(process.cwd(), '..', 'shared');
+const dir = join(shared, 'kata-requests');
 if (!existsSync(dir)) {
   console.log(`NOTICE: ${dir} is absent: Rego benchmark skipped`);
   process.exit(0);
 }
 
-const ms = (ns: bigint) => Number(ns) / 1e6;
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+/** Builds the baseline engine once per commit; undefined (with a notice) when git cannot give it. */
+function baselineEngine(): string | undefined {
+  let commit: string;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', BASE], { encoding: 'utf8' }).trim();
+  } catch {
+    console.log(`NOTICE: baseline commit ${BASE} is not in this repository: "before" column skipped`);
+    return undefined;
+  }
+  const root = resolve('.bench-dist', `base-${commit}`);
+  const index = join(root, 'out', 'rego', 'index.js');
+  if (existsSync(index)) return index;
+  mkdirSync(root, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} src tsconfig.json package.json | tar -x -C "${root}"`]);
+  writeFileSync(join(root, 'tsconfig.base.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { rootDir: 'src', outDir: 'out', declaration: false, sourceMap: false }, include: ['src/rego/index.ts'] }));
+  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.base.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve('scripts/copy-assets.mjs'), join(root, 'out')], { stdio: 'inherit' });
+  // The baseline resolves npm packages from this tree's node_modules.
+  execFileSync('ln', ['-sfn', resolve('node_modules'), join(root, 'node_modules')]);
+  return index;
+}
 
+interface Run {
+  importMs: number;
+  loadMs: number;
+  reloadMs: number;
+  firstMs: number;
+  firstDecision: unknown;
+  decisions: unknown[];
+  createMedian: number;
+  createP99: number;
+  createCpuMedian: number;
+  createCpuP99: number;
+  allMedian: number;
+  allP99: number;
+}
+
+function run(engine: string, policy: string): Run {
+  const r = spawnSync(process.execPath, [resolve('.bench-dist/bench/lib/rego-worker.js'), engine, join(dir, policy)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`rego worker failed for ${engine} ${policy}:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Run;
+}
+
+const base = baselineEngine();
+const current = resolve('.bench-dist/src/rego/index.js');
+const f = (x: number) => x.toFixed(3).padStart(8);
+const rows: string[] = [];
+let mismatch = false;
+console.log(`CreateContainerRequest decisions (ms); before = ${BASE}, after = this tree; each column a fresh process`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall times include waiting for the CPU; CPU rows do not)`);
+console.log('policy           metric                        before     after   target');
 for (const name of ['k8s-policy-pod', 'pod-exec']) {
-  const policy = readFileSync(join(dir, name, 'policy.rego'), 'utf8');
-  const requests = readFileSync(join(dir, name, 'requests.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { kind: string; request: unknown });
-  const compileTimes: number[] = [];
-  let engine = new RegoEngine();
-  for (let i = 0; i < 10; i++) {
-    const t = process.hrtime.bigint();
-    engine = new RegoEngine();
-    engine.addModule(policy, 'policy.rego', { syntax: 'v0' });
-    engine.setData({ pstate: {} });
-    engine.evalRule('data.agent_policy.AllowRequestsFailingPolicy'); // forces compilation
-    compileTimes.push(ms(process.hrtime.bigint() - t));
-  }
-  compileTimes.sort((a, b) => a - b);
-  for (const r of requests) engine.evalRule(`data.agent_policy.${r.kind}`, { input: r.request }); // warm-up
-  const times: number[] = [];
-  const rounds = 20;
-  for (let round = 0; round < rounds; round++) {
-    for (const r of requests) {
-      const t = process.hrtime.bigint();
-      engine.evalRule(`data.agent_policy.${r.kind}`, { input: r.request });
-      times.push(ms(process.hrtime.bigint() - t));
-    }
-  }
-  times.sort((a, b) => a - b);
-  const create = requests.filter((r) => r.kind === 'CreateContainerRequest');
-  const createTimes: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    for (const r of create) {
-      const t = process.hrtime.bigint();
-      engine.evalRule('data.agent_policy.CreateContainerRequest', { input: r.request });
-      createTimes.push(ms(process.hrtime.bigint() - t));
-    }
-  }
-  createTimes.sort((a, b) => a - b);
-  console.log(
-    `${name}: compile ${quantile(compileTimes, 0.5).toFixed(1)} ms (target < 40)   ` +
-      `${requests.length} requests x ${rounds}: median ${quantile(times, 0.5).toFixed(3)} ms (target < 0.3), p99 ${quantile(times, 0.99).toFixed(3)} ms   ` +
-      `CreateContainerRequest median ${quantile(createTimes, 0.5).toFixed(3)} ms`,
-  );
+  const after = run(current, name);
+  const before = base ? run(base, name) : undefined;
+  if (before && JSON.stringify(before.decisions) !== JSON.stringify(after.decisions)) mismatch = true;
+  const line = (metric: string, pick: (r: Run) => number, target: string) =>
+    rows.push(`${name.padEnd(16)} ${metric.padEnd(28)} ${before ? f(pick(before)) : '       -'}  ${f(pick(after))}   ${target}`);
+  line('CreateContainer median', (r) => r.createMedian, '< 1');
+  line('CreateContainer p99', (r) => r.createP99, '< 3');
+  line('CreateContainer CPU median', (r) => r.createCpuMedian, '');
+  line('CreateContainer CPU p99', (r) => r.createCpuP99, '');
+  line('first decision (cold)', (r) => r.firstMs, '< 30');
+  line('load (parse+compile, cold)', (r) => r.loadMs, '');
+  line('load same policy again', (r) => r.reloadMs, '');
+  line('all requests median', (r) => r.allMedian, '');
+  line('all requests p99', (r) => r.allP99, '');
+  console.log(rows.splice(0).join('\n'));
+}
+if (mismatch) {
+  console.log('FAIL: the two engines decided differently');
+  process.exit(1);
 }

@@ -15,7 +15,7 @@ export interface RuleSet {
   rules: Rule[];
   defaultRule?: Rule;
   /** For partial objects from ref heads: the key terms after the constant path. */
-  /** True when every rule's value is the same constant, so the first success decides. */
+  /** True when every rule's value is the same constant (no else), so the first success decides (OPA's early exit). */
   constantValue: boolean;
 }
 
@@ -31,6 +31,12 @@ export interface CompiledPolicy {
   /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
   /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
   callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[] }>;
+  /**
+   * Per ref term whose head names a rule of its package, filled by the evaluator: the rule set (false: a
+   * package subtree without rules of its own; null: not a package name). Per policy, since the same
+   * parsed module may be compiled with different neighbours.
+   */
+  packageRefs: WeakMap<Term, RuleSet | false | null>;
   /** Per module: the package path and the import aliases. */
   modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string>; packageAnnotations?: { [key: string]: Json } }>;
 }
@@ -101,14 +107,14 @@ export function compileModules(modules: Module[]): CompiledPolicy {
       set.rules.push(rule);
       const values = set.rules.map((r) => r.head.value);
       set.constantValue =
-        kind === 'complete' &&
+        (kind === 'complete' || kind === 'function') &&
         set.rules.every((r) => r.elses.length === 0 && isConstantTerm(r.head.value)) &&
         values.every((v) => scalarKey(v) === scalarKey(values[0]));
     }
     const existing = info.get(mod.file);
     info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]), packageAnnotations: mod.packageAnnotations });
   }
-  return { root, modules: info, callTargets: new WeakMap() };
+  return { root, modules: info, callTargets: new WeakMap(), packageRefs: new WeakMap() };
 }
 
 export function findNode(root: RuleNode, path: readonly string[]): RuleNode | undefined {

@@ -783,8 +783,16 @@ export class Evaluator {
       if (head.name === 'data') return this.evalDataRefTerms(t.path, scope, k);
       const imp = scope.imports.get(head.name);
       if (imp) return this.evalAbsolute(imp, t.path, scope, k);
-      if (bound === undefined && this.packageChild(scope.pkg, head.name)) {
-        return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
+      if (bound === undefined) {
+        // A rule of the package named by its bare name (`policy_data.containers`): resolved once per term.
+        let direct = this.policy.packageRefs.get(t);
+        if (direct === undefined) {
+          const child = this.packageChild(scope.pkg, head.name);
+          direct = child ? (child.ruleSet ?? false) : null;
+          this.policy.packageRefs.set(t, direct);
+        }
+        if (direct) return this.evalRuleSetRef(direct, t.path, scope, k);
+        if (direct === false) return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
       }
       throw new RegoError('rego_unsafe_var_error', `var ${head.name} is unsafe`, head.loc);
     }
@@ -1144,6 +1152,12 @@ export class Evaluator {
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
     const perArg: (Value[] | undefined)[] = t.args.map((a) => {
+      // Most print operands are literals and bound variables (Kata policies print on every step).
+      if (a.type === 'scalar') return [a.value];
+      if (a.type === 'var') {
+        const bound = scope.lookup(a.name);
+        if (bound !== undefined && bound !== UNBOUND) return [bound];
+      }
       const vals: Value[] = [];
       try {
         this.evalTerm(a, scope, (v) => (vals.push(v), false));
@@ -1254,36 +1268,30 @@ export class Evaluator {
     let result: Value | undefined;
     try {
       for (const rule of set.rules) {
-        const chain = [{ value: rule.head.value, body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: e.value, body: e.body, loc: e.loc }))];
+        const shape = functionShape(rule);
         let ruleResult: Value | undefined;
-        for (const branch of chain) {
+        for (const branch of shape.branches) {
           const scope = this.ruleScope(rule, name);
           this.trace('enter', 'rule', branch.loc, scope);
-          const params = rule.head.args as Term[];
+          const params = shape.params;
           // Parameters are local even when a rule of the package has the same name.
           for (const param of params) this.declarePatternVars(param, scope);
-          const bindParams = (i: number, kk: K): boolean =>
-            i === params.length ? kk() : isComputedParam(params[i]) ? bindParams(i + 1, kk) : this.unifyValue(params[i], args[i], scope, () => bindParams(i + 1, kk));
-          const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
+          const valueTerm = branch.value;
           let branchResult: Value | undefined;
-          // Arguments that are computed terms (`f($"{x}")`, `f(x + 1)`) are compared after the body, as OPA rewrites them.
-          const checkDeferred = (kk: K): boolean => {
-            const go = (i: number): boolean => {
-              if (i === params.length) return kk();
-              if (!isComputedParam(params[i])) return go(i + 1);
-              return this.evalTerm(params[i], scope, (v) => equals(v, args[i]) && go(i + 1));
-            };
-            return go(0);
+          const onValue = (v: Value): boolean => {
+            if (branchResult !== undefined && !equals(branchResult, v)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
+            branchResult = v;
+            return valueTerm.type === 'scalar';
           };
-          bindParams(0, () =>
-            this.evalBody(branch.body, 0, scope, () =>
-              checkDeferred(() => this.evalTerm(valueTerm, scope, (v) => {
-                if (branchResult !== undefined && !equals(branchResult, v)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
-                branchResult = v;
-                return valueTerm.type === 'scalar';
-              })),
-            ),
-          );
+          const body = (): boolean => this.evalBody(branch.body, 0, scope, shape.computed ? () => this.checkComputedParams(params, args, scope, () => this.evalTerm(valueTerm, scope, onValue)) : () => this.evalTerm(valueTerm, scope, onValue));
+          if (shape.plainVars) {
+            // The common case: every parameter is a distinct variable; bind them directly.
+            for (let i = 0; i < params.length; i++) {
+              const p = params[i] as Extract<Term, { type: 'var' }>;
+              if (p.name !== '_') scope.vars.set(p.name, args[i]);
+            }
+            body();
+          } else this.bindParams(params, args, 0, scope, body);
           if (branchResult !== undefined) {
             ruleResult = branchResult;
             break;
@@ -1292,6 +1300,7 @@ export class Evaluator {
         if (ruleResult !== undefined) {
           if (result !== undefined && !equals(result, ruleResult)) throw conflict('functions must not produce multiple outputs for same inputs', rule.loc);
           result = ruleResult;
+          if (set.constantValue) break;
         }
       }
       if (result === undefined && set.defaultRule) result = this.evalFirst(set.defaultRule.head.value as Term, this.ruleScope(set.defaultRule, name));
@@ -1300,6 +1309,50 @@ export class Evaluator {
     }
     return result;
   }
+
+  private bindParams(params: readonly Term[], args: readonly Value[], i: number, scope: Scope, k: K): boolean {
+    if (i === params.length) return k();
+    if (isComputedParam(params[i])) return this.bindParams(params, args, i + 1, scope, k);
+    return this.unifyValue(params[i], args[i], scope, () => this.bindParams(params, args, i + 1, scope, k));
+  }
+
+  /** Arguments that are computed terms (`f($"{x}")`, `f(x + 1)`) are compared after the body, as OPA rewrites them. */
+  private checkComputedParams(params: readonly Term[], args: readonly Value[], scope: Scope, k: K): boolean {
+    const go = (i: number): boolean => {
+      if (i === params.length) return k();
+      if (!isComputedParam(params[i])) return go(i + 1);
+      return this.evalTerm(params[i], scope, (v) => equals(v, args[i]) && go(i + 1));
+    };
+    return go(0);
+  }
+}
+
+interface FunctionShape {
+  params: Term[];
+  /** The rule's value and body, then its else branches. */
+  branches: { value: Term; body: Expr[]; loc: Loc }[];
+  /** Every parameter is a variable, no two alike (so binding cannot fail). */
+  plainVars: boolean;
+  computed: boolean;
+}
+
+/** What invoking a function rule needs, worked out once per rule rather than on every call. */
+const shapes = new WeakMap<Rule, FunctionShape>();
+
+function functionShape(rule: Rule): FunctionShape {
+  let shape = shapes.get(rule);
+  if (shape) return shape;
+  const params = rule.head.args as Term[];
+  const names = params.filter((p) => p.type === 'var' && p.name !== '_').map((p) => (p as { name: string }).name);
+  const value = (t: Term | undefined, loc: Loc): Term => t ?? { type: 'scalar', value: true, loc };
+  shape = {
+    params,
+    branches: [{ value: value(rule.head.value, rule.loc), body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: value(e.value, e.loc), body: e.body, loc: e.loc }))],
+    plainVars: params.every((p) => p.type === 'var') && new Set(names).size === names.length,
+    computed: params.some(isComputedParam),
+  };
+  shapes.set(rule, shape);
+  return shape;
 }
 
 /** Values of literal collection terms with only scalar leaves; null marks a term that is not constant. */

@@ -3,7 +3,9 @@
  * One engine holds compiled modules and base data; every evaluation is independent (its own caches,
  * limits and print output), so an engine can serve many requests.
  */
+import { createHash } from 'node:crypto';
 import type { Expr, Module } from './ast.js';
+import { checkPolicy, checkQuery } from './check.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
 import { RegoError, RegoLimitError } from './errors.js';
 import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
@@ -82,10 +84,46 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Parsed modules and compiled policies, by the hash of what produced them. An agent or server that is
+ * handed the same policy again (a repeated SetPolicy, a PUT of the same text, a new engine per request
+ * batch) reuses the work. Parsed modules and compiled policies are never changed after compilation.
+ */
+const CACHE_SIZE = 16;
+const parsedCache = new Map<string, Module>();
+const compiledCache = new Map<string, CompiledPolicy>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    // Most recently used last, so the oldest entry is the first to go.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const made = make();
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, made);
+  return made;
+}
+
+function sha256(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(String(p.length)).update(':').update(p);
+  return h.digest('hex');
+}
+
+/** The compiled policy of these modules, from the cache when the same modules were compiled before. */
+function compileCached(modules: Map<string, Module>, hashes: Map<string, string>): CompiledPolicy {
+  const key = sha256(...[...modules.keys()].map((f) => hashes.get(f) as string));
+  return remember(compiledCache, key, () => compileModules([...modules.values()]));
+}
+
 export class RegoEngine {
   private readonly options: EngineOptions;
   private readonly limits: RegoLimits;
   private readonly parsed = new Map<string, Module>();
+  private readonly hashes = new Map<string, string>();
   private compiled: CompiledPolicy | undefined;
   private data: Value = new RObject();
 
@@ -95,15 +133,20 @@ export class RegoEngine {
   }
 
   addModule(text: string, fileName: string, options: { syntax?: SyntaxVersion } = {}): void {
-    const mod = parseModule(text, fileName, { syntax: options.syntax ?? 'v1', maxSourceBytes: this.limits.maxSourceBytes, maxNestingDepth: this.limits.maxNestingDepth });
+    const syntax = options.syntax ?? 'v1';
+    const hash = sha256(fileName, syntax, String(this.limits.maxSourceBytes), String(this.limits.maxNestingDepth), text);
+    const mod = remember(parsedCache, hash, () => parseModule(text, fileName, { syntax, maxSourceBytes: this.limits.maxSourceBytes, maxNestingDepth: this.limits.maxNestingDepth }));
     const next = new Map(this.parsed).set(fileName, mod);
-    const compiled = compileModules([...next.values()]);
+    const hashes = new Map(this.hashes).set(fileName, hash);
+    const compiled = compileCached(next, hashes);
     this.parsed.set(fileName, mod);
+    this.hashes.set(fileName, hash);
     this.compiled = compiled;
   }
 
   removeModule(fileName: string): void {
     this.parsed.delete(fileName);
+    this.hashes.delete(fileName);
     this.compiled = undefined;
   }
 
@@ -135,9 +178,20 @@ export class RegoEngine {
     return v;
   }
 
+  /** The compiled policy of all modules, checked (once per policy) before anything evaluates on it. */
   private policy(): CompiledPolicy {
-    this.compiled ??= compileModules([...this.parsed.values()]);
+    this.compiled ??= compileCached(this.parsed, this.hashes);
+    checkPolicy(this.compiled, this.parsed.values());
     return this.compiled;
+  }
+
+  /**
+   * Runs the check stage now (undefined functions, arity, compile-time type errors) and throws its first
+   * error. Modules may refer to each other, so this runs over all of them: call it after adding the last.
+   * Evaluation runs it too.
+   */
+  check(): void {
+    this.policy();
   }
 
   private checkDepth(doc: unknown, what: string): void {
@@ -179,6 +233,7 @@ export class RegoEngine {
       if (error instanceof RegoError) throw error;
       throw new RegoError('rego_parse_error', String(error));
     }
+    checkQuery(this.policy(), body);
     const ev = this.evaluator(options);
     const rows = guarded(() => ev.evalQueryBody(body));
     return { value: rows, get prints() { return ev.prints; } };

@@ -1,0 +1,223 @@
+/**
+ * The check stage between compilation and evaluation, as OPA's compiler runs it: every call in every
+ * rule (reached or not) must name a builtin or a user function, with a matching number of arguments,
+ * and arithmetic on operands whose type is known at compile time must type-check. Errors carry OPA's
+ * codes (rego_type_error) and the location of the offending call. A policy is checked once (the result
+ * is kept with the compiled policy, which is itself cached by hash).
+ *
+ * Not here yet (the evaluator still does them at run time): unsafe variables, statement ordering and
+ * recursion between rules.
+ */
+import type { Expr, Module, Rule, Term } from './ast.js';
+import { lookupBuiltin } from './builtins/index.js';
+import { findNode, type CompiledPolicy, type RuleSet } from './compile.js';
+import { RegoError } from './errors.js';
+import { typeName, type Value } from './value.js';
+
+/** Calls the evaluator handles itself rather than through the builtin table, with their arities. */
+const EVALUATOR_CALLS = new Map<string, number[]>([
+  ['print', []],
+  ['internal.print', []],
+  ['walk', [1, 2]],
+  ['rego.metadata.rule', [0, 1]],
+  ['rego.metadata.chain', [0, 1]],
+]);
+
+/** Operators whose operands must be numbers (OPA's types.Args(N, N) declarations). */
+const NUMERIC_OPERATORS = new Set(['plus', 'mul', 'div', 'rem']);
+/** `minus` takes two numbers or two sets (any<number, set>). */
+const NUMBER_OR_SET = new Set(['minus']);
+
+const checked = new WeakMap<CompiledPolicy, RegoError | null>();
+
+/** Throws the first check error of a compiled policy (remembered, so a policy is checked once). */
+export function checkPolicy(policy: CompiledPolicy, modules: Iterable<Module>): void {
+  let result = checked.get(policy);
+  if (result === undefined) {
+    result = firstError(policy, modules) ?? null;
+    checked.set(policy, result);
+  }
+  if (result) throw result;
+}
+
+/** Throws the first check error of an ad-hoc query body (evaluated outside any package). */
+export function checkQuery(policy: CompiledPolicy, body: readonly Expr[]): void {
+  const error = checkBody({ policy, pkg: [], imports: new Map() }, body);
+  if (error) throw error;
+}
+
+function firstError(policy: CompiledPolicy, modules: Iterable<Module>): RegoError | undefined {
+  for (const mod of modules) {
+    const imports = new Map<string, string[]>();
+    for (const imp of mod.imports) {
+      if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
+      imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
+    }
+    const ctx: Context = { policy, pkg: mod.pkg, imports };
+    for (const rule of mod.rules) {
+      const error = checkRule(ctx, rule);
+      if (error) return error;
+    }
+  }
+  return undefined;
+}
+
+interface Context {
+  policy: CompiledPolicy;
+  pkg: string[];
+  imports: Map<string, string[]>;
+}
+
+function checkRule(ctx: Context, rule: Rule): RegoError | undefined {
+  const terms: (Term | undefined)[] = [...rule.head.ref, ...(rule.head.args ?? []), rule.head.key, rule.head.value];
+  for (const t of terms) {
+    const e = t && checkTerm(ctx, t);
+    if (e) return e;
+  }
+  for (const body of [rule.body, ...rule.elses.map((b) => b.body)]) {
+    const e = checkBody(ctx, body);
+    if (e) return e;
+  }
+  for (const branch of rule.elses) {
+    const e = branch.value && checkTerm(ctx, branch.value);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function checkBody(ctx: Context, body: readonly Expr[]): RegoError | undefined {
+  for (const expr of body) {
+    const e = checkExpr(ctx, expr);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function checkExpr(ctx: Context, expr: Expr): RegoError | undefined {
+  const terms: (Term | undefined)[] = [];
+  for (const w of expr.with) terms.push(w.value);
+  switch (expr.kind) {
+    case 'term':
+      terms.push(expr.term);
+      break;
+    case 'assign':
+    case 'unify':
+      terms.push(expr.lhs, expr.rhs);
+      break;
+    case 'not':
+      return checkExpr(ctx, expr.expr) ?? firstOf(ctx, terms);
+    case 'some':
+      break;
+    case 'somein':
+      terms.push(expr.key, expr.value, expr.collection);
+      break;
+    case 'every':
+      terms.push(expr.collection);
+      return firstOf(ctx, terms) ?? checkBody(ctx, expr.body);
+  }
+  return firstOf(ctx, terms);
+}
+
+function firstOf(ctx: Context, terms: readonly (Term | undefined)[]): RegoError | undefined {
+  for (const t of terms) {
+    const e = t && checkTerm(ctx, t);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function checkTerm(ctx: Context, t: Term): RegoError | undefined {
+  switch (t.type) {
+    case 'scalar':
+    case 'var':
+      return undefined;
+    case 'ref':
+      return checkTerm(ctx, t.head) ?? firstOf(ctx, t.path);
+    case 'array':
+    case 'set':
+      return firstOf(ctx, t.items);
+    case 'object':
+      return firstOf(ctx, t.entries.flat());
+    case 'call':
+      return firstOf(ctx, t.args) ?? checkCall(ctx, t);
+    case 'arraycomp':
+    case 'setcomp':
+      return checkTerm(ctx, t.term) ?? checkBody(ctx, t.body);
+    case 'objectcomp':
+      return checkTerm(ctx, t.key) ?? checkTerm(ctx, t.value) ?? checkBody(ctx, t.body);
+    case 'template':
+      return firstOf(ctx, t.parts.filter((p): p is Term => typeof p !== 'string'));
+    case 'with':
+      return checkTerm(ctx, t.term) ?? firstOf(ctx, t.with.map((w) => w.value));
+  }
+}
+
+function checkCall(ctx: Context, t: Extract<Term, { type: 'call' }>): RegoError | undefined {
+  const name = t.fn.join('.');
+  const special = EVALUATOR_CALLS.get(name);
+  if (special) {
+    if (special.length > 0 && !special.includes(t.args.length)) return arityError(name, t, special[special.length - 1]);
+    return undefined;
+  }
+  const userFn = resolveFunction(ctx, t.fn);
+  if (userFn) {
+    const arity = userFn.rules[0]?.head.args?.length ?? userFn.defaultRule?.head.args?.length ?? 0;
+    if (t.args.length !== arity && t.args.length !== arity + 1) {
+      return new RegoError('rego_type_error', `function data.${userFn.path.join('.')} has arity ${arity}, got ${t.args.length} arguments`, t.loc);
+    }
+    return undefined;
+  }
+  const spec = lookupBuiltin(name);
+  if (!spec) return new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
+  if (t.args.length !== spec.arity && t.args.length !== spec.arity + 1) return arityError(name, t, spec.arity);
+  return checkOperandTypes(name, t);
+}
+
+function arityError(name: string, t: Extract<Term, { type: 'call' }>, want: number): RegoError {
+  return new RegoError('rego_type_error', `${name}: arity mismatch\n\thave: ${t.args.length}\n\twant: ${want}`, t.loc);
+}
+
+/** OPA's `name: invalid argument(s)` for operands whose type is fixed by the source text. */
+function checkOperandTypes(name: string, t: Extract<Term, { type: 'call' }>): RegoError | undefined {
+  const numeric = NUMERIC_OPERATORS.has(name);
+  if (!numeric && !NUMBER_OR_SET.has(name)) return undefined;
+  const have = t.args.slice(0, 2).map(staticType);
+  const allowed = numeric ? ['number'] : ['number', 'set'];
+  if (have.every((h) => h === 'any' || allowed.includes(h))) return undefined;
+  const want = numeric ? 'number' : 'any<number, set>';
+  return new RegoError('rego_type_error', `${name}: invalid argument(s)\n\thave: (${have.join(', ')})\n\twant: (${want}, ${want})`, t.loc);
+}
+
+/** The type of a term that is known without evaluating it, or 'any'. */
+function staticType(t: Term): string {
+  switch (t.type) {
+    case 'scalar':
+      return typeName(t.value as Value);
+    case 'array':
+    case 'arraycomp':
+      return 'array';
+    case 'object':
+    case 'objectcomp':
+      return 'object';
+    case 'set':
+    case 'setcomp':
+      return 'set';
+    case 'template':
+      return 'string';
+    default:
+      return 'any';
+  }
+}
+
+/** The user function a call names, resolved as the evaluator resolves it (data refs, imports, package). */
+function resolveFunction(ctx: Context, fn: readonly string[]): RuleSet | undefined {
+  let path: string[] | undefined;
+  if (fn[0] === 'data') path = fn.slice(1);
+  else if (ctx.imports.has(fn[0])) {
+    const imp = ctx.imports.get(fn[0]) as string[];
+    if (imp[0] === 'data') path = [...imp.slice(1), ...fn.slice(1)];
+  } else path = [...ctx.pkg, ...fn];
+  if (!path) return undefined;
+  const set = findNode(ctx.policy.root, path)?.ruleSet;
+  return set?.kind === 'function' ? set : undefined;
+}
