@@ -27,6 +27,8 @@ export interface ContainerModel {
   name: string;
   type: 'sandbox' | 'container';
   imageName: string;
+  /** The manifest digest resolved at generation time ('' when unknown). */
+  imageDigest: string;
   terminal: boolean;
   user: ProcessUser;
   args: Value[];
@@ -90,6 +92,7 @@ export function sandboxModel(image: ImageInfo, pod: PodInputs, sysctls: Record<s
     name: SANDBOX_NAME,
     type: 'sandbox',
     imageName: image.reference,
+    imageDigest: image.digest,
     terminal: false,
     user: userOf(image, security, pod.spec, pod.locator, ['securityContext']),
     args,
@@ -159,6 +162,7 @@ export function containerModel(container: Record<string, unknown>, at: NodePath,
     name,
     type: 'container',
     imageName: image.reference,
+    imageDigest: image.digest,
     terminal: container.tty === true,
     user: userOf(image, security, spec, locator, [...at, 'securityContext']),
     args: raw.map((arg) => expandVariables(arg, lookup)),

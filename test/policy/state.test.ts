@@ -88,7 +88,10 @@ describe('host-side requests', () => {
     expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/../../etc/passwd` }).allowed).toBe(false);
     expect(e.decide('CopyFileRequest', { ...base, path: '/etc/shadow' }).allowed).toBe(false);
     expect(e.decide('CopyFileRequest', { ...base, symlink_src: '/etc/shadow' }).allowed).toBe(false);
-    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(true);
+    // Symlinks only beneath a top-level shared entry (as upstream), pointing down.
+    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: '..data/token' }).allowed).toBe(true);
+    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: ['/etc/shadow'] }).allowed).toBe(false);
   });
 
   it('refuses the loopback interface and routes through it', () => {

@@ -359,7 +359,8 @@ allow_cap_set(p_set, i_set) if {
 
 allow_root(p_container, i_root, ctx) if {
 	i_path := i_root.Path
-	i_path == concat("/", [policy_data.common.cpath, ctx.container_id])
+	is_string(i_path)
+	regex.match(expand(p_container.root.Path, ctx), i_path)
 	i_readonly := i_root.Readonly
 	i_readonly == p_container.root.Readonly
 }
@@ -436,19 +437,36 @@ allow_storages(p_storages, i_storages, ctx) if {
 allow_storage(p_storage, i_storage, ctx) if {
 	i_driver := i_storage.driver
 	i_driver == p_storage.driver
-	i_driver_options := i_storage.driver_options
-	i_driver_options == p_storage.driver_options
+	allow_driver_options(p_storage.driver_options, i_storage.driver_options)
 	i_fstype := i_storage.fstype
 	i_fstype == p_storage.fstype
 	is_null(i_storage.fs_group)
 	i_source := i_storage.source
+	is_string(i_source)
 	regex.match(expand(p_storage.source, ctx), i_source)
 	i_mount_point := i_storage.mount_point
+	is_string(i_mount_point)
 	regex.match(expand(p_storage.mount_point, ctx), i_mount_point)
 	count(i_storage.options) == count(p_storage.options)
 	every j, i_option in i_storage.options {
 		i_option == p_storage.options[j]
 	}
+}
+
+allow_driver_options(p_options, i_options) if {
+	p_options != ["image_guest_pull"]
+	i_options == p_options
+}
+
+# Guest pull: one option, `image_guest_pull=` and the JSON the runtime builds from the container's
+# annotations (which are checked on their own); the image itself is the storage's source.
+allow_driver_options(p_options, i_options) if {
+	p_options == ["image_guest_pull"]
+	count(i_options) == 1
+	i_option := i_options[0]
+	is_string(i_option)
+	startswith(i_option, "image_guest_pull={\"metadata\":{")
+	endswith(i_option, "}}")
 }
 
 ######################################################################
@@ -495,37 +513,112 @@ allow_exec_command(_, i_args) if {
 ######################################################################
 # Files the host copies into the guest (hosts, resolv.conf, ConfigMap and Secret volumes, ...).
 
+# Two shapes reach the policy: the agent's PolicyCopyFileRequest (path, file_type, symlink_target)
+# and, from older agents, the protobuf message (path, file_mode, symlink_src).
 CopyFileRequest if {
 	i_path := input.path
+	allow_copy_path(i_path)
+	i_type := input.file_type
+	is_string(i_type)
+	allow_copy_file(i_type, i_path, input.symlink_target)
+}
+
+CopyFileRequest if {
+	not input.file_type
+	i_path := input.path
+	allow_copy_path(i_path)
+	i_src := input.symlink_src
+	is_string(i_src)
+	allow_copy_file(legacy_file_type(i_src), i_path, i_src)
+}
+
+# Absolute, below a container's shared-files prefix, no `..` component.
+allow_copy_path(i_path) if {
+	is_string(i_path)
 	regex.match(policy_data.request_defaults.CopyFileRequest.path_regex, i_path)
-	not contains(i_path, "/../")
-	not endswith(i_path, "/..")
-	allow_symlink_source(input.symlink_src)
+	not regex.match(`(^|/)\.\.(/|$)`, i_path)
 }
 
-allow_symlink_source(i_src) if i_src == ""
+allow_copy_file("Regular", _, i_target) if i_target == ""
 
-allow_symlink_source(i_src) if {
-	i_src != ""
-	not startswith(i_src, "/")
-	not contains(i_src, "../")
-	not endswith(i_src, "/..")
-	i_src != ".."
+allow_copy_file("Directory", _, i_target) if i_target == ""
+
+# A symlink only beneath a top-level shared entry (the top level is what the container mounts),
+# pointing down: relative, no `..` component.
+allow_copy_file("Symlink", i_path, i_target) if {
+	is_string(i_target)
+	i_target != ""
+	not startswith(i_target, "/")
+	not regex.match(`(^|/)\.\.(/|$)`, i_target)
+	regex.match(concat("", [policy_data.request_defaults.CopyFileRequest.path_regex, "[^/]+/."]), i_path)
 }
+
+legacy_file_type(i_src) := "Regular" if i_src == ""
+
+legacy_file_type(i_src) := "Symlink" if i_src != ""
 
 ######################################################################
 # Network and the rest
 
 UpdateInterfaceRequest if {
+	p_defaults := policy_data.request_defaults.UpdateInterfaceRequest
 	i_interface := input.interface
-	not i_interface.name in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_names
-	not i_interface.hwAddr in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_hw_addrs
+	i_name := i_interface.name
+	is_string(i_name)
+	not i_name in p_defaults.forbidden_names
+	i_hw_addr := i_interface.hwAddr
+	is_string(i_hw_addr)
+	not i_hw_addr in p_defaults.forbidden_hw_addrs
+	# Raw interface flags only from the allowed set (IFF_NOARP), so the host cannot set others.
+	i_flags := i_interface.raw_flags
+	is_number(i_flags)
+	bits.and(i_flags, p_defaults.allow_raw_flags) == i_flags
 }
 
 UpdateRoutesRequest if {
-	every i_route in input.routes.Routes {
-		not i_route.device in policy_data.request_defaults.UpdateRoutesRequest.forbidden_devices
+	p_defaults := policy_data.request_defaults.UpdateRoutesRequest
+	i_routes := input.routes.Routes
+	is_array(i_routes)
+	every i_route in i_routes {
+		allow_route(p_defaults, i_route)
 	}
+}
+
+allow_route(p_defaults, i_route) if {
+	i_device := i_route.device
+	is_string(i_device)
+	not i_device in p_defaults.forbidden_devices
+	i_source := i_route.source
+	is_string(i_source)
+	every p_regex in p_defaults.forbidden_source_regex {
+		not regex.match(p_regex, i_source)
+	}
+}
+
+AddARPNeighborsRequest if {
+	p_defaults := policy_data.request_defaults.AddARPNeighborsRequest
+	i_neighbors := input.neighbors.ARPNeighbors
+	is_array(i_neighbors)
+	every i_neighbor in i_neighbors {
+		allow_neighbor(p_defaults, i_neighbor)
+	}
+}
+
+allow_neighbor(p_defaults, i_neighbor) if {
+	i_device := i_neighbor.device
+	is_string(i_device)
+	not i_device in p_defaults.forbidden_devices
+	i_address := i_neighbor.toIPAddress.address
+	is_string(i_address)
+	every p_regex in p_defaults.forbidden_address_regex {
+		not regex.match(p_regex, i_address)
+	}
+	i_state := i_neighbor.state
+	i_state in p_defaults.allowed_states
+	# Only NTF_PROXY and NTF_ROUTER.
+	i_flags := i_neighbor.flags
+	is_number(i_flags)
+	bits.and(i_flags, p_defaults.allowed_flags) == i_flags
 }
 
 UpdateEphemeralMountsRequest if {
