@@ -4,6 +4,7 @@
  * rules replace `$(bundle-id)`, `$(sandbox-id)` and `$(sfprefix)` with the request's own IDs.
  */
 import { escapeRegex } from '../k8s/kinds/index.js';
+import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats.js';
 import type { ContainerModel, LayerPin } from './container.js';
 import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
 import { exactText, patternOf, type Value } from './parts.js';
@@ -188,8 +189,25 @@ function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): R
   };
 }
 
+/**
+ * The pod's `io.katacontainers.*` annotations as containerd forwards them to containers: pinned
+ * literally, except the policy itself (bound by HOST_DATA, and the runtime reads only the sandbox's).
+ */
+function forwardedAnnotations(pod: PodModel): Record<string, string> {
+  const metadata = pod.template.metadata;
+  const annotations = typeof metadata.annotations === 'object' && metadata.annotations !== null ? (metadata.annotations as Record<string, unknown>) : {};
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith('io.katacontainers.') || typeof value !== 'string') continue;
+    out[key] = key === AKS_ANNOTATION || key === INITDATA_ANNOTATION ? '^(?s:.*)$' : `^${escapeRegex(value)}$`;
+  }
+  for (const key of [AKS_ANNOTATION, INITDATA_ANNOTATION]) out[key] ??= '^(?s:.*)$';
+  return out;
+}
+
 function containerData(c: ContainerModel, pod: PodModel, settings: Settings): JsonValue {
   return {
+    forwarded_annotations: forwardedAnnotations(pod),
     name: c.name,
     type: c.type,
     image: c.imageName,
@@ -216,6 +234,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
       cpath: settings.paths.cpath,
       cpath_regex: escapeRegex(settings.paths.cpath),
       oci_version: settings.oci_version,
+      runtime_sysctls: settings.runtime_sysctls,
       namespaces: settings.namespaces,
       env_allow_regex: settings.env.allow_regex.map((r) => expandPatterns(r, settings)),
       optional_annotations: { sandbox: mapPatterns(settings.annotations.sandbox, settings), container: mapPatterns(settings.annotations.container, settings) },

@@ -41,6 +41,8 @@ export interface Settings {
   logs: { allow_read: boolean };
   stdin: { allow_write: boolean; allow_close: boolean };
   sandbox: { storages: StorageSpec[]; sysctls: Record<string, string>; masked_paths: string[]; readonly_paths: string[] };
+  /** Sysctls the runtime may add on its own (containerd 2.x), allowed only with these values. */
+  runtime_sysctls: Record<string, string>;
   container: { sysctls: Record<string, string>; masked_paths: string[]; readonly_paths: string[] };
   namespaces: { Type: string; Path: string }[];
   annotations: { sandbox: Record<string, string>; container: Record<string, string> };

@@ -6,8 +6,10 @@
 # and containers, with literal values pinned and runtime values as anchored RE2 patterns.
 #
 # State lives in data.pstate and changes only through {"allowed": true, "ops": [JSON Patch]}:
-#   sandbox_id    set by CreateSandboxRequest; the pause container must have this ID
-#   sandbox_name  set when the pause container is created; every later container must carry it
+#   sandbox_id    set by CreateSandboxRequest (or, failing that, by the first container's sandbox-id
+#                 annotation); the pause container has this ID, every container names it
+#   sandbox_name  set by the first container created; every later container must carry it
+#   containers    container ID -> name in policy_data; RemoveContainer takes the ID out again
 #   containers    container ID -> name in policy_data, for StartContainer and ExecProcess
 #
 # Names: i_* values come from the request, p_* values from the policy (denial explanations rely on it).
@@ -144,10 +146,12 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	i_oci := input.OCI
 	some p_container in policy_data.containers
 	allow_identity(p_container, i_oci)
+	# A container ID is created once.
+	not data.pstate.containers[input.container_id]
 	i_sandbox_name := sandbox_name(p_container, i_oci)
 	ctx := {
 		"container_id": input.container_id,
-		"sandbox_id": sandbox_id(p_container),
+		"sandbox_id": sandbox_id(p_container, i_oci),
 		"sandbox_name": i_sandbox_name,
 	}
 	allow_request_fields(input)
@@ -178,28 +182,41 @@ allow_identity(p_container, i_oci) if {
 	p_container.name == i_name
 }
 
-# The sandbox name is pinned by the pause container (which must come first, once) and then holds
-# for every container of the pod.
-sandbox_name(p_container, i_oci) := i_sandbox_name if {
-	p_container.type == "sandbox"
+# The sandbox name and ID are pinned by the first container created (the runtime creates the pause
+# container first) and then hold for every container of the pod.
+sandbox_name(_, i_oci) := i_sandbox_name if {
 	not data.pstate.sandbox_name
 	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
+	is_string(i_sandbox_name)
 	regex.match(policy_data.pod.name_regex, i_sandbox_name)
 }
 
-sandbox_name(p_container, i_oci) := i_sandbox_name if {
-	p_container.type == "container"
+sandbox_name(_, i_oci) := i_sandbox_name if {
 	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
 	i_sandbox_name == data.pstate.sandbox_name
 }
 
-sandbox_id(p_container) := i_container_id if {
-	p_container.type == "sandbox"
-	i_container_id := input.container_id
-	i_container_id == data.pstate.sandbox_id
+sandbox_id(p_container, i_oci) := i_sandbox_id if {
+	i_sandbox_id := known_sandbox_id(i_oci)
+	allow_sandbox_id(p_container, i_sandbox_id)
 }
 
-sandbox_id(p_container) := data.pstate.sandbox_id if p_container.type == "container"
+known_sandbox_id(_) := data.pstate.sandbox_id
+
+known_sandbox_id(i_oci) := i_sandbox_id if {
+	not data.pstate.sandbox_id
+	i_sandbox_id := i_oci.Annotations["io.kubernetes.cri.sandbox-id"]
+	is_string(i_sandbox_id)
+	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+}
+
+# The pause container's ID is the sandbox ID.
+allow_sandbox_id(p_container, i_sandbox_id) if {
+	p_container.type == "sandbox"
+	input.container_id == i_sandbox_id
+}
+
+allow_sandbox_id(p_container, _) if p_container.type == "container"
 
 allow_request_fields(i_request) if {
 	i_container_id := i_request.container_id
@@ -251,6 +268,14 @@ allow_annotation(p_container, i_key, i_value, ctx) if {
 allow_annotation(p_container, i_key, i_value, _) if {
 	not p_container.annotations[i_key]
 	p_regex := policy_data.common.optional_annotations[p_container.type][i_key]
+	regex.match(p_regex, i_value)
+}
+
+# The pod's own io.katacontainers.* annotations, which containerd may forward to every container.
+allow_annotation(p_container, i_key, i_value, _) if {
+	not p_container.annotations[i_key]
+	not policy_data.common.optional_annotations[p_container.type][i_key]
+	p_regex := p_container.forwarded_annotations[i_key]
 	regex.match(p_regex, i_value)
 }
 
@@ -379,8 +404,7 @@ allow_hostname(p_container, i_hostname, ctx) if {
 allow_linux(p_linux, i_linux) if {
 	i_namespaces := i_linux.Namespaces
 	i_namespaces == policy_data.common.namespaces
-	i_sysctl := i_linux.Sysctl
-	i_sysctl == p_linux.Sysctl
+	allow_sysctls(p_linux.Sysctl, i_linux.Sysctl)
 	is_null(i_linux.Seccomp)
 	is_null(i_linux.IntelRdt)
 	i_uid_mappings := i_linux.UIDMappings
@@ -398,6 +422,25 @@ allow_linux(p_linux, i_linux) if {
 	every p_path in p_linux.ReadonlyPaths {
 		readonly_or_masked(p_path, i_linux)
 	}
+}
+
+# The pod's sysctls must all be there; containerd 2.x adds its defaults (unprivileged ports, ping),
+# which may come or not, but only with their values.
+allow_sysctls(p_sysctls, i_sysctls) if {
+	is_object(i_sysctls)
+	every p_key, p_value in p_sysctls {
+		i_sysctls[p_key] == p_value
+	}
+	every i_key, i_value in i_sysctls {
+		allow_sysctl(p_sysctls, i_key, i_value)
+	}
+}
+
+allow_sysctl(p_sysctls, i_key, i_value) if p_sysctls[i_key] == i_value
+
+allow_sysctl(p_sysctls, i_key, i_value) if {
+	not p_sysctls[i_key]
+	policy_data.common.runtime_sysctls[i_key] == i_value
 }
 
 readonly_or_masked(p_path, i_linux) if p_path in i_linux.ReadonlyPaths
@@ -472,13 +515,25 @@ allow_driver_options(p_options, i_options) if {
 ######################################################################
 # State
 
-create_container_ops(p_container, ctx) := [
-	{"op": "add", "path": "/pstate/sandbox_name", "value": ctx.sandbox_name},
-	{"op": "add", "path": "/pstate/containers", "value": {ctx.container_id: p_container.name}},
-] if p_container.type == "sandbox"
+create_container_ops(p_container, ctx) := array.concat(array.concat(sandbox_id_ops(ctx), sandbox_name_ops(ctx)), container_ops(p_container, ctx))
 
-create_container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
-	p_container.type == "container"
+sandbox_id_ops(_) := [] if data.pstate.sandbox_id
+
+sandbox_id_ops(ctx) := [{"op": "add", "path": "/pstate/sandbox_id", "value": ctx.sandbox_id}] if not data.pstate.sandbox_id
+
+sandbox_name_ops(_) := [] if data.pstate.sandbox_name
+
+sandbox_name_ops(ctx) := [{"op": "add", "path": "/pstate/sandbox_name", "value": ctx.sandbox_name}] if not data.pstate.sandbox_name
+
+container_ops(p_container, ctx) := [{"op": "add", "path": "/pstate/containers", "value": {ctx.container_id: p_container.name}}] if not data.pstate.containers
+
+container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
+	data.pstate.containers
+}
+
+# A removed container's ID no longer runs anything (exec, start).
+RemoveContainerRequest := {"allowed": true, "ops": [{"op": "remove", "path": concat("/", ["", "pstate", "containers", input.container_id])}]} if {
+	data.pstate.containers[input.container_id]
 }
 
 StartContainerRequest if {
