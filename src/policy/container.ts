@@ -136,6 +136,11 @@ function execCommands(container: Record<string, unknown>, env: Map<string, Value
   return out;
 }
 
+/** With tty: true containerd sets TERM=xterm (WithTTY), unless the image or the pod sets TERM, which wins. */
+function withTerm(env: EnvEntry[], tty: boolean): EnvEntry[] {
+  return tty && !env.some((e) => e.name === 'TERM') ? [...env, { name: 'TERM', value: lit('xterm') }] : env;
+}
+
 /** One container (or init container, or sidecar) of the pod. */
 export function containerModel(container: Record<string, unknown>, at: NodePath, image: ImageInfo, pod: PodInputs): ContainerModel {
   const { locator, settings, spec } = pod;
@@ -166,7 +171,7 @@ export function containerModel(container: Record<string, unknown>, at: NodePath,
     terminal: container.tty === true,
     user: userOf(image, security, spec, locator, [...at, 'securityContext']),
     args: raw.map((arg) => expandVariables(arg, lookup)),
-    env: mergeEnv(image.config.env, pod.hostname, env.declared),
+    env: withTerm(mergeEnv(image.config.env, pod.hostname, env.declared), container.tty === true),
     serviceEnv: env.service,
     cwd: typeof container.workingDir === 'string' && container.workingDir !== '' ? container.workingDir : (image.config.workingDir ?? '/'),
     capabilities: security.capabilities,

@@ -208,6 +208,7 @@ function forwardedAnnotations(pod: PodModel): Record<string, string> {
 function containerData(c: ContainerModel, pod: PodModel, settings: Settings): JsonValue {
   return {
     forwarded_annotations: forwardedAnnotations(pod),
+    sandbox_pidns: c.type === 'container' && pod.sandboxPidns,
     name: c.name,
     type: c.type,
     image: c.imageName,

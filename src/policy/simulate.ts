@@ -168,7 +168,8 @@ function createContainer(c: ContainerModel, pod: PodModel, settings: Settings, i
       Solaris: null,
       Windows: null,
     },
-    sandbox_pidns: pod.sandboxPidns,
+    // The runtime (handlePidNamespace) shares the PID namespace with application containers only.
+    sandbox_pidns: c.type === 'container' && pod.sandboxPidns,
     shared_mounts: [],
     stdin_port: 0,
     stdout_port: 0,
@@ -205,7 +206,7 @@ export function simulatePod(pod: PodModel, settings: Settings): SimulatedRequest
         hostname: sampleOf(pod.hostname),
         dns: [`search ${pod.namespace}.svc.cluster.local svc.cluster.local cluster.local`, 'nameserver 10.0.0.10', 'options ndots:5', ''],
         storages: settings.sandbox.storages as unknown as JsonValue,
-        sandbox_pidns: pod.sandboxPidns,
+        sandbox_pidns: false,
         sandbox_id: sandboxId,
         guest_hook_path: '',
         kernel_modules: [],

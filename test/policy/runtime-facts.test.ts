@@ -10,6 +10,9 @@ import { runtimeClassMatches, selectPodTemplate } from '../../src/k8s/workloads.
 import { guestPullName, runtimeImageName } from '../../src/policy/policy-data.js';
 import type { ContainerModel } from '../../src/policy/container.js';
 import type { SimulatedRequest } from '../../src/policy/simulate.js';
+import { parseManifest } from '../../src/k8s/manifest.js';
+import { generatePolicies, modelPods } from '../../src/policy/generate.js';
+import { simulatePod } from '../../src/policy/simulate.js';
 import { runExample, startHarness, type Harness, type PodRun } from './harness.js';
 
 let h: Harness;
@@ -169,5 +172,41 @@ describe('guest pull', () => {
     (moved.storages.find((s) => s.driver === 'image_guest_pull') as { source: string }).source = pulled!.source.replace(/@sha256:.*/, '@sha256:' + 'f'.repeat(64));
     expect(fresh2().decide('CreateContainerRequest', moved).allowed).toBe(false);
     expect(fresh2().decide('CreateContainerRequest', app).allowed).toBe(true);
+  });
+});
+
+/** A one-container pod of the example image, with `spec` merged in; its policy and simulated requests. */
+async function inlinePod(image: string, spec: string, container = ''): Promise<{ policy: string; requests: SimulatedRequest[]; warnings: string[] }> {
+  const text = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: facts\nspec:\n  runtimeClassName: kata-cc-isolation\n${spec}  containers:\n  - name: app\n    image: ${image}\n    command: ["/bin/sh"]\n${container}`;
+  const { policies } = await generatePolicies([parseManifest(text, 'facts.yaml')], h.options());
+  const { pods } = await modelPods([parseManifest(text, 'facts.yaml')], h.options());
+  return { policy: policies[0].policy, requests: simulatePod(pods[0].model, h.settings), warnings: policies[0].warnings };
+}
+
+const exampleImage = () => (creates()[1].request as Create).OCI.Annotations['io.kubernetes.cri.image-name'];
+
+describe('pod spec facts', () => {
+  it('shareProcessNamespace: sandbox_pidns false for CreateSandbox and the pause container, true for the app', async () => {
+    const run = await inlinePod(exampleImage(), '  shareProcessNamespace: true\n');
+    const pidns = run.requests.filter((r) => r.kind === 'CreateSandboxRequest' || r.kind === 'CreateContainerRequest').map((r) => (r.request as { sandbox_pidns: boolean }).sandbox_pidns);
+    expect(pidns).toEqual([false, false, true]);
+    const e = PolicyEnforcer.fromText(run.policy, { syntax: 'v1' });
+    for (const r of run.requests) expect(e.decide(r.kind, r.request).allowed, r.kind).toBe(true);
+    const flipped = PolicyEnforcer.fromText(run.policy, { syntax: 'v1' });
+    const sandbox = run.requests.find((r) => r.kind === 'CreateSandboxRequest')!;
+    expect(flipped.decide('CreateSandboxRequest', { ...(sandbox.request as object), sandbox_pidns: true }).allowed).toBe(false);
+  });
+
+  it('tty: true expects TERM=xterm, as the runtime adds it', async () => {
+    const run = await inlinePod(exampleImage(), '', '    tty: true\n');
+    const app = run.requests.filter((r) => r.kind === 'CreateContainerRequest')[1].request as { OCI: { Process: { Env: string[] } } };
+    expect(app.OCI.Process.Env).toContain('TERM=xterm');
+    const e = PolicyEnforcer.fromText(run.policy, { syntax: 'v1' });
+    for (const r of run.requests) expect(e.decide(r.kind, r.request).allowed, r.kind).toBe(true);
+  });
+
+  it('hostNetwork: generates, with a warning naming the risk', async () => {
+    const run = await inlinePod(exampleImage(), '  hostNetwork: true\n');
+    expect(run.warnings.join('\n')).toMatch(/hostNetwork: true.*node's network/);
   });
 });

@@ -120,8 +120,10 @@ CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate
 	i_hook_path == ""
 	i_kernel_modules := input.kernel_modules
 	count(i_kernel_modules) == 0
+	# The runtime never asks for a sandbox PID namespace here, even with shareProcessNamespace:
+	# only application containers join one (handlePidNamespace in the runtime's kata_agent.go).
 	i_pidns := input.sandbox_pidns
-	i_pidns == policy_data.pod.sandbox_pidns
+	i_pidns == false
 	i_hostname := input.hostname
 	regex.match(expand_hostname(policy_data.pod.hostname_regex, policy_data.pod.name_regex), i_hostname)
 	every i_storage in input.storages {
@@ -154,7 +156,7 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 		"sandbox_id": sandbox_id(p_container, i_oci),
 		"sandbox_name": i_sandbox_name,
 	}
-	allow_request_fields(input)
+	allow_request_fields(p_container, input)
 	allow_oci_fields(i_oci)
 	allow_annotations(p_container, i_oci.Annotations, ctx)
 	allow_process(p_container.process, i_oci.Process)
@@ -218,7 +220,7 @@ allow_sandbox_id(p_container, i_sandbox_id) if {
 
 allow_sandbox_id(p_container, _) if p_container.type == "container"
 
-allow_request_fields(i_request) if {
+allow_request_fields(p_container, i_request) if {
 	i_container_id := i_request.container_id
 	regex.match("^[a-z0-9]{64}$", i_container_id)
 	i_exec_id := i_request.exec_id
@@ -227,7 +229,7 @@ allow_request_fields(i_request) if {
 	i_devices := i_request.devices
 	count(i_devices) == 0
 	i_pidns := i_request.sandbox_pidns
-	i_pidns == policy_data.pod.sandbox_pidns
+	i_pidns == p_container.sandbox_pidns
 	no_shared_mounts(i_request)
 }
 
