@@ -38,7 +38,9 @@ export class FileImageResolver implements ImageResolver {
   }
 
   resolve(reference: string): Promise<ImageInfo> {
-    const image = this.images[reference];
+    // A reference without tag or digest means `:latest`, as the runtime pulls it.
+    const name = reference.split('/').pop() ?? '';
+    const image = this.images[reference] ?? (!name.includes(':') && !reference.includes('@') ? this.images[`${reference}:latest`] : undefined);
     if (!image) {
       return Promise.reject(new InputError('image_not_in_file', `image '${reference}' is not in ${this.origin}`, { location: { file: this.origin }, hint: 'add the image config to the images file' }));
     }
