@@ -72,6 +72,23 @@ describe('containerd 2.x', () => {
   });
 });
 
+describe('CreateSandbox as the runtime sends it', () => {
+  it('accepts the recorded AKS storages (virtio-fs share, shm), with or without Storage.shared', () => {
+    const sandbox = structuredClone(pod.requests.find((r) => r.kind === 'CreateSandboxRequest')!.request) as { storages: Record<string, unknown>[] };
+    sandbox.storages = [
+      { driver: 'virtio-fs', driver_options: [], source: 'kataShared', fstype: 'virtiofs', options: [], mount_point: '/run/kata-containers/shared/containers/', fs_group: null },
+      { driver: 'ephemeral', driver_options: [], source: 'shm', fstype: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'mode=1777', 'size=67108864'], mount_point: '/run/kata-containers/sandbox/shm', fs_group: null },
+    ];
+    expect(fresh().decide('CreateSandboxRequest', sandbox).allowed).toBe(true);
+    const withShared = { ...sandbox, storages: sandbox.storages.map((st) => ({ ...st, shared: false })) };
+    expect(fresh().decide('CreateSandboxRequest', withShared).allowed).toBe(true);
+    const sharedTrue = { ...sandbox, storages: sandbox.storages.map((st) => ({ ...st, shared: true })) };
+    expect(fresh().decide('CreateSandboxRequest', sharedTrue).allowed).toBe(false);
+    const moved = { ...sandbox, storages: [{ ...sandbox.storages[0], mount_point: '/etc' }] };
+    expect(fresh().decide('CreateSandboxRequest', moved).allowed).toBe(false);
+  });
+});
+
 describe('host-side requests as the runtime sends them', () => {
   const prefix = `/run/kata-containers/shared/containers/${'a'.repeat(64)}-${'b'.repeat(16)}-`;
   it('CopyFile: the agent PolicyCopyFileRequest shape, as upstream', () => {

@@ -131,10 +131,22 @@ CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate
 	}
 }
 
+# Field by field: current agents add `shared` (false for these), older ones do not send it.
 allow_sandbox_storage(i_storage) if {
 	some p_storage in policy_data.sandbox.storages
-	p_storage == i_storage
+	i_storage.driver == p_storage.driver
+	i_storage.driver_options == p_storage.driver_options
+	i_storage.source == p_storage.source
+	i_storage.fstype == p_storage.fstype
+	i_storage.options == p_storage.options
+	i_storage.mount_point == p_storage.mount_point
+	is_null(i_storage.fs_group)
+	not_shared(i_storage)
 }
+
+not_shared(i_storage) if not "shared" in object.keys(i_storage)
+
+not_shared(i_storage) if i_storage.shared == false
 
 # Before the sandbox name is known, the hostname may be any name the pod can get.
 expand_hostname(p_regex, p_name_regex) := p_name_regex if p_regex == "^$(sandbox-name)$"
