@@ -9,7 +9,7 @@ import { checkDrift, embeddedPolicies } from '../policy/check.js';
 import { POLICY_FORMATS, type PolicyFormat } from '../policy/formats.js';
 import { generatePolicies, loadManifests, modelPods, type GenerateOptions, type GeneratedPolicy } from '../policy/generate.js';
 import { OciImageResolver } from '../policy/images.js';
-import { loadSettings } from '../policy/settings.js';
+import { IMAGE_PULL_MODES, loadSettings, type ImagePull } from '../policy/settings.js';
 import { simulatePod } from '../policy/simulate.js';
 import { globalOptions, printJson, printLine } from './context.js';
 
@@ -24,7 +24,8 @@ interface SourceFlags {
   platform: string;
   insecureRegistry: string[];
   dockerConfig?: string;
-  runtimeClass?: string;
+  runtimeClass: string[];
+  layers?: string;
   strict?: boolean;
 }
 
@@ -39,12 +40,17 @@ function withSourceOptions(command: Command): Command {
     .option('--platform <os/arch[/variant]>', 'platform to choose from multi-arch images', 'linux/amd64')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable)', collect, [])
     .option('--docker-config <file>', 'Docker config file with registry credentials')
-    .option('--runtime-class <prefix>', 'only pods whose runtimeClassName starts with this (default: kata-cc)')
+    .option('--runtime-class <name>', "pods of this runtime class get a policy; 'prefix*' for a family (repeatable; default: kata-cc*, kata-qemu-snp, kata-qemu-tdx, kata-qemu-coco-dev)", collect, [])
+    .option('--layers <mode>', "how images reach the guest: 'tardev' (layers pinned by dm-verity root hash) or 'guest-pull' (pulled in the TEE; image pinned by digest and config)")
     .option('--strict', 'unknown fields in pod specs are errors, not warnings');
 }
 
 async function generateOptions(flags: SourceFlags, format?: PolicyFormat): Promise<GenerateOptions> {
   const settings = await loadSettings(flags.settings);
+  if (flags.layers !== undefined) {
+    if (!IMAGE_PULL_MODES.includes(flags.layers as ImagePull)) throw new UsageError(`--layers must be one of ${IMAGE_PULL_MODES.join(', ')}, not '${flags.layers}'`, { hint: 'use --layers tardev or --layers guest-pull' });
+    settings.image_pull = flags.layers as ImagePull;
+  }
   const images = new OciImageResolver({
     cacheDir: flags.cache,
     offline: flags.offline === true,
@@ -58,13 +64,13 @@ async function generateOptions(flags: SourceFlags, format?: PolicyFormat): Promi
     images,
     format,
     configFiles: await loadManifests(flags.configFile),
-    runtimeClass: flags.runtimeClass,
+    runtimeClass: flags.runtimeClass.length > 0 ? flags.runtimeClass : undefined,
     strict: flags.strict === true,
   };
 }
 
 function reportNotices(policies: readonly GeneratedPolicy[], skipped: readonly string[]): void {
-  for (const s of skipped) log.info(`left alone: ${s}`);
+  for (const s of skipped) log.warn(`skipped (no policy): ${s}`);
   for (const p of policies) {
     for (const w of p.warnings) log.warn(`${p.file}: ${p.resource}: ${w}`);
     if (p.secretVariables > 0) {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerPolicyGenerateCommands } from './policy-generate.js';
 import { registerPolicyEnforceCommands } from './policy-enforce.js';
+import { registerPolicyConformanceCommand } from './policy-conformance.js';
 
 export function registerPolicy(program: Command): void {
   const group = program
@@ -9,4 +10,5 @@ export function registerPolicy(program: Command): void {
     .description('generate, hash, check, simulate, replay and explain Kata agent policies');
   registerPolicyGenerateCommands(group);
   registerPolicyEnforceCommands(group);
+  registerPolicyConformanceCommand(group);
 }

@@ -23,10 +23,22 @@ export interface PodTemplate {
 export type Selection = { template: PodTemplate } | { skipped: string } | undefined;
 
 /**
- * The pod template of a policy-bearing object whose runtime class starts with `runtimeClass`;
+ * Whether `name` is one of `classes`: a name, or a prefix written `kata-cc*`. An empty list takes
+ * every pod (as genpolicy does when no runtime class is given). A bare string is a prefix (the old form).
+ */
+export function runtimeClassMatches(name: string, classes: readonly string[] | string): boolean {
+  if (typeof classes === 'string') return name.startsWith(classes);
+  if (classes.length === 0) return true;
+  return classes.some((c) => (c.endsWith('*') ? name.startsWith(c.slice(0, -1)) : name === c));
+}
+
+const describeClasses = (classes: readonly string[] | string) => (typeof classes === 'string' ? `does not start with '${classes}'` : `is not one of ${classes.map((c) => `'${c}'`).join(', ')}`);
+
+/**
+ * The pod template of a policy-bearing object whose runtime class is one of `runtimeClass`;
  * `{skipped}` with the reason for a workload that is left alone; undefined for any other kind.
  */
-export function selectPodTemplate(resource: Resource, runtimeClass: string, defaultNamespace: string): Selection {
+export function selectPodTemplate(resource: Resource, runtimeClass: readonly string[] | string, defaultNamespace: string): Selection {
   const kind = workloadKind(resource.kind);
   if (!kind) return undefined;
   const template = getAt(resource.value, kind.templatePath);
@@ -35,8 +47,8 @@ export function selectPodTemplate(resource: Resource, runtimeClass: string, defa
   }
   const spec = template.spec;
   const runtimeClassName = typeof spec.runtimeClassName === 'string' ? spec.runtimeClassName : '';
-  if (!runtimeClassName.startsWith(runtimeClass)) {
-    return { skipped: `${resource.kind}/${resource.name}: runtimeClassName '${runtimeClassName}' does not start with '${runtimeClass}'` };
+  if (!runtimeClassMatches(runtimeClassName, runtimeClass)) {
+    return { skipped: `${resource.kind}/${resource.name}: runtimeClassName '${runtimeClassName}' ${describeClasses(runtimeClass)}` };
   }
   return {
     template: {

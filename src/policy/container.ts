@@ -27,6 +27,8 @@ export interface ContainerModel {
   name: string;
   type: 'sandbox' | 'container';
   imageName: string;
+  /** The manifest digest resolved at generation time ('' when unknown). */
+  imageDigest: string;
   terminal: boolean;
   user: ProcessUser;
   args: Value[];
@@ -90,6 +92,7 @@ export function sandboxModel(image: ImageInfo, pod: PodInputs, sysctls: Record<s
     name: SANDBOX_NAME,
     type: 'sandbox',
     imageName: image.reference,
+    imageDigest: image.digest,
     terminal: false,
     user: userOf(image, security, pod.spec, pod.locator, ['securityContext']),
     args,
@@ -133,6 +136,11 @@ function execCommands(container: Record<string, unknown>, env: Map<string, Value
   return out;
 }
 
+/** With tty: true containerd sets TERM=xterm (WithTTY), unless the image or the pod sets TERM, which wins. */
+function withTerm(env: EnvEntry[], tty: boolean): EnvEntry[] {
+  return tty && !env.some((e) => e.name === 'TERM') ? [...env, { name: 'TERM', value: lit('xterm') }] : env;
+}
+
 /** One container (or init container, or sidecar) of the pod. */
 export function containerModel(container: Record<string, unknown>, at: NodePath, image: ImageInfo, pod: PodInputs): ContainerModel {
   const { locator, settings, spec } = pod;
@@ -159,10 +167,11 @@ export function containerModel(container: Record<string, unknown>, at: NodePath,
     name,
     type: 'container',
     imageName: image.reference,
+    imageDigest: image.digest,
     terminal: container.tty === true,
     user: userOf(image, security, spec, locator, [...at, 'securityContext']),
     args: raw.map((arg) => expandVariables(arg, lookup)),
-    env: mergeEnv(image.config.env, pod.hostname, env.declared),
+    env: withTerm(mergeEnv(image.config.env, pod.hostname, env.declared), container.tty === true),
     serviceEnv: env.service,
     cwd: typeof container.workingDir === 'string' && container.workingDir !== '' ? container.workingDir : (image.config.workingDir ?? '/'),
     capabilities: security.capabilities,

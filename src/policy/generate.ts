@@ -19,8 +19,8 @@ export interface GenerateOptions {
   format?: PolicyFormat;
   /** Extra ConfigMaps and Secrets (`--config-file`). */
   configFiles?: ManifestFile[];
-  /** Pods whose runtimeClassName does not start with this are left alone (default: the settings'). */
-  runtimeClass?: string;
+  /** Runtime classes that get a policy (names, or `prefix*`; empty: every pod); default: the settings'. */
+  runtimeClass?: readonly string[];
   strict?: boolean;
 }
 
@@ -62,7 +62,7 @@ export function collectConfigs(manifests: readonly ManifestFile[], defaultNamesp
 export async function modelPods(manifests: readonly ManifestFile[], options: GenerateOptions): Promise<Modelled> {
   const { settings } = options;
   const configs = collectConfigs([...manifests, ...(options.configFiles ?? [])], settings.default_namespace);
-  const runtimeClass = options.runtimeClass ?? settings.runtime_class_prefix;
+  const runtimeClass = options.runtimeClass ?? settings.runtime_classes;
   const pods: PodEntry[] = [];
   const skipped: string[] = [];
   for (const manifest of manifests) {

@@ -63,7 +63,11 @@ export async function buildPodModel(template: PodTemplate, options: BuildOptions
       hint: 'remove or correct the field, or run without --strict to treat unknown fields as warnings',
     });
   }
-  for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+  if (spec.hostNetwork === true) {
+    // As genpolicy: the runtime shares the node's network namespace, which lives outside the TEE.
+    warnings.push(`${locator.path(['hostNetwork'])}: hostNetwork: true: the pod uses the node's network, which the host controls (traffic outside the TEE can be read and changed); protect it end to end`);
+  }
+  for (const field of ['hostPID', 'hostIPC'] as const) {
     if (spec[field] === true) locator.fail('manifest_field_invalid', `${field}: true shares the node's namespaces, which a confidential pod cannot do`, [field], `remove ${field} from the pod spec`);
   }
   if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {

@@ -4,6 +4,7 @@
  * rules replace `$(bundle-id)`, `$(sandbox-id)` and `$(sfprefix)` with the request's own IDs.
  */
 import { escapeRegex } from '../k8s/kinds/index.js';
+import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats.js';
 import type { ContainerModel, LayerPin } from './container.js';
 import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
 import { exactText, patternOf, type Value } from './parts.js';
@@ -48,8 +49,63 @@ export function overlayLayerOption(layer: LayerPin): string {
 /** An agent `Storage` as the policy lists it (source and mount_point are patterns). */
 export type StorageData = StorageSpec;
 
+/** `repo` of `repo[:tag][@digest]` (a colon after the last slash starts the tag). */
+function repositoryOf(reference: string): string {
+  const name = reference.split('@')[0];
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  return colon > slash ? name.slice(0, colon) : name;
+}
+
+/**
+ * The image reference as containerd hands it to the runtime: `repo@digest` when the manifest pins a
+ * digest (containerd drops the tag), else the reference as written.
+ */
+export function runtimeImageName(reference: string): string {
+  const at = reference.indexOf('@');
+  return at < 0 ? reference : `${repositoryOf(reference)}${reference.slice(at)}`;
+}
+
+/** The name a guest pull must use: `repo@digest`, with the digest resolved at generation when the manifest gives a tag. */
+export function guestPullName(c: ContainerModel): string {
+  const runtime = runtimeImageName(c.imageName);
+  if (runtime.includes('@') || c.imageDigest === '') return runtime;
+  return `${repositoryOf(c.imageName)}@${c.imageDigest}`;
+}
+
+/**
+ * The image names a guest-pull request may carry for a container. With a digest known, only names
+ * bound to it: a tag moved in the registry must not change what runs.
+ */
+export function imageNamePattern(c: ContainerModel): string {
+  if (c.type === 'sandbox') return '^pause$';
+  const names = new Set([guestPullName(c)]);
+  if (c.imageDigest !== '') names.add(`${c.imageName.split('@')[0]}@${c.imageDigest}`);
+  else names.add(c.imageName);
+  return `^(${[...names].map(escapeRegex).join('|')})$`;
+}
+
+/** The root file system pattern: under the shared folder (tardev), or the guest-pull bundle root. */
+export function rootPathPattern(settings: Settings): string {
+  if (settings.image_pull === 'guest-pull') return `^${escapeRegex(settings.paths.root_path).replace(escapeRegex('$(bundle-id)'), '$(bundle-id)')}$`;
+  return `^${escapeRegex(settings.paths.cpath)}/$(bundle-id)$`;
+}
+
 /** The storages of a container (source and mount_point as patterns): layers (top first), overlay, volumes. */
 export function storageData(c: ContainerModel, settings: Settings): StorageData[] {
+  const volumes = volumeStorageData(c, settings);
+  if (settings.image_pull === 'guest-pull') {
+    const pulled: StorageData = {
+      driver: 'image_guest_pull',
+      driver_options: ['image_guest_pull'],
+      source: imageNamePattern(c),
+      fstype: 'overlay',
+      options: [],
+      mount_point: rootPathPattern(settings),
+      fs_group: null,
+    };
+    return [pulled, ...volumes];
+  }
   const layers = c.layers.map(
     (l): StorageData => ({
       driver: 'blk',
@@ -75,12 +131,15 @@ export function storageData(c: ContainerModel, settings: Settings): StorageData[
     mount_point: `^${escapeRegex(settings.paths.cpath)}/$(bundle-id)$`,
     fs_group: null,
   };
-  const volumes = c.volumeStorages.map((v: VolumeStorage): StorageData =>
+  return [...layers, overlay, ...volumes];
+}
+
+function volumeStorageData(c: ContainerModel, settings: Settings): StorageData[] {
+  return c.volumeStorages.map((v: VolumeStorage): StorageData =>
     v.kind === 'local'
       ? { driver: 'local', driver_options: [], source: '^local$', fstype: 'local', options: [`mode=${settings.empty_dir.mode}`], mount_point: `${expandPatterns(settings.empty_dir.mount_point, settings)}${escapeRegex(v.volume)}$`, fs_group: null }
       : { driver: 'ephemeral', driver_options: [], source: '^tmpfs$', fstype: 'tmpfs', options: [], mount_point: `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(v.volume)}$`, fs_group: null },
   );
-  return [...layers, overlay, ...volumes];
 }
 
 const anchored = (v: Value) => `^${patternOf(v)}$`;
@@ -126,18 +185,37 @@ function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): R
     'io.kubernetes.cri.container-type': '^container$',
     'io.katacontainers.pkg.oci.container_type': '^pod_container$',
     'io.kubernetes.cri.container-name': `^${escapeRegex(c.name)}$`,
-    'io.kubernetes.cri.image-name': `^${escapeRegex(c.imageName)}$`,
+    'io.kubernetes.cri.image-name': settings.image_pull === 'guest-pull' ? imageNamePattern(c) : `^(${escapeRegex(runtimeImageName(c.imageName))}|${escapeRegex(c.imageName)})$`,
   };
+}
+
+/**
+ * The pod's `io.katacontainers.*` annotations as containerd forwards them to containers: pinned
+ * literally, except the policy itself (bound by HOST_DATA, and the runtime reads only the sandbox's).
+ */
+function forwardedAnnotations(pod: PodModel): Record<string, string> {
+  const metadata = pod.template.metadata;
+  const annotations = typeof metadata.annotations === 'object' && metadata.annotations !== null ? (metadata.annotations as Record<string, unknown>) : {};
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith('io.katacontainers.') || typeof value !== 'string') continue;
+    out[key] = key === AKS_ANNOTATION || key === INITDATA_ANNOTATION ? '^(?s:.*)$' : `^${escapeRegex(value)}$`;
+  }
+  for (const key of [AKS_ANNOTATION, INITDATA_ANNOTATION]) out[key] ??= '^(?s:.*)$';
+  return out;
 }
 
 function containerData(c: ContainerModel, pod: PodModel, settings: Settings): JsonValue {
   return {
+    forwarded_annotations: forwardedAnnotations(pod),
+    sandbox_pidns: c.type === 'container' && pod.sandboxPidns,
     name: c.name,
     type: c.type,
     image: c.imageName,
+    image_digest: c.imageDigest,
     annotations: annotationData(c, pod, settings),
     process: processData(c),
-    root: { Readonly: c.readonlyRoot },
+    root: { Path: rootPathPattern(settings), Readonly: c.readonlyRoot },
     mounts: c.mounts.map((m) => mountData(m, settings)),
     storages: storageData(c, settings) as unknown as JsonValue,
     linux: { MaskedPaths: c.maskedPaths, ReadonlyPaths: c.readonlyPaths, Sysctl: c.sysctls },
@@ -157,6 +235,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
       cpath: settings.paths.cpath,
       cpath_regex: escapeRegex(settings.paths.cpath),
       oci_version: settings.oci_version,
+      runtime_sysctls: settings.runtime_sysctls,
       namespaces: settings.namespaces,
       env_allow_regex: settings.env.allow_regex.map((r) => expandPatterns(r, settings)),
       optional_annotations: { sandbox: mapPatterns(settings.annotations.sandbox, settings), container: mapPatterns(settings.annotations.container, settings) },
@@ -178,6 +257,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
       CopyFileRequest: { path_regex: expandPatterns(settings.request_defaults.CopyFileRequest.path_regex, settings) },
       UpdateInterfaceRequest: settings.request_defaults.UpdateInterfaceRequest as unknown as JsonValue,
       UpdateRoutesRequest: settings.request_defaults.UpdateRoutesRequest as unknown as JsonValue,
+      AddARPNeighborsRequest: settings.request_defaults.AddARPNeighborsRequest as unknown as JsonValue,
     },
   };
 }

@@ -22,12 +22,18 @@ export interface StorageSpec {
   fs_group: null;
 }
 
+export type ImagePull = 'tardev' | 'guest-pull';
+export const IMAGE_PULL_MODES: readonly ImagePull[] = ['tardev', 'guest-pull'];
+
 export interface Settings {
   pause_image: string;
   oci_version: string;
   default_namespace: string;
-  runtime_class_prefix: string;
-  paths: { cpath: string; layers: string; bundle_prefix: string; ephemeral: string; layer_src_prefix: string };
+  /** Runtime classes that get a policy: names, or prefixes written `kata-cc*`. */
+  runtime_classes: string[];
+  /** How the container image reaches the guest: tardev layers pinned by root hash, or pulled inside the TEE. */
+  image_pull: ImagePull;
+  paths: { cpath: string; root_path: string; layers: string; bundle_prefix: string; ephemeral: string; layer_src_prefix: string };
   capabilities: { default: string[]; privileged: string[] };
   env: { allow_regex: string[]; patterns: Record<string, string> };
   empty_dir: { mode: string; source: string; mount_point: string };
@@ -35,12 +41,15 @@ export interface Settings {
   logs: { allow_read: boolean };
   stdin: { allow_write: boolean; allow_close: boolean };
   sandbox: { storages: StorageSpec[]; sysctls: Record<string, string>; masked_paths: string[]; readonly_paths: string[] };
+  /** Sysctls the runtime may add on its own (containerd 2.x), allowed only with these values. */
+  runtime_sysctls: Record<string, string>;
   container: { sysctls: Record<string, string>; masked_paths: string[]; readonly_paths: string[] };
   namespaces: { Type: string; Path: string }[];
   annotations: { sandbox: Record<string, string>; container: Record<string, string> };
   request_defaults: {
-    UpdateInterfaceRequest: { forbidden_names: string[]; forbidden_hw_addrs: string[] };
-    UpdateRoutesRequest: { forbidden_devices: string[] };
+    UpdateInterfaceRequest: { forbidden_names: string[]; forbidden_hw_addrs: string[]; allow_raw_flags: number };
+    UpdateRoutesRequest: { forbidden_devices: string[]; forbidden_source_regex: string[] };
+    AddARPNeighborsRequest: { forbidden_devices: string[]; forbidden_address_regex: string[]; allowed_states: number[]; allowed_flags: number };
     CopyFileRequest: { path_regex: string };
   };
 }
@@ -60,7 +69,8 @@ function validate(settings: Settings, origin: string): void {
   str(settings.pause_image, 'pause_image');
   str(settings.oci_version, 'oci_version');
   str(settings.default_namespace, 'default_namespace');
-  str(settings.runtime_class_prefix, 'runtime_class_prefix');
+  strs(settings.runtime_classes, 'runtime_classes');
+  if (!IMAGE_PULL_MODES.includes(settings.image_pull)) problems.push(`image_pull must be one of ${IMAGE_PULL_MODES.join(', ')}`);
   strs(settings.capabilities?.default, 'capabilities.default');
   strs(settings.capabilities?.privileged, 'capabilities.privileged');
   strs(settings.env?.allow_regex, 'env.allow_regex');

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerModel } from './container.js';
 import type { MountModel, MountSource } from './mounts.js';
-import { storageData, type JsonValue } from './policy-data.js';
+import { guestPullName, runtimeImageName, storageData, type JsonValue } from './policy-data.js';
 import { sampleOf } from './parts.js';
 import type { PodModel } from './pod.js';
 import type { Settings } from './settings.js';
@@ -52,11 +52,22 @@ function sampleSource(source: MountSource, settings: Settings, ids: Ids): string
   }
 }
 
-function sampleStorages(c: ContainerModel, settings: Settings, ids: Ids): JsonValue[] {
-  return storageData(c, settings).map((s, i) => {
+function guestRoot(settings: Settings, ids: Ids): string {
+  return settings.paths.root_path.replace('$(bundle-id)', ids.containerId);
+}
+
+function sampleStorages(c: ContainerModel, settings: Settings, ids: Ids, metadata: Record<string, string>): JsonValue[] {
+  const all = storageData(c, settings);
+  const firstVolume = all.length - c.volumeStorages.length;
+  return all.map((s, i) => {
     let source = s.source;
     let mountPoint = s.mount_point;
-    if (s.driver === 'blk') {
+    let driverOptions: string[] = [];
+    if (s.driver === 'image_guest_pull') {
+      source = c.type === 'sandbox' ? 'pause' : guestPullName(c);
+      mountPoint = guestRoot(settings, ids);
+      driverOptions = [`image_guest_pull=${JSON.stringify({ metadata })}`];
+    } else if (s.driver === 'blk') {
       source = `0001:00:${(i + 1).toString(16).padStart(2, '0')}.0`;
       mountPoint = `${settings.paths.layers}/${c.layers[i].name}`;
     } else if (s.driver === 'overlayfs') {
@@ -64,12 +75,12 @@ function sampleStorages(c: ContainerModel, settings: Settings, ids: Ids): JsonVa
       mountPoint = `${settings.paths.cpath}/${ids.containerId}`;
     } else if (s.driver === 'local') {
       source = 'local';
-      mountPoint = `${samplePrefix(settings.empty_dir.mount_point, settings, ids)}${c.volumeStorages[i - c.layers.length - 1].volume}`;
+      mountPoint = `${samplePrefix(settings.empty_dir.mount_point, settings, ids)}${c.volumeStorages[i - firstVolume].volume}`;
     } else {
       source = 'tmpfs';
-      mountPoint = `${settings.paths.ephemeral}/${c.volumeStorages[i - c.layers.length - 1].volume}`;
+      mountPoint = `${settings.paths.ephemeral}/${c.volumeStorages[i - firstVolume].volume}`;
     }
-    return { driver: s.driver, driver_options: [], source, fstype: s.fstype, options: s.options, mount_point: mountPoint, fs_group: null };
+    return { driver: s.driver, driver_options: driverOptions, source, fstype: s.fstype, options: s.options, mount_point: mountPoint, fs_group: null };
   });
 }
 
@@ -115,7 +126,7 @@ function annotations(c: ContainerModel, pod: PodModel, ids: Ids, settings: Setti
       'io.kubernetes.cri.sandbox-cpu-shares': '2',
     };
   }
-  return { ...common, 'io.kubernetes.cri.container-type': 'container', 'io.katacontainers.pkg.oci.container_type': 'pod_container', 'io.kubernetes.cri.container-name': c.name, 'io.kubernetes.cri.image-name': c.imageName };
+  return { ...common, 'io.kubernetes.cri.container-type': 'container', 'io.katacontainers.pkg.oci.container_type': 'pod_container', 'io.kubernetes.cri.container-name': c.name, 'io.kubernetes.cri.image-name': settings.image_pull === 'guest-pull' ? guestPullName(c) : runtimeImageName(c.imageName) };
 }
 
 function mountJson(m: MountModel, settings: Settings, ids: Ids): JsonValue {
@@ -130,11 +141,11 @@ function createContainer(c: ContainerModel, pod: PodModel, settings: Settings, i
     exec_id: ids.containerId,
     string_user: null,
     devices: [],
-    storages: sampleStorages(c, settings, ids),
+    storages: sampleStorages(c, settings, ids, annotations(c, pod, ids, settings)),
     OCI: {
       Version: settings.oci_version,
       Process: processJson(c, false, c.args.map(sampleOf)),
-      Root: { Path: `${settings.paths.cpath}/${ids.containerId}`, Readonly: c.readonlyRoot },
+      Root: { Path: settings.image_pull === 'guest-pull' ? guestRoot(settings, ids) : `${settings.paths.cpath}/${ids.containerId}`, Readonly: c.readonlyRoot },
       Hostname: c.type === 'sandbox' ? sampleOf(pod.hostname) : '',
       Mounts: c.mounts.map((m) => mountJson(m, settings, ids)),
       Hooks: null,
@@ -157,7 +168,8 @@ function createContainer(c: ContainerModel, pod: PodModel, settings: Settings, i
       Solaris: null,
       Windows: null,
     },
-    sandbox_pidns: pod.sandboxPidns,
+    // The runtime (handlePidNamespace) shares the PID namespace with application containers only.
+    sandbox_pidns: c.type === 'container' && pod.sandboxPidns,
     shared_mounts: [],
     stdin_port: 0,
     stdout_port: 0,
@@ -194,7 +206,7 @@ export function simulatePod(pod: PodModel, settings: Settings): SimulatedRequest
         hostname: sampleOf(pod.hostname),
         dns: [`search ${pod.namespace}.svc.cluster.local svc.cluster.local cluster.local`, 'nameserver 10.0.0.10', 'options ndots:5', ''],
         storages: settings.sandbox.storages as unknown as JsonValue,
-        sandbox_pidns: pod.sandboxPidns,
+        sandbox_pidns: false,
         sandbox_id: sandboxId,
         guest_hook_path: '',
         kernel_modules: [],

@@ -59,6 +59,6 @@ export async function runExample(h: Harness, file: string, extra: Partial<Genera
   const { pods } = await modelPods(manifests, h.options(extra));
   return {
     manifests,
-    pods: pods.map((p, i) => ({ resource: `${p.template.resource.kind}/${p.template.resource.name}`, policy: policies[i], requests: simulatePod(p.model, h.settings) })),
+    pods: pods.map((p, i) => ({ resource: `${p.template.resource.kind}/${p.template.resource.name}`, policy: policies[i], requests: simulatePod(p.model, extra.settings ?? h.settings) })),
   };
 }

@@ -7,6 +7,8 @@ const AGENT_BUILTINS = new Set([
   'count', 'concat', 'contains', 'startswith', 'endswith', 'replace', 'split', 'substring', 'lower',
   'trim', 'trim_left', 'trim_right', 'trim_prefix', 'trim_suffix', 'trim_space', 'to_number', 'is_null',
   'object.keys', 'array.concat', 'regex.match', 'regex.find_all_string_submatch_n', 'print',
+  // regorus' type checks (src/builtins/types.rs), which explicit type checks in our rules need.
+  'is_string', 'is_number', 'is_array', 'is_object', 'is_boolean',
 ]);
 const AGENT_FAMILIES = ['base64.', 'base64url.', 'bits.'];
 const KEYWORDS = new Set(['if', 'every', 'some', 'in', 'not', 'default', 'import', 'package', 'else', 'contains_kw', 'with', 'as']);

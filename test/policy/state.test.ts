@@ -41,22 +41,30 @@ describe('state kept in data.pstate', () => {
     });
   });
 
-  it('allows CreateSandbox once, and no container before it', () => {
+  it('allows CreateSandbox once', () => {
     const e = fresh();
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest').request).allowed).toBe(false);
     expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(true);
     expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(false);
   });
 
-  it('requires the pause container first, once, and ties later containers to its name', () => {
+  it('lets the first container pin the sandbox ID and name (as upstream), then holds every container to them', () => {
+    const e = fresh();
+    const app = first('CreateContainerRequest', 1).request as Create;
+    const foreign = structuredClone(app);
+    foreign.OCI.Annotations['io.kubernetes.cri.sandbox-id'] = 'e'.repeat(64);
+    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', foreign).allowed).toBe(false);
+  });
+
+  it('creates each container once and ties later containers to the sandbox name', () => {
     const e = replayUntil('CreateContainerRequest', 0);
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(false);
     expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(true);
     expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(false);
     const other = structuredClone(first('CreateContainerRequest', 1).request) as Create;
     other.OCI.Annotations['io.kubernetes.cri.sandbox-name'] = 'api-6d4cf56db6-zzzzz';
     expect(e.decide('CreateContainerRequest', other).allowed).toBe(false);
     expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(false);
   });
 
   it('refuses a sandbox name outside the pattern of the Deployment', () => {
@@ -88,7 +96,10 @@ describe('host-side requests', () => {
     expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/../../etc/passwd` }).allowed).toBe(false);
     expect(e.decide('CopyFileRequest', { ...base, path: '/etc/shadow' }).allowed).toBe(false);
     expect(e.decide('CopyFileRequest', { ...base, symlink_src: '/etc/shadow' }).allowed).toBe(false);
-    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(true);
+    // Symlinks only beneath a top-level shared entry (as upstream), pointing down.
+    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: '..data/token' }).allowed).toBe(true);
+    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: ['/etc/shadow'] }).allowed).toBe(false);
   });
 
   it('refuses the loopback interface and routes through it', () => {

@@ -6,8 +6,10 @@
 # and containers, with literal values pinned and runtime values as anchored RE2 patterns.
 #
 # State lives in data.pstate and changes only through {"allowed": true, "ops": [JSON Patch]}:
-#   sandbox_id    set by CreateSandboxRequest; the pause container must have this ID
-#   sandbox_name  set when the pause container is created; every later container must carry it
+#   sandbox_id    set by CreateSandboxRequest (or, failing that, by the first container's sandbox-id
+#                 annotation); the pause container has this ID, every container names it
+#   sandbox_name  set by the first container created; every later container must carry it
+#   containers    container ID -> name in policy_data; RemoveContainer takes the ID out again
 #   containers    container ID -> name in policy_data, for StartContainer and ExecProcess
 #
 # Names: i_* values come from the request, p_* values from the policy (denial explanations rely on it).
@@ -118,8 +120,10 @@ CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate
 	i_hook_path == ""
 	i_kernel_modules := input.kernel_modules
 	count(i_kernel_modules) == 0
+	# The runtime never asks for a sandbox PID namespace here, even with shareProcessNamespace:
+	# only application containers join one (handlePidNamespace in the runtime's kata_agent.go).
 	i_pidns := input.sandbox_pidns
-	i_pidns == policy_data.pod.sandbox_pidns
+	i_pidns == false
 	i_hostname := input.hostname
 	regex.match(expand_hostname(policy_data.pod.hostname_regex, policy_data.pod.name_regex), i_hostname)
 	every i_storage in input.storages {
@@ -127,10 +131,22 @@ CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate
 	}
 }
 
+# Field by field: current agents add `shared` (false for these), older ones do not send it.
 allow_sandbox_storage(i_storage) if {
 	some p_storage in policy_data.sandbox.storages
-	p_storage == i_storage
+	i_storage.driver == p_storage.driver
+	i_storage.driver_options == p_storage.driver_options
+	i_storage.source == p_storage.source
+	i_storage.fstype == p_storage.fstype
+	i_storage.options == p_storage.options
+	i_storage.mount_point == p_storage.mount_point
+	is_null(i_storage.fs_group)
+	not_shared(i_storage)
 }
+
+not_shared(i_storage) if not "shared" in object.keys(i_storage)
+
+not_shared(i_storage) if i_storage.shared == false
 
 # Before the sandbox name is known, the hostname may be any name the pod can get.
 expand_hostname(p_regex, p_name_regex) := p_name_regex if p_regex == "^$(sandbox-name)$"
@@ -144,13 +160,15 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	i_oci := input.OCI
 	some p_container in policy_data.containers
 	allow_identity(p_container, i_oci)
+	# A container ID is created once.
+	not data.pstate.containers[input.container_id]
 	i_sandbox_name := sandbox_name(p_container, i_oci)
 	ctx := {
 		"container_id": input.container_id,
-		"sandbox_id": sandbox_id(p_container),
+		"sandbox_id": sandbox_id(p_container, i_oci),
 		"sandbox_name": i_sandbox_name,
 	}
-	allow_request_fields(input)
+	allow_request_fields(p_container, input)
 	allow_oci_fields(i_oci)
 	allow_annotations(p_container, i_oci.Annotations, ctx)
 	allow_process(p_container.process, i_oci.Process)
@@ -178,30 +196,43 @@ allow_identity(p_container, i_oci) if {
 	p_container.name == i_name
 }
 
-# The sandbox name is pinned by the pause container (which must come first, once) and then holds
-# for every container of the pod.
-sandbox_name(p_container, i_oci) := i_sandbox_name if {
-	p_container.type == "sandbox"
+# The sandbox name and ID are pinned by the first container created (the runtime creates the pause
+# container first) and then hold for every container of the pod.
+sandbox_name(_, i_oci) := i_sandbox_name if {
 	not data.pstate.sandbox_name
 	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
+	is_string(i_sandbox_name)
 	regex.match(policy_data.pod.name_regex, i_sandbox_name)
 }
 
-sandbox_name(p_container, i_oci) := i_sandbox_name if {
-	p_container.type == "container"
+sandbox_name(_, i_oci) := i_sandbox_name if {
 	i_sandbox_name := i_oci.Annotations["io.kubernetes.cri.sandbox-name"]
 	i_sandbox_name == data.pstate.sandbox_name
 }
 
-sandbox_id(p_container) := i_container_id if {
-	p_container.type == "sandbox"
-	i_container_id := input.container_id
-	i_container_id == data.pstate.sandbox_id
+sandbox_id(p_container, i_oci) := i_sandbox_id if {
+	i_sandbox_id := known_sandbox_id(i_oci)
+	allow_sandbox_id(p_container, i_sandbox_id)
 }
 
-sandbox_id(p_container) := data.pstate.sandbox_id if p_container.type == "container"
+known_sandbox_id(_) := data.pstate.sandbox_id
 
-allow_request_fields(i_request) if {
+known_sandbox_id(i_oci) := i_sandbox_id if {
+	not data.pstate.sandbox_id
+	i_sandbox_id := i_oci.Annotations["io.kubernetes.cri.sandbox-id"]
+	is_string(i_sandbox_id)
+	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+}
+
+# The pause container's ID is the sandbox ID.
+allow_sandbox_id(p_container, i_sandbox_id) if {
+	p_container.type == "sandbox"
+	input.container_id == i_sandbox_id
+}
+
+allow_sandbox_id(p_container, _) if p_container.type == "container"
+
+allow_request_fields(p_container, i_request) if {
 	i_container_id := i_request.container_id
 	regex.match("^[a-z0-9]{64}$", i_container_id)
 	i_exec_id := i_request.exec_id
@@ -210,7 +241,7 @@ allow_request_fields(i_request) if {
 	i_devices := i_request.devices
 	count(i_devices) == 0
 	i_pidns := i_request.sandbox_pidns
-	i_pidns == policy_data.pod.sandbox_pidns
+	i_pidns == p_container.sandbox_pidns
 	no_shared_mounts(i_request)
 }
 
@@ -251,6 +282,14 @@ allow_annotation(p_container, i_key, i_value, ctx) if {
 allow_annotation(p_container, i_key, i_value, _) if {
 	not p_container.annotations[i_key]
 	p_regex := policy_data.common.optional_annotations[p_container.type][i_key]
+	regex.match(p_regex, i_value)
+}
+
+# The pod's own io.katacontainers.* annotations, which containerd may forward to every container.
+allow_annotation(p_container, i_key, i_value, _) if {
+	not p_container.annotations[i_key]
+	not policy_data.common.optional_annotations[p_container.type][i_key]
+	p_regex := p_container.forwarded_annotations[i_key]
 	regex.match(p_regex, i_value)
 }
 
@@ -359,7 +398,8 @@ allow_cap_set(p_set, i_set) if {
 
 allow_root(p_container, i_root, ctx) if {
 	i_path := i_root.Path
-	i_path == concat("/", [policy_data.common.cpath, ctx.container_id])
+	is_string(i_path)
+	regex.match(expand(p_container.root.Path, ctx), i_path)
 	i_readonly := i_root.Readonly
 	i_readonly == p_container.root.Readonly
 }
@@ -378,8 +418,7 @@ allow_hostname(p_container, i_hostname, ctx) if {
 allow_linux(p_linux, i_linux) if {
 	i_namespaces := i_linux.Namespaces
 	i_namespaces == policy_data.common.namespaces
-	i_sysctl := i_linux.Sysctl
-	i_sysctl == p_linux.Sysctl
+	allow_sysctls(p_linux.Sysctl, i_linux.Sysctl)
 	is_null(i_linux.Seccomp)
 	is_null(i_linux.IntelRdt)
 	i_uid_mappings := i_linux.UIDMappings
@@ -397,6 +436,25 @@ allow_linux(p_linux, i_linux) if {
 	every p_path in p_linux.ReadonlyPaths {
 		readonly_or_masked(p_path, i_linux)
 	}
+}
+
+# The pod's sysctls must all be there; containerd 2.x adds its defaults (unprivileged ports, ping),
+# which may come or not, but only with their values.
+allow_sysctls(p_sysctls, i_sysctls) if {
+	is_object(i_sysctls)
+	every p_key, p_value in p_sysctls {
+		i_sysctls[p_key] == p_value
+	}
+	every i_key, i_value in i_sysctls {
+		allow_sysctl(p_sysctls, i_key, i_value)
+	}
+}
+
+allow_sysctl(p_sysctls, i_key, i_value) if p_sysctls[i_key] == i_value
+
+allow_sysctl(p_sysctls, i_key, i_value) if {
+	not p_sysctls[i_key]
+	policy_data.common.runtime_sysctls[i_key] == i_value
 }
 
 readonly_or_masked(p_path, i_linux) if p_path in i_linux.ReadonlyPaths
@@ -436,14 +494,15 @@ allow_storages(p_storages, i_storages, ctx) if {
 allow_storage(p_storage, i_storage, ctx) if {
 	i_driver := i_storage.driver
 	i_driver == p_storage.driver
-	i_driver_options := i_storage.driver_options
-	i_driver_options == p_storage.driver_options
+	allow_driver_options(p_storage.driver_options, i_storage.driver_options)
 	i_fstype := i_storage.fstype
 	i_fstype == p_storage.fstype
 	is_null(i_storage.fs_group)
 	i_source := i_storage.source
+	is_string(i_source)
 	regex.match(expand(p_storage.source, ctx), i_source)
 	i_mount_point := i_storage.mount_point
+	is_string(i_mount_point)
 	regex.match(expand(p_storage.mount_point, ctx), i_mount_point)
 	count(i_storage.options) == count(p_storage.options)
 	every j, i_option in i_storage.options {
@@ -451,16 +510,44 @@ allow_storage(p_storage, i_storage, ctx) if {
 	}
 }
 
+allow_driver_options(p_options, i_options) if {
+	p_options != ["image_guest_pull"]
+	i_options == p_options
+}
+
+# Guest pull: one option, `image_guest_pull=` and the JSON the runtime builds from the container's
+# annotations (which are checked on their own); the image itself is the storage's source.
+allow_driver_options(p_options, i_options) if {
+	p_options == ["image_guest_pull"]
+	count(i_options) == 1
+	i_option := i_options[0]
+	is_string(i_option)
+	startswith(i_option, "image_guest_pull={\"metadata\":{")
+	endswith(i_option, "}}")
+}
+
 ######################################################################
 # State
 
-create_container_ops(p_container, ctx) := [
-	{"op": "add", "path": "/pstate/sandbox_name", "value": ctx.sandbox_name},
-	{"op": "add", "path": "/pstate/containers", "value": {ctx.container_id: p_container.name}},
-] if p_container.type == "sandbox"
+create_container_ops(p_container, ctx) := array.concat(array.concat(sandbox_id_ops(ctx), sandbox_name_ops(ctx)), container_ops(p_container, ctx))
 
-create_container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
-	p_container.type == "container"
+sandbox_id_ops(_) := [] if data.pstate.sandbox_id
+
+sandbox_id_ops(ctx) := [{"op": "add", "path": "/pstate/sandbox_id", "value": ctx.sandbox_id}] if not data.pstate.sandbox_id
+
+sandbox_name_ops(_) := [] if data.pstate.sandbox_name
+
+sandbox_name_ops(ctx) := [{"op": "add", "path": "/pstate/sandbox_name", "value": ctx.sandbox_name}] if not data.pstate.sandbox_name
+
+container_ops(p_container, ctx) := [{"op": "add", "path": "/pstate/containers", "value": {ctx.container_id: p_container.name}}] if not data.pstate.containers
+
+container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
+	data.pstate.containers
+}
+
+# A removed container's ID no longer runs anything (exec, start).
+RemoveContainerRequest := {"allowed": true, "ops": [{"op": "remove", "path": concat("/", ["", "pstate", "containers", input.container_id])}]} if {
+	data.pstate.containers[input.container_id]
 }
 
 StartContainerRequest if {
@@ -495,37 +582,112 @@ allow_exec_command(_, i_args) if {
 ######################################################################
 # Files the host copies into the guest (hosts, resolv.conf, ConfigMap and Secret volumes, ...).
 
+# Two shapes reach the policy: the agent's PolicyCopyFileRequest (path, file_type, symlink_target)
+# and, from older agents, the protobuf message (path, file_mode, symlink_src).
 CopyFileRequest if {
 	i_path := input.path
+	allow_copy_path(i_path)
+	i_type := input.file_type
+	is_string(i_type)
+	allow_copy_file(i_type, i_path, input.symlink_target)
+}
+
+CopyFileRequest if {
+	not input.file_type
+	i_path := input.path
+	allow_copy_path(i_path)
+	i_src := input.symlink_src
+	is_string(i_src)
+	allow_copy_file(legacy_file_type(i_src), i_path, i_src)
+}
+
+# Absolute, below a container's shared-files prefix, no `..` component.
+allow_copy_path(i_path) if {
+	is_string(i_path)
 	regex.match(policy_data.request_defaults.CopyFileRequest.path_regex, i_path)
-	not contains(i_path, "/../")
-	not endswith(i_path, "/..")
-	allow_symlink_source(input.symlink_src)
+	not regex.match(`(^|/)\.\.(/|$)`, i_path)
 }
 
-allow_symlink_source(i_src) if i_src == ""
+allow_copy_file("Regular", _, i_target) if i_target == ""
 
-allow_symlink_source(i_src) if {
-	i_src != ""
-	not startswith(i_src, "/")
-	not contains(i_src, "../")
-	not endswith(i_src, "/..")
-	i_src != ".."
+allow_copy_file("Directory", _, i_target) if i_target == ""
+
+# A symlink only beneath a top-level shared entry (the top level is what the container mounts),
+# pointing down: relative, no `..` component.
+allow_copy_file("Symlink", i_path, i_target) if {
+	is_string(i_target)
+	i_target != ""
+	not startswith(i_target, "/")
+	not regex.match(`(^|/)\.\.(/|$)`, i_target)
+	regex.match(concat("", [policy_data.request_defaults.CopyFileRequest.path_regex, "[^/]+/."]), i_path)
 }
+
+legacy_file_type(i_src) := "Regular" if i_src == ""
+
+legacy_file_type(i_src) := "Symlink" if i_src != ""
 
 ######################################################################
 # Network and the rest
 
 UpdateInterfaceRequest if {
+	p_defaults := policy_data.request_defaults.UpdateInterfaceRequest
 	i_interface := input.interface
-	not i_interface.name in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_names
-	not i_interface.hwAddr in policy_data.request_defaults.UpdateInterfaceRequest.forbidden_hw_addrs
+	i_name := i_interface.name
+	is_string(i_name)
+	not i_name in p_defaults.forbidden_names
+	i_hw_addr := i_interface.hwAddr
+	is_string(i_hw_addr)
+	not i_hw_addr in p_defaults.forbidden_hw_addrs
+	# Raw interface flags only from the allowed set (IFF_NOARP), so the host cannot set others.
+	i_flags := i_interface.raw_flags
+	is_number(i_flags)
+	bits.and(i_flags, p_defaults.allow_raw_flags) == i_flags
 }
 
 UpdateRoutesRequest if {
-	every i_route in input.routes.Routes {
-		not i_route.device in policy_data.request_defaults.UpdateRoutesRequest.forbidden_devices
+	p_defaults := policy_data.request_defaults.UpdateRoutesRequest
+	i_routes := input.routes.Routes
+	is_array(i_routes)
+	every i_route in i_routes {
+		allow_route(p_defaults, i_route)
 	}
+}
+
+allow_route(p_defaults, i_route) if {
+	i_device := i_route.device
+	is_string(i_device)
+	not i_device in p_defaults.forbidden_devices
+	i_source := i_route.source
+	is_string(i_source)
+	every p_regex in p_defaults.forbidden_source_regex {
+		not regex.match(p_regex, i_source)
+	}
+}
+
+AddARPNeighborsRequest if {
+	p_defaults := policy_data.request_defaults.AddARPNeighborsRequest
+	i_neighbors := input.neighbors.ARPNeighbors
+	is_array(i_neighbors)
+	every i_neighbor in i_neighbors {
+		allow_neighbor(p_defaults, i_neighbor)
+	}
+}
+
+allow_neighbor(p_defaults, i_neighbor) if {
+	i_device := i_neighbor.device
+	is_string(i_device)
+	not i_device in p_defaults.forbidden_devices
+	i_address := i_neighbor.toIPAddress.address
+	is_string(i_address)
+	every p_regex in p_defaults.forbidden_address_regex {
+		not regex.match(p_regex, i_address)
+	}
+	i_state := i_neighbor.state
+	i_state in p_defaults.allowed_states
+	# Only NTF_PROXY and NTF_ROUTER.
+	i_flags := i_neighbor.flags
+	is_number(i_flags)
+	bits.and(i_flags, p_defaults.allowed_flags) == i_flags
 }
 
 UpdateEphemeralMountsRequest if {
