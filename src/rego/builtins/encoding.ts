@@ -186,7 +186,7 @@ builtins['yaml.unmarshal'] = {
   fn: (a) => {
     const text = expectString('yaml.unmarshal', a, 0);
     try {
-      return fromJson(parseYaml(text) as unknown);
+      return fromJson(parseYaml(text, { logLevel: 'error' }) as unknown);
     } catch (error) {
       throw new BuiltinError(`yaml.unmarshal: ${goYamlMessage(error)}`);
     }
@@ -197,7 +197,7 @@ builtins['yaml.is_valid'] = {
   fn: ([v]) => {
     if (typeof v !== 'string') return false;
     try {
-      parseYaml(v);
+      parseYaml(v, { logLevel: 'error' });
       return true;
     } catch {
       return false;

@@ -5,6 +5,8 @@ import { isInteger, isNumber, toDouble, type RNumber, type Value } from '../valu
 import { checkDeadline, spend } from './budget.js';
 import { operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
 
+const RANDOM_INT_LIMIT = 2 ** 48 - 1;
+
 function num(name: string, v: Value, i: number): RNumber {
   if (!isNumber(v)) throw operandTypeError(name, i + 1, ['number'], v);
   return v;
@@ -41,7 +43,8 @@ export const builtins: BuiltinTable = {
       const cacheKey = `rand.intn:${key}:${max}`;
       let v = ctx.cache.get(cacheKey) as number | undefined;
       if (v === undefined) {
-        v = randomInt(max);
+        // crypto.randomInt takes bounds below 2^48; beyond that, scale a 48-bit draw.
+        v = max < RANDOM_INT_LIMIT ? randomInt(max) : Math.floor((randomInt(RANDOM_INT_LIMIT) / RANDOM_INT_LIMIT) * max);
         ctx.cache.set(cacheKey, v);
       }
       return v;
