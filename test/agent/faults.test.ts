@@ -67,6 +67,22 @@ describe('JSON Patch never reaches a prototype', () => {
   });
 });
 
+describe('agent decisions under builtin limits', () => {
+  it('a request that blows a builtin budget is denied (error), quickly', () => {
+    const policy = 'package agent_policy\nimport rego.v1\ndefault CreateContainerRequest := false\nCreateContainerRequest if count(numbers.range(1, input.n)) > 0\nExecProcessRequest if not too_long\ntoo_long if units.parse_bytes(input.size) > 100\n';
+    const e = PolicyEnforcer.fromText(policy, { logger: quiet });
+    const started = Date.now();
+    const create = e.decide('CreateContainerRequest', { n: 1e9 });
+    expect(create).toMatchObject({ allowed: false, reason: 'error' });
+    expect(create.error?.code).toBe('rego_limit_error');
+    // Under `not`, a limit must not read as "undefined" (which would allow).
+    const exec = e.decide('ExecProcessRequest', { size: '1e99999999' });
+    expect(exec).toMatchObject({ allowed: false, reason: 'error' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(e.decide('CreateContainerRequest', { n: 3 }).allowed).toBe(true);
+  });
+});
+
 describe('serve opa: data API, and a bad query does not freeze the server', () => {
   let app: FastifyInstance;
   let base: string;
@@ -90,6 +106,12 @@ describe('serve opa: data API, and a bad query does not freeze the server', () =
     expect(await (await send('GET', '/v1/data/n')).json()).toEqual({ result: 42 });
     const bad = await fetch(`${base}/v1/data/s`, { method: 'PUT', body: '{nope', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
+  });
+
+  it('answers a number beyond double range with its digits, never Infinity or null', async () => {
+    expect((await putPolicy('big_num', 'package big_num\nx := 1e400 * 1\n')).status).toBe(200);
+    const text = await (await send('GET', '/v1/data/big_num/x')).text();
+    expect(text).toBe('{"result":1e400}');
   });
 
   it('refuses data paths and patches through __proto__; later queries without input see no attacker input', async () => {

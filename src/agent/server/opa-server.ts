@@ -186,8 +186,13 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const answer = await state.runner.query(dataRef(segments), input);
     const durationNs = Number(process.hrtime.bigint() - started);
     if (answer.ok) {
-      options.decisionLog?.record({ path: segments.join('/'), input, result: answer.result, durationNs, requestId: request.id });
-      return answer.result === undefined ? {} : { result: answer.result };
+      if (answer.resultText === undefined) {
+        options.decisionLog?.record({ path: segments.join('/'), input, durationNs, requestId: request.id });
+        return {};
+      }
+      if (options.decisionLog) options.decisionLog.record({ path: segments.join('/'), input, result: JSON.parse(answer.resultText) as Json, durationNs, requestId: request.id });
+      // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
+      return reply.type('application/json').send(`{"result":${answer.resultText}}`);
     }
     const detail = regoErrorDetail(replyError(answer));
     options.decisionLog?.record({ path: segments.join('/'), input, error: detail, durationNs, requestId: request.id });

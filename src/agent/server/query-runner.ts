@@ -22,7 +22,8 @@ export type WorkerRequest =
   | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean };
 
 export type WorkerReply =
-  | { id: number; ok: true; result?: Json }
+  /** `resultText` is the exact JSON text (numbers beyond double range keep their digits, e.g. 1e400). */
+  | { id: number; ok: true; resultText?: string }
   | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation } };
 
 export interface QueryRunnerOptions {

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { RegoEngine } from '../../rego/index.js';
-import { toJson } from '../../rego/value.js';
+import { serializeJson } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { WorkerReply, WorkerRequest } from './query-runner.js';
 
@@ -26,7 +26,7 @@ function handle(request: WorkerRequest): WorkerReply {
       return { id: request.id, ok: true };
     }
     const { value } = engine.evalRule(request.ref, request.hasInput ? { input: request.input } : {});
-    return { id: request.id, ok: true, result: value === undefined ? undefined : toJson(value) };
+    return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
   } catch (error) {
     if (error instanceof ConfcomError) return { id: request.id, ok: false, error: { code: error.code, message: error.message, location: error.location } };
     return { id: request.id, ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
