@@ -19,6 +19,8 @@ describe('builtins are bounded (typed rego_limit_error, fast)', () => {
     ['sprintf precision', 'x := sprintf("%.100000000f", [1])'],
     ['bits.lsh by a huge amount', 'x := bits.lsh(1, 100000000000)'],
     ['replace that multiplies the string', 'x := replace(concat("", [s | some _ in numbers.range(1, 5000); s := "aaaa"]), "a", concat("", [s | some _ in numbers.range(1, 5000); s := "bbbb"]))'],
+    ['regex.replace that multiplies the string', 'x := regex.replace(concat("", [s | some _ in numbers.range(1, 5000); s := "aaaa"]), "a", concat("", [s | some _ in numbers.range(1, 5000); s := "bbbb"]))'],
+    ['json.marshal_with_options with a huge indent', 'x := json.marshal_with_options([[[[[[[[1]]]]]]]], {"indent": concat("", [s | some _ in numbers.range(1, 1000000); s := "    "])})'],
   ];
   for (const [name, rule, input] of cases) {
     it(name, () => {
