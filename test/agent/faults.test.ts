@@ -11,6 +11,7 @@ import { PolicyEnforcer } from '../../src/agent/enforcer.js';
 import { applyJsonPatch, type PatchOperation } from '../../src/agent/json-patch.js';
 import { createLogger } from '../../src/core/log.js';
 import { RegoEngine } from '../../src/rego/index.js';
+import { QueryRunner } from '../../src/agent/server/query-runner.js';
 
 const quiet = createLogger({ level: 'silent' });
 const UNSAFE = ['__proto__', 'constructor', 'prototype'];
@@ -80,6 +81,26 @@ describe('agent decisions under builtin limits', () => {
     expect(exec).toMatchObject({ allowed: false, reason: 'error' });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(e.decide('CreateContainerRequest', { n: 3 }).allowed).toBe(true);
+  });
+});
+
+describe('query worker: hard deadline', () => {
+  it('terminates a worker that overruns, answers rego_limit_error, and serves the next query from the reloaded state', async () => {
+    // The hard deadline (here 150 ms) is shorter than the engine's own (2 s), so termination is what stops it.
+    const runner = new QueryRunner({ timeoutMs: 2000, graceMs: -1850 });
+    try {
+      const slow = 'package p\nimport rego.v1\nx := 1\nslow := count([1 | some a in numbers.range(1, 4000); some b in numbers.range(1, 4000); a == b])\n';
+      expect(await runner.load([['p.rego', slow, 'v1']], { cfg: 7 })).toMatchObject({ ok: true });
+      const started = Date.now();
+      const answer = await runner.query('data.p.slow', undefined);
+      expect(answer).toMatchObject({ ok: false, error: { code: 'rego_limit_error' } });
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(runner.restarts).toBe(1);
+      expect(await runner.query('data.p.x', undefined)).toMatchObject({ ok: true, resultText: '1' });
+      expect(await runner.query('data.cfg', undefined)).toMatchObject({ ok: true, resultText: '7' });
+    } finally {
+      await runner.close();
+    }
   });
 });
 
