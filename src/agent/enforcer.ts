@@ -178,7 +178,10 @@ export class PolicyEnforcer {
       if (opsValue === undefined || opsValue === null) return this.decided(kind, true, json, prints, false);
       const ops = asPatchOperations(toJson(opsValue));
       if (!ops) return this.failed(kind, prints, new ConfcomError('agent_bad_ops', `'ops' of ${kind} is not a JSON Patch`), json);
-      const outside = ops.find((op) => !op.path.startsWith('/pstate') || (op.from !== undefined && !op.from.startsWith('/pstate')));
+      // Under /pstate means /pstate itself or below it ('/pstateX' is outside); json-patch.ts refuses
+      // __proto__-like segments, so nothing under /pstate reaches Object.prototype.
+      const under = (p: string) => p === '/pstate' || p.startsWith('/pstate/');
+      const outside = ops.find((op) => !under(op.path) || (op.from !== undefined && !under(op.from)));
       if (outside) {
         return this.failed(kind, prints, new ConfcomError('agent_bad_ops', `'ops' of ${kind} patches '${outside.path}' outside /pstate`), json);
       }

@@ -4,6 +4,7 @@
  * patch can never leave the state half-updated.
  */
 import type { Json } from '../rego/value.js';
+import { isUnsafeSegment } from '../rego/safe-path.js';
 
 export interface PatchOperation {
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
@@ -24,10 +25,24 @@ export class JsonPatchError extends Error {
 function parsePointer(pointer: string, index: number): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new JsonPatchError(`path '${pointer}' must start with '/'`, index);
-  return pointer
+  const tokens = pointer
     .slice(1)
     .split('/')
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // The documents here are plain objects: `__proto__` (and friends) would reach Object.prototype.
+  const bad = tokens.find(isUnsafeSegment);
+  if (bad !== undefined) throw new JsonPatchError(`path '${pointer}' has the refused segment '${bad}'`, index);
+  return tokens;
+}
+
+/** An own property of a JSON object (never one inherited from Object.prototype). */
+function own(node: { [key: string]: Json }, key: string): Json | undefined {
+  return Object.hasOwn(node, key) ? node[key] : undefined;
+}
+
+/** Sets an own property, even one named like an Object.prototype member, without invoking a setter. */
+function setOwn(node: { [key: string]: Json }, key: string, value: Json): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 type Container = Json[] | { [key: string]: Json };
@@ -48,7 +63,7 @@ function resolveParent(doc: Json, tokens: string[], index: number): Container {
   let node: Json = doc;
   for (const token of tokens.slice(0, -1)) {
     if (!isContainer(node)) throw new JsonPatchError(`cannot descend into a ${typeof node} at '${token}'`, index);
-    const next: Json | undefined = Array.isArray(node) ? node[arrayIndex(token, node.length, false, index)] : node[token];
+    const next: Json | undefined = Array.isArray(node) ? node[arrayIndex(token, node.length, false, index)] : own(node, token);
     if (next === undefined) throw new JsonPatchError(`path segment '${token}' does not exist`, index);
     node = next;
   }
@@ -60,7 +75,7 @@ function getAt(doc: Json, tokens: string[], index: number): Json {
   if (tokens.length === 0) return doc;
   const parent = resolveParent(doc, tokens, index);
   const last = tokens[tokens.length - 1];
-  const v = Array.isArray(parent) ? parent[arrayIndex(last, parent.length, false, index)] : parent[last];
+  const v = Array.isArray(parent) ? parent[arrayIndex(last, parent.length, false, index)] : own(parent, last);
   if (v === undefined) throw new JsonPatchError(`path '/${tokens.join('/')}' does not exist`, index);
   return v;
 }
@@ -69,7 +84,7 @@ function removeAt(doc: Json, tokens: string[], index: number): Json {
   const parent = resolveParent(doc, tokens, index);
   const last = tokens[tokens.length - 1];
   if (Array.isArray(parent)) return parent.splice(arrayIndex(last, parent.length, false, index), 1)[0];
-  if (!(last in parent)) throw new JsonPatchError(`path '/${tokens.join('/')}' does not exist`, index);
+  if (!Object.hasOwn(parent, last)) throw new JsonPatchError(`path '/${tokens.join('/')}' does not exist`, index);
   const v = parent[last];
   delete parent[last];
   return v;
@@ -84,8 +99,8 @@ function addAt(doc: Json, tokens: string[], value: Json, index: number, replace:
     if (replace) parent[i] = value;
     else parent.splice(i, 0, value);
   } else {
-    if (replace && !(last in parent)) throw new JsonPatchError(`path '/${tokens.join('/')}' does not exist`, index);
-    parent[last] = value;
+    if (replace && !Object.hasOwn(parent, last)) throw new JsonPatchError(`path '/${tokens.join('/')}' does not exist`, index);
+    setOwn(parent, last, value);
   }
   return doc;
 }

@@ -40,6 +40,16 @@ export class EvalTypeError extends RegoError {
   }
 }
 
+/**
+ * Source nested deeper than the parser allows (OPA: rego_parse_error "max parsing recursion depth
+ * reached"). A parse error, as in OPA, so callers that sort errors by stage see it as one.
+ */
+export class ParseDepthError extends RegoError {
+  constructor(limit: number, location?: ErrorLocation) {
+    super('rego_parse_error', `max parsing recursion depth reached (nesting deeper than ${limit})`, location, 'flatten the nesting of the policy or query');
+  }
+}
+
 /** A configured limit (source size, nesting depth, evaluation steps, time) was exceeded. */
 export class RegoLimitError extends RegoError {
   constructor(message: string, location?: ErrorLocation) {

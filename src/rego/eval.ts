@@ -168,6 +168,7 @@ export class Evaluator {
     this.ctx = {
       strict: config.strict,
       nowNs: config.nowNs,
+      deadline: this.deadline,
       print: (l) => {
         log.push(l);
         this.printLines = undefined;

@@ -4,7 +4,7 @@
  * follows OPA's parser: `in` < relations (== != < <= > >=) < `|` < `&` < `+ -` < `* / %` < unary < primary.
  */
 import type { Expr, ExprKind, Import, Loc, Module, Rule, RuleHead, Term, WithModifier } from './ast.js';
-import { RegoError, RegoLimitError } from './errors.js';
+import { ParseDepthError, RegoError } from './errors.js';
 import { lex, type Token } from './lexer.js';
 import { numFromText } from './value.js';
 import { readAnnotationBlocks } from './annotations.js';
@@ -69,7 +69,7 @@ class Parser {
     while (this.tok.kind === 'newline') this.pos++;
   }
   private enter(): void {
-    if (++this.depth > this.maxDepth) throw new RegoLimitError(`nesting deeper than ${this.maxDepth}`, this.loc());
+    if (++this.depth > this.maxDepth) throw new ParseDepthError(this.maxDepth, this.loc());
   }
   private leave(): void {
     this.depth--;
@@ -210,7 +210,7 @@ class Parser {
     try {
       return this.parseBody();
     } catch (error) {
-      if (!(error instanceof RegoError) || error instanceof RegoLimitError) throw error;
+      if (!(error instanceof RegoError) || error instanceof ParseDepthError) throw error;
       this.pos = save;
       this.depth = depth;
       try {
@@ -278,6 +278,16 @@ class Parser {
   }
 
   parseExpr(): Expr {
+    // `not not ...` and comprehension bodies recurse through here.
+    this.enter();
+    try {
+      return this.parseExprInner();
+    } finally {
+      this.leave();
+    }
+  }
+
+  private parseExprInner(): Expr {
     const start = this.tok;
     let kind: ExprKind;
     const asRef = this.tok.kind === 'ident' && this.keywordAsRef();
@@ -468,7 +478,13 @@ class Parser {
         return this.parseRefSuffix({ type: 'scalar', value: numFromText('-' + next.text), loc: this.loc(t) });
       }
       this.pos++;
-      const operand = this.parseUnary();
+      this.enter();
+      let operand: Term;
+      try {
+        operand = this.parseUnary();
+      } finally {
+        this.leave();
+      }
       return { type: 'call', fn: ['minus'], args: [{ type: 'scalar', value: 0, loc: this.loc(t) }, operand], loc: this.loc(t) };
     }
     return this.parsePrimary();
@@ -582,20 +598,27 @@ class Parser {
 
   private parseRefSuffix(head: Term): Term {
     let term = head;
+    // The ref this loop built itself: later segments are pushed onto its path in place (copying the
+    // path on every segment made `input.a.a...` quadratic).
+    let owned: Term | undefined;
+    const append = (seg: Term): void => {
+      if (term === owned && term.type === 'ref') term.path.push(seg);
+      else owned = term = this.appendRef(term, seg);
+    };
     while (true) {
       const t = this.tok;
       if (this.isOp('.') && this.peek().kind === 'ident' && this.peek().offset === t.end) {
         this.pos++;
         const seg: Term = { type: 'scalar', value: this.tok.text, loc: this.loc() };
         this.pos++;
-        term = this.appendRef(term, seg);
+        append(seg);
       } else if (this.isOp('[') && t.offset === this.tokens[this.pos - 1].end) {
         this.pos++;
         this.skipLineBreaks();
         const idx = this.parseTerm();
         this.skipLineBreaks();
         this.expectOp(']');
-        term = this.appendRef(term, idx);
+        append(idx);
       } else if (this.isOp('(') && t.offset === this.tokens[this.pos - 1].end && this.isCallable(term)) {
         this.pos++;
         const args = this.parseTermList(')');
@@ -733,10 +756,24 @@ class Parser {
   }
 }
 
+/**
+ * The depth limit counts nesting levels, but the JS stack may run out first (each level is a dozen
+ * frames, and the caller's own depth is unknown): a stack overflow while parsing is the same parse error.
+ */
+function withinStack<T>(maxDepth: number, file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof RangeError) throw new ParseDepthError(maxDepth, { file });
+    throw error;
+  }
+}
+
 export function parseModule(source: string, file: string, options: ParseOptions = {}): Module {
   const tokens = lex(source, file, options.maxSourceBytes);
   const syntax = options.syntax ?? 'v1';
-  const module = new Parser(tokens, source, file, syntax, options.maxNestingDepth ?? 512).parseModule();
+  const maxDepth = options.maxNestingDepth ?? 512;
+  const module = withinStack(maxDepth, file, () => new Parser(tokens, source, file, syntax, maxDepth).parseModule());
   attachAnnotations(module, source, file);
   return module;
 }
@@ -758,12 +795,13 @@ function attachAnnotations(module: Module, source: string, file: string): void {
 /** Parses a query: expressions separated by `;` or newlines. */
 export function parseQuery(source: string, file = 'query', options: ParseOptions = {}): Expr[] {
   const tokens = lex(source, file, options.maxSourceBytes);
-  const p = new Parser(tokens, source, file, options.syntax ?? 'v1', options.maxNestingDepth ?? 512);
+  const maxDepth = options.maxNestingDepth ?? 512;
+  const p = new Parser(tokens, source, file, options.syntax ?? 'v1', maxDepth);
   const exprs: Expr[] = [];
   const self = p as unknown as { tok: Token; skipNewlines(): void };
   self.skipNewlines();
   while (self.tok.kind !== 'eof') {
-    exprs.push(p.parseExpr());
+    exprs.push(withinStack(maxDepth, file, () => p.parseExpr()));
     self.skipNewlines();
   }
   if (exprs.length === 0) throw new RegoError('rego_parse_error', 'empty query', { file, line: 1, column: 1 });

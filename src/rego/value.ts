@@ -361,7 +361,12 @@ export function toJson(v: Value): Json {
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof RSet) return v.sorted().map(toJson);
   const out: { [key: string]: Json } = {};
-  for (const [k, x] of (v as RObject).sortedEntries()) out[jsonKey(k)] = toJson(x);
+  for (const [k, x] of (v as RObject).sortedEntries()) {
+    const key = jsonKey(k);
+    // A key named `__proto__` is data: define it, never assign it (assigning would replace the prototype).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: toJson(x), enumerable: true, writable: true, configurable: true });
+    else out[key] = toJson(x);
+  }
   return out;
 }
 

@@ -28,7 +28,7 @@ describe('Rego parser on random text', () => {
 
   it('refuses nesting deeper than the limit with a typed error', () => {
     const deep = 'package p\nx := ' + '['.repeat(2000) + ']'.repeat(2000);
-    expect(() => parseModule(deep, 'deep.rego', { maxNestingDepth: 100 })).toThrow(expect.objectContaining({ code: 'rego_limit_error' }));
+    expect(() => parseModule(deep, 'deep.rego', { maxNestingDepth: 100 })).toThrow(expect.objectContaining({ code: 'rego_parse_error' }));
   });
 
   it('stops a runaway evaluation at the step limit', () => {

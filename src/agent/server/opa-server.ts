@@ -12,17 +12,20 @@
  *   PATCH  /v1/data/{path}       JSON Patch on the base document; 204
  *   GET    /health               200 {}
  *
- * Bodies above `maxBodyBytes` get 413. Each query runs under the engine's step and time limits; a
- * query that errors answers 500 with OPA's error body and the server keeps serving.
+ * Bodies above `maxBodyBytes` get 413. Each query runs under the engine's step and time limits, in a
+ * worker thread with a hard deadline and a memory cap (query-runner.ts), so /health and other clients
+ * are answered while a bad query runs; a query that errors answers 500 with OPA's error body and the
+ * server keeps serving. Data paths through `__proto__`, `constructor` or `prototype` are refused (400).
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RegoEngine } from '../../rego/index.js';
-import { RegoError } from '../../rego/errors.js';
-import { toJson, type Json } from '../../rego/value.js';
+import type { Json } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { PolicySyntax } from '../enforcer.js';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch.js';
+import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
+import { QueryRunner, replyError, type WorkerSyntax } from './query-runner.js';
 
 export interface OpaServerOptions {
   /** Rego syntax for uploaded policies ('auto': v1, falling back to v0). */
@@ -34,6 +37,8 @@ export interface OpaServerOptions {
   decisionLog?: DecisionLog;
   /** Emit Fastify's own request log. */
   logger?: boolean;
+  /** Heap cap (MB) of the query worker; a query that needs more fails with rego_limit_error. */
+  maxQueryHeapMb?: number;
 }
 
 interface OpaErrorBody {
@@ -72,32 +77,48 @@ function dataRef(segments: readonly string[]): string {
 /** The server's state: policies by id and the base data document, rebuilt into one engine on change. */
 class OpaState {
   readonly policies = new Map<string, string>();
+  /** The syntax each policy loaded with (for 'auto', the one that parsed), handed to the query worker. */
+  private syntaxes = new Map<string, WorkerSyntax>();
   baseData: Json = {};
-  engine: RegoEngine;
+  readonly runner: QueryRunner;
 
   constructor(private readonly options: OpaServerOptions) {
-    this.engine = this.build(this.policies);
+    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb });
   }
 
-  /** Builds an engine from a set of policies; throws the first parse/compile error. */
-  build(policies: Map<string, string>): RegoEngine {
-    const engine = new RegoEngine({ strictBuiltinErrors: false, limits: { timeoutMs: this.options.evalTimeoutMs ?? 5000 } });
+  /**
+   * Checks that a set of policies compiles, here, so an upload is answered with its errors; throws the
+   * first parse/compile error. The worker compiles them again when `sync` hands them over.
+   */
+  build(policies: Map<string, string>): void {
+    const engine = new RegoEngine({ strictBuiltinErrors: false });
+    const syntaxes = new Map<string, WorkerSyntax>();
     for (const [id, text] of policies) {
       const syntax = this.options.syntax ?? 'auto';
       if (syntax === 'auto') {
         try {
           engine.addModule(text, id, { syntax: 'v1' });
+          syntaxes.set(id, 'v1');
         } catch (v1Error) {
           try {
             engine.addModule(text, id, { syntax: 'v0' });
+            syntaxes.set(id, 'v0');
           } catch {
             throw v1Error;
           }
         }
-      } else engine.addModule(text, id, { syntax });
+      } else {
+        engine.addModule(text, id, { syntax });
+        syntaxes.set(id, syntax);
+      }
     }
-    engine.setData(this.baseData);
-    return engine;
+    this.syntaxes = syntaxes;
+  }
+
+  /** Hands the current policies and base data to the query worker (queued before later queries). */
+  sync(): void {
+    const policies = [...this.policies].map(([id, text]): [string, string, WorkerSyntax] => [id, text, this.syntaxes.get(id) ?? 'v1']);
+    void this.runner.load(policies, this.baseData);
   }
 }
 
@@ -105,6 +126,10 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxBodyBytes });
   const state = new OpaState(options);
+  app.addHook('onClose', () => state.runner.close());
+
+  // Bodies are parsed here, not by Fastify: any JSON value is a valid document (`"a string"` too).
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
 
   app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -136,11 +161,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (text.trim() === '') return reply.code(400).send(opaError('invalid_parameter', 'empty policy body'));
     const next = new Map(state.policies).set(id, text);
     try {
-      state.engine = state.build(next);
+      state.build(next);
     } catch (error) {
       return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', [regoErrorDetail(error)]));
     }
     state.policies.set(id, text);
+    state.sync();
     return {};
   });
 
@@ -149,27 +175,43 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (!state.policies.has(id)) return reply.code(404).send(opaError('resource_not_found', `storage_not_found_error: policy id "${id}"`));
     const next = new Map(state.policies);
     next.delete(id);
-    state.engine = state.build(next);
+    state.build(next);
     state.policies.delete(id);
+    state.sync();
     return {};
   });
 
-  const query = (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest) => {
+  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest) => {
     const started = process.hrtime.bigint();
-    try {
-      const { value } = state.engine.evalRule(dataRef(segments), input === undefined ? {} : { input });
-      const result = value === undefined ? undefined : toJson(value);
-      options.decisionLog?.record({ path: segments.join('/'), input, result, durationNs: Number(process.hrtime.bigint() - started), requestId: request.id });
-      return result === undefined ? {} : { result };
-    } catch (error) {
-      const detail = regoErrorDetail(error);
-      options.decisionLog?.record({ path: segments.join('/'), input, error: detail, durationNs: Number(process.hrtime.bigint() - started), requestId: request.id });
-      const status = error instanceof RegoError || error instanceof ConfcomError ? 500 : 500;
-      return reply.code(status).send(opaError('internal_error', detail.message, [detail]));
+    const answer = await state.runner.query(dataRef(segments), input);
+    const durationNs = Number(process.hrtime.bigint() - started);
+    if (answer.ok) {
+      if (answer.resultText === undefined) {
+        options.decisionLog?.record({ path: segments.join('/'), input, durationNs, requestId: request.id });
+        return {};
+      }
+      if (options.decisionLog) options.decisionLog.record({ path: segments.join('/'), input, result: JSON.parse(answer.resultText) as Json, durationNs, requestId: request.id });
+      // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
+      return reply.type('application/json').send(`{"result":${answer.resultText}}`);
     }
+    const detail = regoErrorDetail(replyError(answer));
+    options.decisionLog?.record({ path: segments.join('/'), input, error: detail, durationNs, requestId: request.id });
+    return reply.code(500).send(opaError('internal_error', detail.message, [detail]));
   };
 
-  app.get<{ Params: { '*': string } }>('/v1/data/*', async (request, reply) => query(pathSegments(request.params['*']), undefined, reply, request));
+  /** Path segments of a data request, or a 400 answer when one would reach an object prototype. */
+  const dataSegments = (raw: string | undefined, reply: FastifyReply): string[] | undefined => {
+    const segments = pathSegments(raw);
+    const bad = unsafeSegment(segments);
+    if (bad === undefined) return segments;
+    void reply.code(400).send(opaError('invalid_parameter', `path segment ${JSON.stringify(bad)} is not allowed`));
+    return undefined;
+  };
+
+  app.get<{ Params: { '*': string } }>('/v1/data/*', async (request, reply) => {
+    const segments = dataSegments(request.params['*'], reply);
+    return segments ? query(segments, undefined, reply, request) : reply;
+  });
   app.get('/v1/data', async (request, reply) => query([], undefined, reply, request));
 
   const post = async (request: FastifyRequest<{ Params: { '*'?: string }; Body: unknown }>, reply: FastifyReply) => {
@@ -184,8 +226,9 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
         }
       }
     }
-    const input = typeof body === 'object' && body !== null ? (body as { input?: unknown }).input : undefined;
-    return query(pathSegments(request.params['*']), input, reply, request);
+    const input = typeof body === 'object' && body !== null && Object.hasOwn(body, 'input') ? (body as { input?: unknown }).input : undefined;
+    const segments = dataSegments(request.params['*'], reply);
+    return segments ? query(segments, input, reply, request) : reply;
   };
   app.post('/v1/data/*', post);
   app.post('/v1/data', post);
@@ -210,7 +253,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
       else node[segments[segments.length - 1]] = value;
       state.baseData = base;
     }
-    state.engine.setData(state.baseData);
+    state.sync();
   };
 
   app.put<{ Params: { '*': string }; Body: unknown }>('/v1/data/*', async (request, reply) => {
@@ -220,7 +263,9 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     } catch (error) {
       return reply.code(400).send(opaError('invalid_parameter', `body is not JSON: ${(error as Error).message}`));
     }
-    setBaseAt(pathSegments(request.params['*']), value);
+    const segments = dataSegments(request.params['*'], reply);
+    if (!segments) return reply;
+    setBaseAt(segments, value);
     return reply.code(204).send();
   });
 
@@ -232,9 +277,10 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
       return reply.code(400).send(opaError('invalid_parameter', `body is not JSON: ${(error as Error).message}`));
     }
     if (!ops) return reply.code(400).send(opaError('invalid_parameter', 'body must be a JSON Patch (array of {op, path, value?})'));
-    const segments = pathSegments(request.params['*']);
+    const segments = dataSegments(request.params['*'], reply);
+    if (!segments) return reply;
     let current: Json = state.baseData;
-    for (const s of segments) current = (current as Record<string, Json> | null)?.[s] ?? {};
+    for (const s of segments) current = (current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, s) ? current[s] : undefined) ?? {};
     try {
       setBaseAt(segments, applyJsonPatch(current, ops));
     } catch (error) {

@@ -1,6 +1,7 @@
 /** Rego builtins: bitwise operations on (big) integers. */
 import { EvalTypeError } from '../errors.js';
 import { isNumber, numFromBigInt, toBigInt, type Value } from '../value.js';
+import { MAX_NUMBER_DIGITS, spend } from './budget.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
 function int(name: string, args: readonly Value[], i: number): bigint {
@@ -23,7 +24,16 @@ export const builtins: BuiltinTable = {
   'bits.and': op2('bits.and', (a, b) => a & b),
   'bits.or': op2('bits.or', (a, b) => a | b),
   'bits.xor': op2('bits.xor', (a, b) => a ^ b),
-  'bits.lsh': { arity: 2, fn: (a) => numFromBigInt(int('bits.lsh', a, 0) << shift('bits.lsh', a)) },
+  'bits.lsh': {
+    arity: 2,
+    fn: (a, ctx) => {
+      const value = int('bits.lsh', a, 0);
+      const by = shift('bits.lsh', a);
+      // Bound the result's bit length (about 3.3 bits a digit) before building it.
+      spend(ctx, 'bits.lsh', BigInt(value.toString(2).length) + by, MAX_NUMBER_DIGITS * 4);
+      return numFromBigInt(value << by);
+    },
+  },
   'bits.rsh': { arity: 2, fn: (a) => numFromBigInt(int('bits.rsh', a, 0) >> shift('bits.rsh', a)) },
   'bits.negate': { arity: 1, fn: (a) => numFromBigInt(~int('bits.negate', a, 0)) },
 };

@@ -1,6 +1,7 @@
 /** Rego builtins: operators (comparison, arithmetic, set algebra) and membership. */
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { compare, equals, isNumber, numFromBigInt, RObject, RSet, toBigInt, toDouble, typeName, type RNumber, type Value } from '../value.js';
+import { decimalAdd, decimalDiv, decimalMul } from './decimal.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
 function num(name: string, args: readonly Value[], i: number): RNumber {
@@ -9,7 +10,9 @@ function num(name: string, args: readonly Value[], i: number): RNumber {
   return v;
 }
 
-function arith(name: string, op: (a: bigint, b: bigint) => bigint, fop: (a: number, b: number) => number) {
+type DecimalOp = (a: RNumber, b: RNumber) => RNumber;
+
+function arith(name: string, op: (a: bigint, b: bigint) => bigint, fop: (a: number, b: number) => number, dop: DecimalOp) {
   return (args: readonly Value[]): Value => {
     const a = num(name, args, 0);
     const b = num(name, args, 1);
@@ -20,7 +23,9 @@ function arith(name: string, op: (a: bigint, b: bigint) => bigint, fop: (a: numb
     const ai = toBigInt(a);
     const bi = toBigInt(b);
     if (ai !== undefined && bi !== undefined) return numFromBigInt(op(ai, bi));
-    return fop(toDouble(a), toDouble(b));
+    const r = fop(toDouble(a), toDouble(b));
+    // Out of double range (1e400 * 1): OPA's big.Float gives a number, never Infinity.
+    return Number.isFinite(r) ? r : dop(a, b);
   };
 }
 
@@ -61,7 +66,7 @@ function httpSend([req]: readonly Value[]): Value {
   throw new BuiltinError('http.send: network access is disabled in this engine');
 }
 
-const minusNumbers = arith('minus', (a, b) => a - b, (a, b) => a - b);
+const minusNumbers = arith('minus', (a, b) => a - b, (a, b) => a - b, (a, b) => decimalAdd(a, b, true));
 
 export const builtins: BuiltinTable = {
   equal: { arity: 2, fn: ([a, b]) => equals(a, b) },
@@ -71,9 +76,9 @@ export const builtins: BuiltinTable = {
   lte: { arity: 2, fn: ([a, b]) => compare(a, b) <= 0 },
   gt: { arity: 2, fn: ([a, b]) => compare(a, b) > 0 },
   gte: { arity: 2, fn: ([a, b]) => compare(a, b) >= 0 },
-  plus: { arity: 2, fn: arith('plus', (a, b) => a + b, (a, b) => a + b) },
+  plus: { arity: 2, fn: arith('plus', (a, b) => a + b, (a, b) => a + b, decimalAdd) },
   minus: { arity: 2, fn: setOp('minus', minusNumbers, (a, b) => new RSet([...a].filter((x) => !b.has(x)))) },
-  mul: { arity: 2, fn: arith('mul', (a, b) => a * b, (a, b) => a * b) },
+  mul: { arity: 2, fn: arith('mul', (a, b) => a * b, (a, b) => a * b, decimalMul) },
   div: {
     arity: 2,
     fn: (args) => {
@@ -83,7 +88,8 @@ export const builtins: BuiltinTable = {
       const ai = toBigInt(a);
       const bi = toBigInt(b);
       if (ai !== undefined && bi !== undefined && ai % bi === 0n) return numFromBigInt(ai / bi);
-      return toDouble(a) / toDouble(b);
+      const r = toDouble(a) / toDouble(b);
+      return Number.isFinite(r) ? r : decimalDiv(a, b);
     },
   },
   rem: {

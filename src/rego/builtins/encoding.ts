@@ -3,6 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from '
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { parseJsonText } from '../json.js';
 import { fromJson, RObject, RSet, serializeJson, toJson, type Value } from '../value.js';
+import { spend } from './budget.js';
 import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
 
 const STD = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -120,18 +121,19 @@ builtins['urlquery.decode_object'] = {
 };
 
 /** Indented JSON of a value (Go's json.MarshalIndent): keys sorted, sets as sorted arrays. */
-function indentJson(v: Value, indent: string, depth = 0): string {
+function indentJson(v: Value, indent: string, depth: number, lines: (padLength: number) => void): string {
   const pad = indent.repeat(depth + 1);
+  lines(pad.length);
   const close = indent.repeat(depth);
   if (Array.isArray(v) || v instanceof RSet) {
     const items = Array.isArray(v) ? v : v.sorted();
     if (items.length === 0) return '[]';
-    return '[\n' + items.map((x) => pad + indentJson(x, indent, depth + 1)).join(',\n') + '\n' + close + ']';
+    return '[\n' + items.map((x) => pad + indentJson(x, indent, depth + 1, lines)).join(',\n') + '\n' + close + ']';
   }
   if (v instanceof RObject) {
     if (v.size === 0) return '{}';
     const entries = v.sortedEntries().map(([k, x]) => [typeof k === 'string' ? k : serializeJson(k), x] as const);
-    return '{\n' + entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${indentJson(x, indent, depth + 1)}`).join(',\n') + '\n' + close + '}';
+    return '{\n' + entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${indentJson(x, indent, depth + 1, lines)}`).join(',\n') + '\n' + close + '}';
   }
   return serializeJson(v);
 }
@@ -140,7 +142,7 @@ const MARSHAL_OPTIONS = new Set(['pretty', 'indent', 'prefix']);
 
 builtins['json.marshal_with_options'] = {
   arity: 2,
-  fn: ([v, options]) => {
+  fn: ([v, options], ctx) => {
     if (!(options instanceof RObject)) throw operandTypeError('json.marshal_with_options', 2, ['object[string: any]'], options);
     for (const k of options.keys()) {
       if (typeof k !== 'string' || !MARSHAL_OPTIONS.has(k)) throw new EvalTypeError(`json.marshal_with_options: object contained unknown key ${JSON.stringify(k)}`);
@@ -153,7 +155,10 @@ builtins['json.marshal_with_options'] = {
     if (prefix !== undefined && typeof prefix !== 'string') throw new EvalTypeError('json.marshal_with_options: "prefix" must be a string');
     const enabled = pretty ?? (indent !== undefined || prefix !== undefined);
     if (!enabled) return serializeJson(v);
-    return indentJson(v, (indent as string | undefined) ?? '\t')
+    // Indentation grows with depth times the indent's length: count it as the lines are built.
+    let padding = 0;
+    const lines = (padLength: number): void => spend(ctx, 'json.marshal_with_options', (padding += padLength + ((prefix as string | undefined)?.length ?? 0)));
+    return indentJson(v, (indent as string | undefined) ?? '\t', 0, lines)
       .split('\n')
       .map((line) => ((prefix as string | undefined) ?? '') + line)
       .join('\n');
@@ -186,7 +191,7 @@ builtins['yaml.unmarshal'] = {
   fn: (a) => {
     const text = expectString('yaml.unmarshal', a, 0);
     try {
-      return fromJson(parseYaml(text) as unknown);
+      return fromJson(parseYaml(text, { logLevel: 'error' }) as unknown);
     } catch (error) {
       throw new BuiltinError(`yaml.unmarshal: ${goYamlMessage(error)}`);
     }
@@ -197,7 +202,7 @@ builtins['yaml.is_valid'] = {
   fn: ([v]) => {
     if (typeof v !== 'string') return false;
     try {
-      parseYaml(v);
+      parseYaml(v, { logLevel: 'error' });
       return true;
     } catch {
       return false;

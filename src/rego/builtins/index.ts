@@ -1,5 +1,6 @@
 /** The builtin registry: every family's table merged into one (name -> spec). */
 import type { BuiltinSpec, BuiltinTable } from './registry.js';
+import { asLimitError } from './budget.js';
 import { builtins as core } from './core.js';
 import { builtins as strings } from './strings.js';
 import { builtins as sprintf } from './sprintf.js';
@@ -33,7 +34,24 @@ const FAMILIES: BuiltinTable[] = [
   encoding, time, uuid, net, crypto, x509, jwt, jsonschema, graphql, aws, graph, template, regoParse,
 ];
 
-export const BUILTINS: ReadonlyMap<string, BuiltinSpec> = new Map(FAMILIES.flatMap((table) => Object.entries(table)));
+/** Every builtin runs behind a guard that reports engine range errors (allocation, stack) as limit errors. */
+function guarded(name: string, spec: BuiltinSpec): BuiltinSpec {
+  const fn = spec.fn;
+  return {
+    ...spec,
+    fn: (args, ctx) => {
+      try {
+        return fn(args, ctx);
+      } catch (error) {
+        throw asLimitError(name, error);
+      }
+    },
+  };
+}
+
+export const BUILTINS: ReadonlyMap<string, BuiltinSpec> = new Map(
+  FAMILIES.flatMap((table) => Object.entries(table)).map(([name, spec]) => [name, guarded(name, spec)]),
+);
 
 export function lookupBuiltin(name: string): BuiltinSpec | undefined {
   return BUILTINS.get(name);

@@ -1,6 +1,7 @@
 /** Rego builtins: objects. */
 import { BuiltinError } from '../errors.js';
 import { keyOf, RObject, RSet, type Value } from '../value.js';
+import { safePath } from '../safe-path.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
 function obj(name: string, v: Value, i: number): RObject {
@@ -32,7 +33,7 @@ export const builtins: BuiltinTable = {
       obj('object.get', o, 0);
       if (Array.isArray(key)) {
         let cur: Value | undefined = o;
-        for (const k of key) {
+        for (const k of safePath('object.get', key)) {
           if (cur instanceof RObject) cur = cur.get(k);
           else if (Array.isArray(cur) && typeof k === 'number') cur = cur[k];
           else if (cur instanceof RSet) cur = cur.has(k) ? k : undefined;
@@ -106,8 +107,8 @@ function jsonPaths(name: string, v: Value): Value[][] {
   if (!list) throw operandTypeError(name, 2, ['set', 'array'], v);
   return list.map((p) => {
     if (p === '') return []; // the whole document (RFC 6901), unlike "/" which is the key ""
-  if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    if (Array.isArray(p)) return [...p];
+  if (typeof p === 'string') return safePath(name, p.replace(/^\//, '').split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
+    if (Array.isArray(p)) return safePath(name, [...p]);
     throw operandTypeError(name, 2, ['set', 'array'], p, ' containing string paths or array of path segments');
   });
 }
@@ -176,8 +177,8 @@ builtins['json.filter'] = {
 /** json.patch paths: "/a/b" (RFC 6901, ~0 ~1 escapes; the leading slash optional) or an array of keys. */
 function patchPath(p: Value): Value[] | undefined {
   if (p === '') return []; // the whole document (RFC 6901), unlike "/" which is the key ""
-  if (typeof p === 'string') return p.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return Array.isArray(p) ? [...p] : undefined;
+  if (typeof p === 'string') return safePath('json.patch', p.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
+  return Array.isArray(p) ? safePath('json.patch', [...p]) : undefined;
 }
 
 function arrayIndex(seg: Value, length: number, allowEnd: boolean): number | undefined {

@@ -6,6 +6,7 @@ import { RE2JS } from 're2js';
 import { globsIntersect } from './glob-intersect.js';
 import { BuiltinError } from '../errors.js';
 import { isNumber, toDouble, type Value } from '../value.js';
+import { checkDeadline, DEFAULT_MAX_BUILTIN_SIZE, spend } from './budget.js';
 import { expectString, operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
 
 /** Compiled patterns, shared across evaluations (policies reuse a few patterns on every request). */
@@ -88,7 +89,16 @@ export const builtins: BuiltinTable = {
     arity: 3,
     fn: (args, ctx) => {
       const re = compile(expectString('regex.replace', args, 1), ctx, 'regex.replace');
-      return re.matcher(expectString('regex.replace', args, 0)).replaceAll(expectString('regex.replace', args, 2).replace(/\$\{?(\d+)\}?/g, '$$$1'));
+      const subject = expectString('regex.replace', args, 0);
+      const replacement = expectString('regex.replace', args, 2);
+      // Each match can add the whole replacement: when the worst case is over budget, count the matches.
+      if ((subject.length + 1) * replacement.length + subject.length > (ctx.maxBuiltinSize ?? DEFAULT_MAX_BUILTIN_SIZE)) {
+        const m = re.matcher(subject);
+        let matches = 0;
+        while (m.find()) if ((++matches & 0xfff) === 0) checkDeadline(ctx, 'regex.replace');
+        spend(ctx, 'regex.replace', subject.length + matches * replacement.length);
+      }
+      return re.matcher(subject).replaceAll(replacement.replace(/\$\{?(\d+)\}?/g, '$$$1'));
     },
   },
   'regex.find_n': {
@@ -98,7 +108,9 @@ export const builtins: BuiltinTable = {
       const n = count('regex.find_n', args, 2);
       const m = re.matcher(expectString('regex.find_n', args, 1));
       const out: string[] = [];
-      while ((n < 0 || out.length < n) && m.find()) out.push(m.group() ?? '');
+      while ((n < 0 || out.length < n) && m.find()) {
+        if ((out.push(m.group() ?? '') & 0xfff) === 0) checkDeadline(ctx, 'regex.find_n');
+      }
       return out;
     },
   },

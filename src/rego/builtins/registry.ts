@@ -20,6 +20,10 @@ export interface BuiltinContext {
   print(line: string): void;
   /** Per-evaluation cache for builtins that want one (compiled regexes, parsed certs, ...). */
   readonly cache: Map<string, unknown>;
+  /** Epoch milliseconds after which builtins stop with RegoLimitError (the evaluation's timeout). */
+  readonly deadline?: number;
+  /** Elements or characters one builtin call may produce (budget.ts DEFAULT_MAX_BUILTIN_SIZE when unset). */
+  readonly maxBuiltinSize?: number;
 }
 
 export interface BuiltinSpec {

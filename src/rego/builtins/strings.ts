@@ -2,7 +2,8 @@
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { formatValue } from '../format.js';
 import { compareStrings, RObject, isInteger, isNumber, numFromText, RSet, toDouble, typeName, type Value } from '../value.js';
-import { expectString, operandTypeError, type BuiltinTable } from './registry.js';
+import { checkDeadline, spend } from './budget.js';
+import { expectString, operandTypeError, type BuiltinContext, type BuiltinTable } from './registry.js';
 
 const str = expectString;
 
@@ -18,7 +19,7 @@ function int(name: string, args: readonly Value[], i: number): number {
 }
 
 /** Go strings.NewReplacer semantics: leftmost match, earlier (sorted-key) pattern wins at a position. */
-function replaceN(patterns: Value | undefined, value: string): string {
+function replaceN(patterns: Value | undefined, value: string, ctx: BuiltinContext): string {
   if (!(patterns instanceof RObject)) throw operandTypeError('strings.replace_n', 1, ['object'], patterns ?? null);
   const pairs: [string, string][] = [];
   for (const [k, v] of patterns.entries()) {
@@ -35,8 +36,10 @@ function replaceN(patterns: Value | undefined, value: string): string {
   for (let i = 0; i <= value.length; ) {
     const hit = pairs.find(([k]) => (k === '' ? !prevEmpty : value.startsWith(k, i)));
     prevEmpty = hit !== undefined && hit[0] === '';
+    if ((i & 0xfff) === 0) checkDeadline(ctx, 'strings.replace_n');
     if (hit) {
       out += value.slice(last, i) + hit[1];
+      spend(ctx, 'strings.replace_n', out.length);
       i += hit[0].length;
       last = i;
       continue;
@@ -78,8 +81,17 @@ export const builtins: BuiltinTable = {
   endswith: { arity: 2, fn: (a) => str('endswith', a, 0).endsWith(str('endswith', a, 1)) },
   lower: { arity: 1, fn: (a) => str('lower', a, 0).toLowerCase() },
   upper: { arity: 1, fn: (a) => str('upper', a, 0).toUpperCase() },
-  'strings.replace_n': { arity: 2, fn: (a) => replaceN(a[0], str('strings.replace_n', a, 1)) },
-  replace: { arity: 3, fn: (a) => str('replace', a, 0).split(str('replace', a, 1)).join(str('replace', a, 2)) },
+  'strings.replace_n': { arity: 2, fn: (a, ctx) => replaceN(a[0], str('strings.replace_n', a, 1), ctx) },
+  replace: {
+    arity: 3,
+    fn: (a, ctx) => {
+      const s = str('replace', a, 0);
+      const parts = s.split(str('replace', a, 1));
+      const by = str('replace', a, 2);
+      spend(ctx, 'replace', s.length + (parts.length - 1) * by.length);
+      return parts.join(by);
+    },
+  },
   split: { arity: 2, fn: (a) => str('split', a, 0).split(str('split', a, 1)) },
   indexof: {
     arity: 2,
@@ -143,7 +155,7 @@ export const builtins: BuiltinTable = {
   },
   sprintf: {
     arity: 2,
-    fn: (a) => {
+    fn: (a, ctx) => {
       const format = str('sprintf', a, 0);
       const values = a[1];
       if (!Array.isArray(values)) throw operandTypeError('sprintf', 2, ['array[any]'], values);
@@ -152,6 +164,8 @@ export const builtins: BuiltinTable = {
         if (verb === '%') return '%';
         const v = values[i++];
         if (v === undefined) return `%!${verb}(MISSING)`;
+        // A width or precision is an amount of padding to build: bound it before formatting.
+        spend(ctx, 'sprintf', Math.max(Number(width ?? 0), Number(prec ?? 0)));
         let out: string;
         switch (verb) {
           case 's': out = typeof v === 'string' ? v : formatValue(v); break;

@@ -1,0 +1,37 @@
+/**
+ * The body of the `serve opa` query worker: one Rego engine holding the server's policies and base
+ * data, answering one query at a time. It runs in a worker thread so a query that runs away (time or
+ * memory) is stopped by terminating the thread, and the HTTP thread keeps answering (/health).
+ * Messages are described in query-runner.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import { RegoEngine } from '../../rego/index.js';
+import { serializeJson } from '../../rego/value.js';
+import { ConfcomError } from '../../core/errors.js';
+import type { WorkerReply, WorkerRequest } from './query-runner.js';
+
+let engine = new RegoEngine();
+
+function load(request: Extract<WorkerRequest, { type: 'load' }>): void {
+  const next = new RegoEngine({ strictBuiltinErrors: false, limits: { timeoutMs: request.timeoutMs } });
+  for (const [id, text, syntax] of request.policies) next.addModule(text, id, { syntax });
+  next.setData(request.data);
+  engine = next;
+}
+
+function handle(request: WorkerRequest): WorkerReply {
+  try {
+    if (request.type === 'load') {
+      load(request);
+      return { id: request.id, ok: true };
+    }
+    const { value } = engine.evalRule(request.ref, request.hasInput ? { input: request.input } : {});
+    return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+  } catch (error) {
+    if (error instanceof ConfcomError) return { id: request.id, ok: false, error: { code: error.code, message: error.message, location: error.location } };
+    return { id: request.id, ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
+  }
+}
+
+parentPort?.on('message', (request: WorkerRequest) => parentPort?.postMessage(handle(request)));
+parentPort?.postMessage('ready');
