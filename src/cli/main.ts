@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOG_LEVELS } from '../core/log.js';
 import { ExitCode } from '../core/errors.js';
@@ -53,8 +54,13 @@ export function namedGroup(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** Installed as `kubectl-confcom`, kubectl runs us as `kubectl confcom ...`; help should say so. */
+function programName(): string {
+  return /^kubectl-/.test(basename(process.argv[1] ?? '')) ? 'kubectl confcom' : 'confcom';
+}
+
 function baseProgram(): Command {
-  return new Command('confcom')
+  return new Command(programName())
     .description('Confidential Kubernetes: Kata policy generation and enforcement, dm-verity layer pins, attestation')
     .version(VERSION)
     .option('--json', 'machine-readable JSON output', false)
