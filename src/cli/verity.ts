@@ -38,7 +38,7 @@ export function registerVerity(program: Command): void {
           hint: 'veritysetup hashes whole blocks only; --pad zero-pads the file to one block',
         });
       }
-      const stream = createReadStream(file, { highWaterMark: 1 << 20, ...(padded ? {} : { end: Math.max(hashedBytes - 1, 0) }) });
+      const stream = createReadStream(file, { highWaterMark: 4 << 20, ...(padded ? {} : { end: Math.max(hashedBytes - 1, 0) }) });
       let rootHash: string;
       try {
         if (opts.tarfs) {

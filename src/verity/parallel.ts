@@ -35,6 +35,17 @@ parentPort.on('message', ({ id, buffer, length }) => {
 });
 `;
 
+/** A chunk that can be handed to a worker whole: block-aligned, and the only view of its own buffer. */
+function isTransferable(chunk: Uint8Array): boolean {
+  return (
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === chunk.buffer.byteLength &&
+    chunk.length >= VERITY_BLOCK_SIZE &&
+    chunk.length % VERITY_BLOCK_SIZE === 0 &&
+    !(chunk.buffer instanceof SharedArrayBuffer)
+  );
+}
+
 interface Pending {
   resolve(digests: Uint8Array): void;
   reject(error: unknown): void;
@@ -109,9 +120,18 @@ export class ParallelVerityHasher {
     this.workerCount = options.workers ?? Math.min(3, availableParallelism() - 1);
   }
 
-  async update(chunk: Uint8Array): Promise<void> {
+  /**
+   * Feeds bytes. With `owned`, the caller gives the chunk away: a whole-segment, block-aligned chunk
+   * that owns its ArrayBuffer (as fs read streams deliver them) is transferred to a worker as it is,
+   * skipping the copy into a segment. Without it, the chunk is copied and stays the caller's.
+   */
+  async update(chunk: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
     if (this.workerCount === 0) {
       this.tree.update(chunk);
+      return;
+    }
+    if (options.owned && this.fill === 0 && isTransferable(chunk)) {
+      await this.dispatch(Buffer.from(chunk.buffer, 0, chunk.length));
       return;
     }
     for (let at = 0; at < chunk.length; ) {
@@ -119,24 +139,29 @@ export class ParallelVerityHasher {
       this.segment.set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === SEGMENT_SIZE) await this.dispatch();
+      if (this.fill === SEGMENT_SIZE) {
+        if (await this.dispatch(this.segment)) this.segment = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
+        this.fill = 0;
+      }
     }
   }
 
-  private async dispatch(): Promise<void> {
+  /** Hashes a block-aligned segment here or on a worker; true when its buffer was handed to a worker. */
+  private async dispatch(segment: Buffer): Promise<boolean> {
     this.pool ??= new HashPool(this.workerCount, VERITY_SALT);
+    let handedOver = false;
     // The calling thread takes one segment in (workers + 1): every core hashes, none is oversubscribed.
     if (this.segments++ % (this.workerCount + 1) === 0) {
-      this.inFlight.push(Promise.resolve(this.mainBlocks.hashAll(this.segment)));
+      this.inFlight.push(Promise.resolve(this.mainBlocks.hashAll(segment)));
     } else {
-      const digests = this.pool.hash(this.segment);
+      const digests = this.pool.hash(segment);
       // Marked handled now: a worker may fail while we await an earlier segment; takeOne rethrows it.
       digests.catch(() => undefined);
       this.inFlight.push(digests);
-      this.segment = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
+      handedOver = true;
     }
-    this.fill = 0;
     while (this.inFlight.length >= this.pool.size * IN_FLIGHT_PER_WORKER) await this.takeOne();
+    return handedOver;
   }
 
   private async takeOne(): Promise<void> {
