@@ -38,20 +38,20 @@ export function registerVerity(program: Command): void {
           hint: 'veritysetup hashes whole blocks only; --pad zero-pads the file to one block',
         });
       }
-      const stream = createReadStream(file, { highWaterMark: 4 << 20, ...(padded ? {} : { end: Math.max(hashedBytes - 1, 0) }) });
       let rootHash: string;
+      const stream = opts.tarfs ? createReadStream(file, { highWaterMark: 4 << 20 }) : undefined;
       try {
-        if (opts.tarfs) {
+        if (stream) {
           const { pinLayer } = await import('../verity/layer.js');
           rootHash = (await pinLayer(stream, { captureFiles: [] })).rootHash;
         } else {
-          const { verityRootHashOfStream } = await import('../verity/tree.js');
-          rootHash = await verityRootHashOfStream(stream);
+          const { verityRootHashOfFile } = await import('../verity/parallel.js');
+          rootHash = await verityRootHashOfFile(file, hashedBytes);
         }
       } catch (error) {
         throw typeof (error as NodeJS.ErrnoException).code === 'string' && !('location' in (error as object)) ? fileError(file, error) : error;
       } finally {
-        stream.destroy();
+        stream?.destroy();
       }
       const note = tail === 0 || opts.tarfs
         ? undefined

@@ -38,3 +38,23 @@ describe('ParallelVerityHasher with owned chunks', () => {
     expect(chunk.buffer.byteLength).toBe(8 * MIB);
   });
 });
+
+describe('verityRootHashOfFile', () => {
+  it('equals the single-thread tree over the file, and over its first whole blocks when given a length', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { verityRootHashOfFile } = await import('../../src/verity/parallel.js');
+    const dir = mkdtempSync(join(tmpdir(), 'confcom-verity-file-'));
+    try {
+      const data = ownedChunk(13 * MIB + 5000);
+      const file = join(dir, 'data');
+      writeFileSync(file, data);
+      expect(await verityRootHashOfFile(file)).toBe(new VerityHasher().update(data).digest().toString('hex'));
+      const whole = data.length - (data.length % 4096);
+      expect(await verityRootHashOfFile(file, whole)).toBe(new VerityHasher().update(data.subarray(0, whole)).digest().toString('hex'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
