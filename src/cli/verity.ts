@@ -46,7 +46,7 @@ export function registerVerity(program: Command): void {
           rootHash = (await pinLayer(stream, { captureFiles: [] })).rootHash;
         } else {
           const { verityRootHashOfFile } = await import('../verity/parallel.js');
-          rootHash = await verityRootHashOfFile(file, hashedBytes);
+          rootHash = await verityRootHashOfFile(file, padded ? undefined : hashedBytes);
         }
       } catch (error) {
         throw typeof (error as NodeJS.ErrnoException).code === 'string' && !('location' in (error as object)) ? fileError(file, error) : error;

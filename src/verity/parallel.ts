@@ -212,7 +212,8 @@ export async function verityRootHashOfFile(path: string, length?: number): Promi
   const handle = await open(path, 'r');
   const hasher = new ParallelVerityHasher();
   try {
-    const end = length ?? (await handle.stat()).size;
+    // Without a length, read to the end (files in /proc and pipes report size 0 but have content).
+    const end = length ?? Infinity;
     for (let position = 0; position < end; ) {
       const buffer = hasher.borrowBuffer();
       let filled = 0;
