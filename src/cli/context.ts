@@ -3,7 +3,7 @@
  * helpers. Commands print results on stdout; logs and errors go to stderr.
  */
 import type { Command } from 'commander';
-import { isLogLevel, log, type LogLevel } from '../core/log.js';
+import { colorAllowed, isLogLevel, log, type LogLevel } from '../core/log.js';
 import { UsageError } from '../core/errors.js';
 
 export interface GlobalOptions {
@@ -19,13 +19,15 @@ export function globalOptions(command: Command): GlobalOptions {
   if (!isLogLevel(level)) {
     throw new UsageError(`unknown log level '${level}'`, { hint: 'use one of debug, info, warn, error, silent' });
   }
-  return { json: opts.json === true, logLevel: level, color: opts.color !== false && process.stdout.isTTY === true };
+  return { json: opts.json === true, logLevel: level, color: opts.color !== false && colorAllowed(process.stdout) };
 }
 
 /** Applies the global options to the process (logger level) and returns them. */
 export function applyGlobalOptions(command: Command): GlobalOptions {
   const options = globalOptions(command);
   log.level = options.logLevel;
+  log.json = options.json;
+  log.color = command.optsWithGlobals<{ color?: boolean }>().color !== false && colorAllowed(process.stderr);
   return options;
 }
 

@@ -4,8 +4,11 @@ import { asConfcomError, ConfcomError, ExitCode, formatLocation, UsageError } fr
 
 /** Maps commander's own parse errors onto our usage error (exit 2). */
 export function fromCommanderError(error: CommanderError): ConfcomError {
-  const message = error.message.replace(/^error:\s*/i, '').split('\n')[0];
-  return new UsageError(message, { hint: "run with --help to see the command's options" });
+  const [first, ...rest] = error.message.replace(/^error:\s*/i, '').split('\n');
+  // Commander's typo suggestion ("(Did you mean policy?)") is the most useful hint there is.
+  const suggestion = rest.join(' ').match(/Did you mean ([^?]+)\?/);
+  const hint = suggestion ? `did you mean ${suggestion[1]}?` : "run with --help to see the command's options";
+  return new UsageError(first, { hint });
 }
 
 export function reportError(error: unknown, options: { json: boolean; debug: boolean }): ExitCode {

@@ -31,7 +31,8 @@ export function registerImage(program: Command): void {
     .option('--image-source <source>', "read the image from 'oci-layout:DIR' or 'docker-archive:FILE' instead of a registry")
     .option('--offline', 'no network: manifests, configs and layer pins only from the cache (filled by an earlier online run)')
     .option('--import-layers-cache <file>', "first import genpolicy's layers-cache.json into the cache")
-    .action(async (ref: string, opts: { platform: string; cache: string; insecureRegistry: string[]; dockerConfig?: string; imageSource?: string; offline?: boolean; importLayersCache?: string }, command: Command) => {
+    .option('-q, --quiet', 'no pull progress on stderr')
+    .action(async (ref: string, opts: { platform: string; cache: string; insecureRegistry: string[]; dockerConfig?: string; imageSource?: string; offline?: boolean; importLayersCache?: string; quiet?: boolean }, command: Command) => {
       const { json } = globalOptions(command);
       if (opts.importLayersCache) await new LayerCache(opts.cache).importGenpolicy(await readInputText(opts.importLayersCache), opts.importLayersCache);
       const info = await inspectImage(ref, {
@@ -41,7 +42,8 @@ export function registerImage(program: Command): void {
         dockerConfigFile: opts.dockerConfig,
         imageSource: opts.imageSource,
         offline: opts.offline === true,
-        progress: !json && process.stderr.isTTY === true,
+        // Live lines on a terminal, a line per layer otherwise; none under --quiet or --json.
+        progress: !json && opts.quiet !== true,
       });
       if (json) printJson(info);
       else printHuman(info);

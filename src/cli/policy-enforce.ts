@@ -1,13 +1,13 @@
 /** `policy replay | explain`: decide recorded agent requests as the Kata agent would, and explain denials. */
 import { Command, Option } from 'commander';
-import { InputError, CheckFailedError } from '../core/errors.js';
+import { InputError, CheckFailedError, UsageError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
-import { PolicyEnforcer, type PolicySyntax } from '../agent/enforcer.js';
-import { parseRecordedRequests, replay } from '../agent/replay.js';
-import { explainDenial } from '../agent/explain.js';
-import { readPolicySource } from '../agent/policy-source.js';
+import type { PolicyEnforcer, PolicySyntax } from '../agent/enforcer.js';
 import { findRequestKind, REQUEST_KINDS } from '../agent/kinds.js';
 import { globalOptions, printJson, printLine } from './context.js';
+
+// The Rego engine and the agent's semantics load only when a command runs, so `--help` stays cheap.
+const enforcerModule = () => import('../agent/enforcer.js');
 
 interface PolicyFlags {
   policy: string;
@@ -19,6 +19,8 @@ interface PolicyFlags {
 const syntaxOption = () => new Option('--syntax <version>', 'Rego syntax of the policy').choices(['auto', 'v0', 'v1']).default('auto');
 
 async function loadEnforcer(flags: PolicyFlags): Promise<{ enforcer: PolicyEnforcer; from: string }> {
+  const { readPolicySource } = await import('../agent/policy-source.js');
+  const { PolicyEnforcer } = await enforcerModule();
   const { text, from } = await readPolicySource(flags.policy, flags.resource);
   try {
     return { enforcer: PolicyEnforcer.fromText(text, { syntax: flags.syntax, hostData: flags.hostData }), from };
@@ -35,6 +37,33 @@ async function loadEnforcer(flags: PolicyFlags): Promise<{ enforcer: PolicyEnfor
   }
 }
 
+/** Levenshtein distance, for "did you mean" on request kinds. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/** An unknown `--kind` is a usage error naming the nearest request kind (by method or message name). */
+function unknownKind(given: string): UsageError {
+  const bare = (name: string) => name.toLowerCase().replace(/request$/, '');
+  let best: { kind: string; distance: number } | undefined;
+  for (const k of REQUEST_KINDS) {
+    for (const name of [k.request, ...k.methods]) {
+      const distance = editDistance(bare(given), bare(name));
+      if (!best || distance < best.distance) best = { kind: k.request, distance };
+    }
+  }
+  const close = best && best.distance <= Math.max(2, Math.floor(bare(given).length / 4));
+  return new UsageError(`unknown request kind '${given}'`, {
+    hint: close ? `did you mean ${best?.kind}?` : '`confcom policy replay --help` lists every request kind',
+  });
+}
+
 export function registerPolicyEnforceCommands(group: Command): void {
   group
     .command('replay')
@@ -49,6 +78,8 @@ export function registerPolicyEnforceCommands(group: Command): void {
     .action(async (flags: PolicyFlags & { requests: string; explain?: boolean }, command: Command) => {
       const { json } = globalOptions(command);
       const { enforcer } = await loadEnforcer(flags);
+      const { parseRecordedRequests, replay } = await import('../agent/replay.js');
+      const { explainDenial } = await import('../agent/explain.js');
       const records = parseRecordedRequests(await readInputText(flags.requests), flags.requests);
       const outcomes = replay(enforcer, records);
       let differ = 0;
@@ -67,7 +98,7 @@ export function registerPolicyEnforceCommands(group: Command): void {
         }
       }
       const summary = `${outcomes.length} requests: ${outcomes.length - differ} as expected, ${differ} differ`;
-      if (json) process.stderr.write(summary + '\n');
+      if (json) process.stderr.write(JSON.stringify({ level: 'info', msg: summary, requests: outcomes.length, differ }) + '\n');
       else printLine(summary);
       if (differ > 0) process.exitCode = 1;
     });
@@ -82,8 +113,11 @@ export function registerPolicyEnforceCommands(group: Command): void {
     .addOption(syntaxOption())
     .action(async (flags: PolicyFlags & { kind: string; request: string }, command: Command) => {
       const { json } = globalOptions(command);
-      const kind = findRequestKind(flags.kind)?.request ?? flags.kind;
+      const kind = findRequestKind(flags.kind)?.request;
+      if (!kind) throw unknownKind(flags.kind);
       const { enforcer } = await loadEnforcer(flags);
+      const { PolicyEnforcer } = await enforcerModule();
+      const { explainDenial } = await import('../agent/explain.js');
       const text = await readInputText(flags.request);
       let request: unknown;
       try {

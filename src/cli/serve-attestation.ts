@@ -79,7 +79,8 @@ export function registerServeAttestation(group: Command): void {
       const resources = secrets ? await secrets.validate() : [];
       // Decisions are always logged (JSON lines on stderr) unless the user silenced errors too.
       const decisions = createLogger({ level: globals.logLevel === 'silent' || globals.logLevel === 'error' ? globals.logLevel : 'info', json: true });
-      if (flags.trustSimulator) process.stderr.write(INSECURE_SIMULATOR_WARNING + '\n');
+      // Shown at every log level: it is the one warning that must not be missed (a JSON line under --json).
+      if (flags.trustSimulator) process.stderr.write((globals.json ? JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: INSECURE_SIMULATOR_WARNING }) : INSECURE_SIMULATOR_WARNING) + '\n');
       if (!reference) decisions.warn('no --reference given: any measurement and HOST_DATA passes the appraisal (debug and TCB checks still apply)');
 
       const store = await openStore(flags.store);

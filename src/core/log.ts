@@ -9,6 +9,10 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 export interface Logger {
   level: LogLevel;
+  /** ANSI colours on the level tag (off under NO_COLOR / --no-color or when stderr is not a terminal). */
+  color: boolean;
+  /** One JSON object per line instead of text (the CLI sets it under --json). */
+  json: boolean;
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -37,6 +41,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const logger: Logger = {
     level: options.level ?? 'info',
+    color: options.color === true,
+    json: options.json === true,
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
@@ -44,16 +50,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   function emit(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void {
     if (RANK[level] < RANK[logger.level]) return;
-    if (options.json) {
+    if (logger.json) {
       write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }));
       return;
     }
-    const tag = options.color ? `${COLORS[level]}${level}\u001b[0m` : level;
+    const tag = logger.color ? `${COLORS[level]}${level}\u001b[0m` : level;
     const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
     write(`${tag}: ${message}${extra}`);
   }
   return logger;
 }
 
-/** The process-wide logger; the CLI sets its level from --log-level. */
-export const log: Logger = createLogger({ level: 'warn', color: process.stderr.isTTY === true });
+/** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
+export function colorAllowed(stream: { isTTY?: boolean }): boolean {
+  const noColor = process.env.NO_COLOR;
+  return stream.isTTY === true && (noColor === undefined || noColor === '');
+}
+
+/** The process-wide logger; the CLI sets its level, colour and JSON form from the global options. */
+export const log: Logger = createLogger({ level: 'warn', color: colorAllowed(process.stderr) });

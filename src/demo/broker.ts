@@ -34,7 +34,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     if (message.startsWith('release')) decisions.push({ message, fields });
     options.logger?.[level](message, fields);
   };
-  const logger: Logger = { level: 'info', debug: () => undefined, info: record('info'), warn: record('warn'), error: record('warn') };
+  const logger: Logger = { level: 'info', color: false, json: false, debug: () => undefined, info: record('info'), warn: record('warn'), error: record('warn') };
   try {
     const typeDir = join(dir, DEMO_RESOURCE.repository, DEMO_RESOURCE.type);
     await mkdir(typeDir, { recursive: true });

@@ -17,15 +17,19 @@ import { compressionOf, decompress } from './decompress.js';
 import { pinLayer, type LayerPin } from '../verity/layer.js';
 import { resolveAccountFile } from './accounts.js';
 import { mapLimit } from './concurrency.js';
+import { stderrProgress, type PullProgress } from './progress.js';
+import type { HttpPolicy } from './http.js';
 
 export { parseImageReference } from './reference.js';
 export { ImageError } from './errors.js';
 export { LayerCache } from './cache.js';
+export { TerminalProgress, LineProgress, type PullProgress } from './progress.js';
+export type { HttpPolicy } from './http.js';
 
 export interface ImageConfig { user?: string; env: string[]; entrypoint?: string[]; cmd?: string[]; workingDir?: string; volumes: string[]; exposedPorts: string[]; labels: Record<string, string>; stopSignal?: string; }
 export interface LayerInfo { digest: string; diffId: string; mediaType: string; size: number; rootHash: string; }
 export interface ImageInfo { reference: string; canonical: string; digest: string; platform: { os: string; architecture: string; variant?: string }; config: ImageConfig; layers: LayerInfo[]; passwd?: string; group?: string; }
-export interface ImageOptions { cacheDir?: string; platform?: string; insecureRegistries?: string[]; dockerConfigFile?: string; pullSecrets?: unknown[]; offline?: boolean; imageSource?: string /* 'oci-layout:DIR' | 'docker-archive:FILE' */; concurrency?: number; progress?: boolean; signal?: AbortSignal; }
+export interface ImageOptions { cacheDir?: string; platform?: string; insecureRegistries?: string[]; dockerConfigFile?: string; pullSecrets?: unknown[]; offline?: boolean; imageSource?: string /* 'oci-layout:DIR' | 'docker-archive:FILE' */; concurrency?: number; progress?: boolean | PullProgress; http?: Partial<HttpPolicy>; signal?: AbortSignal; }
 
 interface Descriptor { mediaType?: string; digest: string; size?: number; platform?: { os?: string; architecture?: string; variant?: string } }
 interface Manifest { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }
@@ -54,7 +58,7 @@ function sourceFor(ref: ImageReference, image: string, options: ImageOptions): I
   }
   const insecure = (options.insecureRegistries ?? []).includes(ref.registry);
   const credentials = new CredentialStore({ dockerConfigFile: options.dockerConfigFile, pullSecrets: options.pullSecrets });
-  return new RegistrySource(ref.registry, image, credentials, { insecure, signal: options.signal });
+  return new RegistrySource(ref.registry, image, credentials, { insecure, signal: options.signal, http: options.http });
 }
 
 function parseJson<T>(bytes: Buffer, image: string, what: string, digest?: string): T {
@@ -119,9 +123,18 @@ function toImageConfig(blob: ConfigBlob): ImageConfig {
 }
 
 /** Downloads, verifies, decompresses and pins one layer (the cache missed). */
-async function pinRemoteLayer(source: ImageSource, repository: string, image: string, layer: Descriptor, diffId: string): Promise<LayerPin> {
+/** The blob's bytes, each chunk reported to the progress display as it passes. */
+async function* counted(blob: AsyncIterable<Uint8Array>, report: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of blob) {
+    report(chunk.length);
+    yield chunk;
+  }
+}
+
+async function pinRemoteLayer(source: ImageSource, repository: string, image: string, layer: Descriptor, diffId: string, progress: PullProgress | undefined): Promise<LayerPin> {
   const compression = compressionOf(layer.mediaType ?? '', image, layer.digest);
-  const compressed = new DigestingStream(await source.blob(repository, layer.digest), image, layer.digest);
+  const blob = await source.blob(repository, layer.digest);
+  const compressed = new DigestingStream(progress ? counted(blob, (n) => progress.layerBytes(image, layer.digest, n)) : blob, image, layer.digest);
   const tar = new DigestingStream(decompress(compressed, compression, image, layer.digest), image, diffId);
   const pin = await pinLayer(tar);
   // Fail closed: a decompressor that stopped early (data after the end of the compressed stream)
@@ -173,6 +186,7 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
   if (diffIds.length !== layers.length) {
     throw new ImageError('image_unsupported', `config lists ${diffIds.length} diff IDs for ${layers.length} layers`, { image, digest: configDesc.digest, hint: 'the image is malformed; rebuild it' });
   }
+  const progress = options.progress === true ? stderrProgress() : options.progress || undefined;
   const pins = await mapLimit(layers, options.concurrency ?? 3, async (layer, i) => {
     options.signal?.throwIfAborted();
     const diffId = diffIds[i];
@@ -181,9 +195,10 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
     if (options.offline) {
       throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline, or import a genpolicy layers-cache.json' });
     }
-    if (options.progress) process.stderr.write(`pinning ${image} layer ${layer.digest}\n`);
     if (!source) throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline' });
-    const pin = await pinRemoteLayer(source, ref.repository, image, layer, diffId);
+    progress?.layerStarted(image, layer.digest, layer.size ?? 0);
+    const pin = await pinRemoteLayer(source, ref.repository, image, layer, diffId, progress);
+    progress?.layerDone(image, layer.digest);
     await cache.put(diffId, pin);
     return pin;
   });

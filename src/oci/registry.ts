@@ -4,9 +4,8 @@
  * Bearer (a token from the challenge's realm, requested with the credentials when there are any).
  * HTTPS always, except for registries the caller names insecure. Digests are checked by the caller.
  */
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ImageError } from './errors.js';
+import { DEFAULT_HTTP_POLICY, fetchWithRetry, HttpFailure, type GuardedResponse, type HttpPolicy } from './http.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { MANIFEST_ACCEPT, emptyStream, type FetchedManifest, type ImageSource } from './source.js';
 
@@ -38,19 +37,21 @@ export class RegistrySource implements ImageSource {
     private readonly registry: string,
     private readonly image: string,
     private readonly credentials: CredentialStore,
-    options: { insecure: boolean; signal?: AbortSignal },
+    options: { insecure: boolean; signal?: AbortSignal; http?: Partial<HttpPolicy> },
   ) {
     this.origin = `registry ${registry}`;
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     this.base = `${options.insecure ? 'http' : 'https'}://${host}/v2`;
     this.signal = options.signal;
+    this.http = { ...DEFAULT_HTTP_POLICY, ...options.http };
   }
 
   private readonly signal: AbortSignal | undefined;
+  private readonly http: HttpPolicy;
 
   async manifest(repository: string, tagOrDigest: string): Promise<FetchedManifest> {
     const response = await this.get(repository, `/${repository}/manifests/${tagOrDigest}`, MANIFEST_ACCEPT, tagOrDigest);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = await this.readLimited(response, MAX_MANIFEST_BYTES);
     if (bytes.length > MAX_MANIFEST_BYTES) {
       throw new ImageError('image_unsupported', `manifest of ${bytes.length} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit`, { image: this.image, hint: 'the registry served something that is not a manifest' });
     }
@@ -63,10 +64,32 @@ export class RegistrySource implements ImageSource {
   async blob(repository: string, digest: string): Promise<AsyncIterable<Uint8Array>> {
     const response = await this.get(repository, `/${repository}/blobs/${digest}`, '*/*', digest);
     if (!response.body) return emptyStream();
-    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    return this.failing(response.stream(), digest);
   }
 
-  private async get(repository: string, path: string, accept: string, what: string): Promise<Response> {
+  /** Reads at most `limit` + 1 bytes (enough to tell the body is too large). */
+  private async readLimited(response: GuardedResponse, limit: number): Promise<Buffer> {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of this.failing(response.stream(), 'manifest')) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length > limit) break;
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** A body that stops mid-way (reset, read timeout) fails as a registry error naming the blob. */
+  private async *failing(body: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+    try {
+      yield* body;
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new ImageError('registry_error', `${this.origin} stopped sending ${what}: ${detail}`, { image: this.image, cause, hint: 'retry; a slow or flaky network may need a closer mirror' });
+    }
+  }
+
+  private async get(repository: string, path: string, accept: string, what: string): Promise<GuardedResponse> {
     const url = `${this.base}${path}`;
     let auth = this.authorization.get(repository);
     let response = await this.fetch(url, accept, auth);
@@ -95,15 +118,17 @@ export class RegistrySource implements ImageSource {
     return response;
   }
 
-  private async fetch(url: string, accept: string, authorization: string | undefined): Promise<Response> {
+  private async fetch(url: string | URL, accept: string, authorization: string | undefined): Promise<GuardedResponse> {
     try {
-      return await fetch(url, { headers: { accept, ...(authorization ? { authorization } : {}) }, redirect: 'follow', signal: this.signal });
+      return await fetchWithRetry(url, { headers: { accept, ...(authorization ? { authorization } : {}) }, redirect: 'follow' }, this.http, this.signal);
     } catch (cause) {
-      const detail = cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : cause instanceof Error ? cause.message : String(cause);
-      throw new ImageError('registry_error', `cannot reach ${this.origin}: ${detail}`, {
+      if (!(cause instanceof HttpFailure)) throw cause;
+      const tries = cause.attempts > 1 ? ` (after ${cause.attempts} attempts)` : '';
+      throw new ImageError('registry_error', `cannot reach ${this.origin}: ${cause.message}${tries}`, {
         image: this.image,
         cause,
-        hint: 'check the registry address; a registry served over plain HTTP must be named with --insecure-registry',
+        hint: 'check the registry address and the network (a registry over plain HTTP must be named with --insecure-registry); ' +
+          'without a registry, use --offline with a cache filled by an earlier run, or --image-source oci-layout:DIR / docker-archive:FILE',
       });
     }
   }
@@ -119,8 +144,9 @@ export class RegistrySource implements ImageSource {
       const url = new URL(challenge.params.realm);
       if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
       url.searchParams.set('scope', challenge.params.scope ?? `repository:${repository}:pull`);
-      const response = await fetch(url, { headers: creds ? { authorization: basic(creds) } : {}, signal: this.signal }).catch((cause: unknown) => {
-        throw new ImageError('registry_unauthorized', `cannot reach the token service of ${this.origin}`, { image: this.image, cause, hint: 'check network access to the registry\'s auth realm' });
+      const response = await fetchWithRetry(url, { headers: creds ? { authorization: basic(creds) } : {} }, this.http, this.signal).catch((cause: unknown) => {
+        if (!(cause instanceof HttpFailure)) throw cause;
+        throw new ImageError('registry_unauthorized', `cannot reach the token service of ${this.origin}: ${cause.message}`, { image: this.image, cause, hint: 'check network access to the registry\'s auth realm' });
       });
       if (!response.ok) {
         await response.body?.cancel();

@@ -1,9 +1,10 @@
 /** Digest checks: every blob is hashed as it streams by and compared before its results are used. */
 import { createHash, type Hash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import { ImageError } from './errors.js';
 
 export function sha256Digest(data: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 export function checkDigest(image: string, expected: string, data: Uint8Array): void {

@@ -15,6 +15,7 @@ import { BlockHasher, VERITY_BLOCK_SIZE, VERITY_SALT, VerityHasher } from './tre
 
 const SEGMENT_SIZE = 4 << 20;
 const IN_FLIGHT_PER_WORKER = 2;
+const MAX_SPARE = 8;
 
 /** Plain JavaScript (evaluated) so it runs the same from source under tsx/vitest and from dist. */
 const WORKER_SOURCE = `
@@ -31,12 +32,24 @@ parentPort.on('message', ({ id, buffer, length }) => {
     scratch.set(data.subarray(i * ${VERITY_BLOCK_SIZE}, (i + 1) * ${VERITY_BLOCK_SIZE}), workerData.salt.length);
     out.set(hash('sha256', scratch, 'buffer'), i * 32);
   }
-  parentPort.postMessage({ id, digests: out.buffer }, [out.buffer]);
+  // The data buffer goes back too, so the caller reuses it: memory stays a fixed set of segments.
+  parentPort.postMessage({ id, digests: out.buffer, buffer }, [out.buffer, buffer]);
 });
 `;
 
+/** A chunk that can be handed to a worker whole: block-aligned, and the only view of its own buffer. */
+function isTransferable(chunk: Uint8Array): boolean {
+  return (
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === chunk.buffer.byteLength &&
+    chunk.length >= VERITY_BLOCK_SIZE &&
+    chunk.length % VERITY_BLOCK_SIZE === 0 &&
+    !(chunk.buffer instanceof SharedArrayBuffer)
+  );
+}
+
 interface Pending {
-  resolve(digests: Uint8Array): void;
+  resolve(result: { digests: Uint8Array; buffer: ArrayBuffer }): void;
   reject(error: unknown): void;
 }
 
@@ -50,10 +63,10 @@ class HashPool {
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { salt: Uint8Array.from(salt) } });
       worker.unref();
-      worker.on('message', ({ id, digests }: { id: number; digests: ArrayBuffer }) => {
+      worker.on('message', ({ id, digests, buffer }: { id: number; digests: ArrayBuffer; buffer: ArrayBuffer }) => {
         const entry = this.pending.get(id);
         this.pending.delete(id);
-        entry?.resolve(new Uint8Array(digests));
+        entry?.resolve({ digests: new Uint8Array(digests), buffer });
       });
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
@@ -68,7 +81,7 @@ class HashPool {
   }
 
   /** Digests of the whole blocks of `segment`, whose buffer is handed over (detached). */
-  hash(segment: Buffer): Promise<Uint8Array> {
+  hash(segment: Buffer): Promise<{ digests: Uint8Array; buffer: ArrayBuffer }> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length];
@@ -99,19 +112,36 @@ export class ParallelVerityHasher {
   private readonly tree = new VerityHasher();
   private readonly workerCount: number;
   private pool: HashPool | undefined;
-  private segment = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
+  private segment: Buffer = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
   private fill = 0;
   private readonly inFlight: Promise<Uint8Array>[] = [];
   private segments = 0;
   private readonly mainBlocks = new BlockHasher(VERITY_SALT);
+  /** Segment buffers the workers gave back, for reuse. */
+  private readonly spare: Buffer[] = [];
+
+  /** A segment-sized buffer to fill and pass back with `update(..., { owned: true })`. */
+  borrowBuffer(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_SIZE);
+  }
 
   constructor(options: ParallelVerityOptions = {}) {
     this.workerCount = options.workers ?? Math.min(3, availableParallelism() - 1);
   }
 
-  async update(chunk: Uint8Array): Promise<void> {
+  /**
+   * Feeds bytes. With `owned`, the caller gives the chunk away: a whole-segment, block-aligned chunk
+   * that owns its ArrayBuffer (as fs read streams deliver them) is transferred to a worker as it is,
+   * skipping the copy into a segment. Without it, the chunk is copied and stays the caller's.
+   */
+  async update(chunk: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
     if (this.workerCount === 0) {
       this.tree.update(chunk);
+      if (options.owned && chunk.length === SEGMENT_SIZE && Buffer.isBuffer(chunk) && this.spare.length < MAX_SPARE) this.spare.push(chunk);
+      return;
+    }
+    if (options.owned && this.fill === 0 && isTransferable(chunk)) {
+      await this.dispatch(Buffer.from(chunk.buffer, 0, chunk.length));
       return;
     }
     for (let at = 0; at < chunk.length; ) {
@@ -119,24 +149,33 @@ export class ParallelVerityHasher {
       this.segment.set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === SEGMENT_SIZE) await this.dispatch();
+      if (this.fill === SEGMENT_SIZE) {
+        if (await this.dispatch(this.segment)) this.segment = this.borrowBuffer();
+        this.fill = 0;
+      }
     }
   }
 
-  private async dispatch(): Promise<void> {
+  /** Hashes a block-aligned segment here or on a worker; true when its buffer was handed to a worker (it comes back as a spare). */
+  private async dispatch(segment: Buffer): Promise<boolean> {
     this.pool ??= new HashPool(this.workerCount, VERITY_SALT);
+    let handedOver = false;
     // The calling thread takes one segment in (workers + 1): every core hashes, none is oversubscribed.
     if (this.segments++ % (this.workerCount + 1) === 0) {
-      this.inFlight.push(Promise.resolve(this.mainBlocks.hashAll(this.segment)));
+      this.inFlight.push(Promise.resolve(this.mainBlocks.hashAll(segment)));
+      if (segment.length === SEGMENT_SIZE && segment !== this.segment && this.spare.length < MAX_SPARE) this.spare.push(segment);
     } else {
-      const digests = this.pool.hash(this.segment);
+      const digests = this.pool.hash(segment).then(({ digests, buffer }) => {
+        if (buffer.byteLength === SEGMENT_SIZE && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(buffer));
+        return digests;
+      });
       // Marked handled now: a worker may fail while we await an earlier segment; takeOne rethrows it.
       digests.catch(() => undefined);
       this.inFlight.push(digests);
-      this.segment = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
+      handedOver = true;
     }
-    this.fill = 0;
     while (this.inFlight.length >= this.pool.size * IN_FLIGHT_PER_WORKER) await this.takeOne();
+    return handedOver;
   }
 
   private async takeOne(): Promise<void> {
@@ -160,5 +199,36 @@ export class ParallelVerityHasher {
     await Promise.allSettled(this.inFlight.splice(0));
     await this.pool?.close();
     this.pool = undefined;
+  }
+}
+
+/**
+ * Root hash of the first `length` bytes of a file (all of it by default), read into a fixed set of
+ * reused segment buffers that travel to the workers and back: memory stays flat whatever the size.
+ * A trailing partial block is zero-padded, as by the streaming hasher.
+ */
+export async function verityRootHashOfFile(path: string, length?: number): Promise<string> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  const hasher = new ParallelVerityHasher();
+  try {
+    // Without a length, read to the end (files in /proc and pipes report size 0 but have content).
+    const end = length ?? Infinity;
+    for (let position = 0; position < end; ) {
+      const buffer = hasher.borrowBuffer();
+      let filled = 0;
+      while (filled < buffer.length && position + filled < end) {
+        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, end - position - filled), position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      position += filled;
+      await hasher.update(filled === buffer.length ? buffer : buffer.subarray(0, filled), { owned: true });
+    }
+    return (await hasher.digest()).toString('hex');
+  } finally {
+    await hasher.close();
+    await handle.close();
   }
 }

@@ -181,7 +181,8 @@ export async function verityRootHashOfStream(stream: AsyncIterable<Uint8Array>):
   const { ParallelVerityHasher } = await import('./parallel.js');
   const hasher = new ParallelVerityHasher();
   try {
-    for await (const chunk of stream) await hasher.update(chunk);
+    // The stream's chunks are ours alone, so whole aligned ones go to the workers without a copy.
+    for await (const chunk of stream) await hasher.update(chunk, { owned: true });
     return (await hasher.digest()).toString('hex');
   } finally {
     await hasher.close();

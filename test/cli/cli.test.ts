@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,5 +59,24 @@ describe('confcom CLI', () => {
     expect(steps.every((l) => l.startsWith('ok  '))).toBe(true);
     for (const step of steps) expect(lines[lines.indexOf(step) + 1]).toMatch(/^ {7}\S/);
     expect(r.stdout).toMatch(/^ {7}\d+ requests: (\d+) as expected$/m);
+  });
+});
+
+describe('kubectl plugin', () => {
+  it('runs as kubectl-confcom (kubectl confcom ...) and names itself so in help', async () => {
+    const { mkdtempSync, rmSync, symlinkSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'confcom-kubectl-'));
+    try {
+      const plugin = join(dir, 'kubectl-confcom');
+      symlinkSync(join(REPO_ROOT, 'src', 'cli', 'main.ts'), plugin);
+      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+      const r = spawnSync(process.execPath, ['--import', tsx, plugin, 'verity', '--help'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: kubectl confcom verity/);
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+      expect(pkg.bin['kubectl-confcom']).toBe(pkg.bin.confcom);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

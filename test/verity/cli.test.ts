@@ -22,6 +22,23 @@ describe.skipIf(!hasTool('veritysetup'))('confcom verity hash', () => {
     expect(r.stdout.trim()).toBe(veritysetupRootHash(data));
   });
 
+  it('on a file that is not a multiple of 4096 matches veritysetup (whole blocks) and says so; --pad pads', async () => {
+    const data = randomBytes(3 * 4096 + 1808);
+    const file = join(dir, 'odd');
+    writeFileSync(file, data);
+    const r = await runConfcom(['verity', 'hash', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(veritysetupRootHash(data));
+    expect(r.stderr).toContain(`hashed its first ${3 * 4096} bytes (whole blocks) as veritysetup does`);
+    const padded = await runConfcom(['--json', 'verity', 'hash', '--pad', file]);
+    expect(padded.code, padded.stderr).toBe(0);
+    const out = JSON.parse(padded.stdout) as { rootHash: string; padded: boolean; hashedBytes: number; note: string };
+    const zeroPadded = Buffer.concat([data, Buffer.alloc(4096 - 1808)]);
+    expect(out).toMatchObject({ rootHash: veritysetupRootHash(zeroPadded), padded: true, hashedBytes: data.length });
+    expect(out.rootHash).not.toBe(r.stdout.trim());
+    expect(out.note).toContain('zero-padded');
+  });
+
   it('with --tarfs hashes the tar followed by its tarfs index', async () => {
     const tar = buildTar([{ name: 'etc/', type: '5', mode: 0o755 }, { name: 'etc/passwd', data: 'root:x:0:0\n' }]);
     writeFileSync(join(dir, 'layer.tar'), tar);
