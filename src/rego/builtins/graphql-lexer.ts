@@ -29,6 +29,8 @@ export function tokenText(t: Token): string {
 const PUNCT = new Set(['!', '$', '&', '(', ')', ':', '=', '@', '[', ']', '{', '|', '}']);
 const NAME_START = /[_A-Za-z]/;
 const NAME_CHAR = /[_0-9A-Za-z]/;
+/** Sticky, so matching a number never copies the rest of the source. */
+const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /** Common indentation removal for block strings (GraphQL spec, BlockStringValue). */
 function blockStringValue(raw: string): string {
@@ -105,7 +107,8 @@ export class Lexer {
   }
 
   private number(start: number): Token {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.src.slice(start));
+    NUMBER.lastIndex = start;
+    const m = NUMBER.exec(this.src);
     if (!m || NAME_START.test(this.src[start + m[0].length] ?? '') || this.src[start + m[0].length] === '.') return this.invalid(start);
     this.pos = start + m[0].length;
     return this.make(m[2] || m[3] ? 'Float' : 'Int', m[0], start);

@@ -15,6 +15,9 @@ export class GraphqlSyntaxError extends Error {
 
 type Obj = { [key: string]: Json };
 
+/** Nesting (selection sets, values, list types) deeper than this is refused, before the JS stack runs out. */
+export const MAX_GRAPHQL_DEPTH = 200;
+
 /** gqlparser's ast.ValueKind numbers. */
 const VALUE_KIND = { Variable: 0, Int: 1, Float: 2, String: 3, Block: 4, Boolean: 5, Null: 6, Enum: 7, List: 8, Object: 9 } as const;
 
@@ -61,6 +64,7 @@ function isEmpty(v: Json): boolean {
 class Parser {
   private readonly lexer: Lexer;
   private tok: Token;
+  private depth = 0;
 
   constructor(src: string) {
     this.lexer = new Lexer(src);
@@ -174,8 +178,18 @@ class Parser {
     });
   }
 
+  /** Runs a nested construct, counting depth. */
+  private nested<T>(f: () => T): T {
+    if (++this.depth > MAX_GRAPHQL_DEPTH) this.fail(this.tok, `nesting deeper than ${MAX_GRAPHQL_DEPTH} levels`);
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private selectionSet(): Json[] {
-    return this.some('{', '}', () => this.selection());
+    return this.nested(() => this.some('{', '}', () => this.selection()));
   }
 
   private requiredSelectionSet(): Json[] {
@@ -244,6 +258,10 @@ class Parser {
   }
 
   private value(isConst: boolean): Obj {
+    return this.nested(() => this.valueLiteral(isConst));
+  }
+
+  private valueLiteral(isConst: boolean): Obj {
     const t = this.peek();
     const scalar = (kind: number, raw: string): Obj => ({ Raw: raw, Children: [], Kind: kind, ExpectedTypeHasDefault: false });
     switch (t.kind) {
@@ -278,6 +296,10 @@ class Parser {
   }
 
   private typeReference(): Obj {
+    return this.nested(() => this.typeLiteral());
+  }
+
+  private typeLiteral(): Obj {
     let type: Obj;
     if (this.skip('[')) {
       const elem = this.typeReference();

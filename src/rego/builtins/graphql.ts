@@ -70,8 +70,21 @@ function defineExtendedTypes(doc: DocumentNode): DocumentNode {
 /** The graphql-js root-type rule gqlparser does not have (a schema may lack a Query type). */
 const ROOT_QUERY_MISSING = 'Query root type must be provided.';
 
+/** Built schemas by text: policies validate many queries against one schema. Bounded, and holds no errors. */
+const SCHEMAS = new Map<string, GraphQLSchema>();
+const MAX_CACHED_SCHEMAS = 64;
+
 /** Loads a schema as gqlparser's LoadSchema would accept it; throws BuiltinError otherwise. */
 function loadSchema(name: string, text: string): GraphQLSchema {
+  const cached = SCHEMAS.get(text);
+  if (cached) return cached;
+  const schema = buildSchemaOrThrow(name, text);
+  if (SCHEMAS.size >= MAX_CACHED_SCHEMAS) SCHEMAS.clear();
+  SCHEMAS.set(text, schema);
+  return schema;
+}
+
+function buildSchemaOrThrow(name: string, text: string): GraphQLSchema {
   syntax(name, () => parseSchemaAst(text));
   let schema: GraphQLSchema;
   try {
