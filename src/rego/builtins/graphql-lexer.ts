@@ -15,15 +15,17 @@ export interface Token {
   readonly column: number;
 }
 
-/** gqlparser's token text in messages: `Name "x"`, `String "x"`, `<EOF>`, or the punctuator. */
+/** gqlparser's name for a token kind in messages: `Name`, `String`, `<EOF>`, or the punctuator. */
+export function kindText(t: Token): string {
+  if (t.kind === 'EOF') return '<EOF>';
+  if (t.kind === 'Invalid') return '<Invalid>';
+  return t.kind;
+}
+
+/** gqlparser's Token.String(): the kind, then the value quoted when it has one (`Name "x"`). */
 export function tokenText(t: Token): string {
-  switch (t.kind) {
-    case 'EOF': return '<EOF>';
-    case 'Invalid': return '<Invalid>';
-    case 'Name': case 'Int': case 'Float': case 'String': case 'BlockString':
-      return `${t.kind} ${JSON.stringify(t.value)}`;
-    default: return t.kind;
-  }
+  const valued = t.kind === 'Name' || t.kind === 'Int' || t.kind === 'Float' || t.kind === 'String' || t.kind === 'BlockString';
+  return valued && t.value !== '' ? `${t.kind} ${JSON.stringify(t.value)}` : kindText(t);
 }
 
 const PUNCT = new Set(['!', '$', '&', '(', ')', ':', '=', '@', '[', ']', '{', '|', '}']);

@@ -5,7 +5,7 @@
  * gqlparser's messages and line:column.
  */
 import type { Json } from '../value.js';
-import { Lexer, tokenText, type Token, type TokenKind } from './graphql-lexer.js';
+import { kindText, Lexer, tokenText, type Token, type TokenKind } from './graphql-lexer.js';
 
 export class GraphqlSyntaxError extends Error {
   constructor(message: string, readonly line: number, readonly column: number) {
@@ -92,7 +92,7 @@ class Parser {
 
   private expect(kind: TokenKind): Token {
     const t = this.peek();
-    if (t.kind !== kind) this.fail(t, `Expected ${kind}, found ${tokenText(t)}`);
+    if (t.kind !== kind) this.fail(t, `Expected ${kind}, found ${kindText(t)}`);
     return this.next();
   }
 
@@ -131,7 +131,7 @@ class Parser {
     const out: T[] = [];
     if (this.peek().kind !== start) return out;
     this.next();
-    if (this.peek().kind === end) this.fail(this.peek(), `expected at least one definition, found ${tokenText(this.peek())}`);
+    if (this.peek().kind === end) this.fail(this.peek(), `expected at least one definition, found ${kindText(this.peek())}`);
     while (this.peek().kind !== end) out.push(item());
     this.next();
     return out;
@@ -194,7 +194,7 @@ class Parser {
 
   private requiredSelectionSet(): Json[] {
     const t = this.peek();
-    if (t.kind !== '{') this.fail(t, `Expected {, found ${tokenText(t)}`);
+    if (t.kind !== '{') this.fail(t, `Expected {, found ${kindText(t)}`);
     return this.selectionSet();
   }
 

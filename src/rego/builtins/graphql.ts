@@ -105,7 +105,15 @@ function parseAndValidate(name: string, args: readonly Value[]): [Json, Json] {
   const schema = loadSchema(name, schemaText);
   const empty = queryAst !== null && typeof queryAst === 'object' && Object.keys(queryAst).length === 0;
   if (!empty) {
-    const errors = validate(schema, parse(queryText));
+    let doc: DocumentNode;
+    try {
+      // Our parser accepted the text; graphql-js must not fail untyped where it reads less
+      // (fragment variable definitions are experimental in both).
+      doc = parse(queryText, { allowLegacyFragmentVariables: true });
+    } catch (e) {
+      throw graphqlError(name, e as GraphQLError);
+    }
+    const errors = validate(schema, doc);
     if (errors.length > 0) throw graphqlError(name, errors[0]);
   }
   return [queryAst, syntax(name, () => parseSchemaAst(schemaText))];
