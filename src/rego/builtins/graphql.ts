@@ -10,8 +10,8 @@
  * extension of a type that is never defined defines it.
  */
 import {
-  buildASTSchema, Kind, parse, validate, validateSchema,
-  type DefinitionNode, type DocumentNode, type GraphQLError, type GraphQLSchema,
+  buildASTSchema, GraphQLError, Kind, parse, validate, validateSchema, visit,
+  type DefinitionNode, type DocumentNode, type GraphQLSchema, type NamedTypeNode,
 } from 'graphql';
 import { BuiltinError } from '../errors.js';
 import { fromJson, RObject, toJson, type Json, type Value } from '../value.js';
@@ -26,8 +26,9 @@ function sourceText(name: string, v: Value, index: number, print: (doc: Json) =>
   throw operandTypeError(name, index + 1, ['string', 'object'], v);
 }
 
-function located(message: string, line: number, column: number): string {
-  return `${message} in GraphQL string at location ${line}:${column}`;
+/** OPA's error text: gqlparser's message, then where (`GraphQL string`, or `GraphQL schema string` when loading a schema). */
+function located(message: string, line: number, column: number, where = 'GraphQL string'): string {
+  return `${message} in ${where} at location ${line}:${column}`;
 }
 
 function syntax<T>(name: string, parseIt: () => T): T {
@@ -39,10 +40,10 @@ function syntax<T>(name: string, parseIt: () => T): T {
   }
 }
 
-function graphqlError(name: string, e: GraphQLError): BuiltinError {
-  const loc = e.locations?.[0];
+function graphqlError(name: string, e: Error, where?: string): BuiltinError {
+  const loc = e instanceof GraphQLError ? e.locations?.[0] : undefined;
   const message = e.message.replace(/\.$/, '');
-  return new BuiltinError(`${name}: ${loc ? located(message, loc.line, loc.column) : message}`);
+  return new BuiltinError(`${name}: ${loc ? located(message, loc.line, loc.column, where) : `${message} in ${where ?? 'GraphQL string'}`}`);
 }
 
 const EXTENSION_TO_DEFINITION: Partial<Record<Kind, Kind>> = {
@@ -70,6 +71,8 @@ function defineExtendedTypes(doc: DocumentNode): DocumentNode {
 /** The graphql-js root-type rule gqlparser does not have (a schema may lack a Query type). */
 const ROOT_QUERY_MISSING = 'Query root type must be provided.';
 
+const SCHEMA_STRING = 'GraphQL schema string';
+
 /** Built schemas by text: policies validate many queries against one schema. Bounded, and holds no errors. */
 const SCHEMAS = new Map<string, GraphQLSchema>();
 const MAX_CACHED_SCHEMAS = 64;
@@ -84,16 +87,30 @@ function loadSchema(name: string, text: string): GraphQLSchema {
   return schema;
 }
 
+/** buildASTSchema names an unknown type without a location: find its first use, as gqlparser reports it. */
+function withUnknownTypeLocation(e: Error, doc: DocumentNode): Error {
+  const unknown = /^Unknown type:? "([_A-Za-z][_0-9A-Za-z]*)"/.exec(e.message)?.[1];
+  if (!unknown || e instanceof GraphQLError) return e;
+  let at: NamedTypeNode | undefined;
+  visit(doc, {
+    NamedType(node) {
+      if (!at && node.name.value === unknown) at = node;
+    },
+  });
+  return at ? new GraphQLError(`Unknown type "${unknown}"`, { nodes: at }) : e;
+}
+
 function buildSchemaOrThrow(name: string, text: string): GraphQLSchema {
   syntax(name, () => parseSchemaAst(text));
   let schema: GraphQLSchema;
+  const doc = defineExtendedTypes(parse(text));
   try {
-    schema = buildASTSchema(defineExtendedTypes(parse(text)));
+    schema = buildASTSchema(doc);
   } catch (e) {
-    throw new BuiltinError(`${name}: ${(e as Error).message.replace(/\.$/, '')} in GraphQL schema string`);
+    throw graphqlError(name, withUnknownTypeLocation(e as Error, doc), SCHEMA_STRING);
   }
   const problem = validateSchema(schema).find((e) => e.message !== ROOT_QUERY_MISSING);
-  if (problem) throw graphqlError(name, problem);
+  if (problem) throw graphqlError(name, problem, SCHEMA_STRING);
   return schema;
 }
 
@@ -111,7 +128,7 @@ function parseAndValidate(name: string, args: readonly Value[]): [Json, Json] {
       // (fragment variable definitions are experimental in both).
       doc = parse(queryText, { allowLegacyFragmentVariables: true });
     } catch (e) {
-      throw graphqlError(name, e as GraphQLError);
+      throw graphqlError(name, e as Error);
     }
     const errors = validate(schema, doc);
     if (errors.length > 0) throw graphqlError(name, errors[0]);
