@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GraphqlSyntaxError, parseQueryAst, parseSchemaAst } from '../../src/rego/builtins/graphql-parser.js';
 import { printQueryAst, printSchemaAst } from '../../src/rego/builtins/graphql-print.js';
+import { RegoEngine, RegoError } from '../../src/rego/index.js';
 
 const piece = fc.constantFrom(
   '{', '}', '(', ')', '[', ']', ':', '!', '$', '@', '=', '|', '&', '...', ',', ' ', '\n', '"', '"""', '\\', '#',
@@ -28,6 +29,23 @@ describe('graphql parser', () => {
   it('fails on random input only with a located GraphqlSyntaxError', () => {
     fc.assert(fc.property(text, onlySyntaxErrors(parseQueryAst)), { numRuns: 2000 });
     fc.assert(fc.property(text, onlySyntaxErrors(parseSchemaAst)), { numRuns: 2000 });
+  });
+
+  it('the builtins answer random text with a value or a typed Rego error, never anything else', () => {
+    const engine = new RegoEngine({ strictBuiltinErrors: true });
+    engine.addModule('package t\nv := graphql.is_valid(input.q, input.s)\np := graphql.parse(input.q, input.s)\nsv := graphql.schema_is_valid(input.s)\n', 't.rego');
+    const schemaish = fc.oneof(text, fc.constant('type Query { f(a: Int): Int }'));
+    fc.assert(
+      fc.property(text, schemaish, (q, s) => {
+        for (const ref of ['data.t.v', 'data.t.sv']) expect(typeof engine.evalRule(ref, { input: { q, s } }).value).toBe('boolean');
+        try {
+          engine.evalRule('data.t.p', { input: { q, s } });
+        } catch (e) {
+          expect(e).toBeInstanceOf(RegoError);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('prints what it parsed back to text that parses to the same AST', () => {

@@ -103,11 +103,12 @@ function withUnknownTypeLocation(e: Error, doc: DocumentNode): Error {
 function buildSchemaOrThrow(name: string, text: string): GraphQLSchema {
   syntax(name, () => parseSchemaAst(text));
   let schema: GraphQLSchema;
-  const doc = defineExtendedTypes(parse(text));
+  let doc: DocumentNode | undefined;
   try {
+    doc = defineExtendedTypes(parse(text));
     schema = buildASTSchema(doc);
   } catch (e) {
-    throw graphqlError(name, withUnknownTypeLocation(e as Error, doc), SCHEMA_STRING);
+    throw graphqlError(name, doc ? withUnknownTypeLocation(e as Error, doc) : (e as Error), SCHEMA_STRING);
   }
   const problem = validateSchema(schema).find((e) => e.message !== ROOT_QUERY_MISSING);
   if (problem) throw graphqlError(name, problem, SCHEMA_STRING);
