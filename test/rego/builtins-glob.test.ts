@@ -1,9 +1,8 @@
-/** regex.globs_match against brute force, and glob.match's delimiters. */
+/** regex.globs_match against brute force (glob.match's delimiters are in cases/builtins/core.yaml). */
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
 import { globsIntersect } from '../../src/rego/builtins/glob-intersect.js';
-import { RegoEngine } from '../../src/rego/index.js';
 
 const ALPHABET = ['a', 'b', 'c'];
 
@@ -39,17 +38,5 @@ describe('regex.globs_match', () => {
   it('refuses malformed patterns with the position', () => {
     expect(() => globsIntersect('ab[c', 'a')).toThrow(/pos:3, set-open/);
     expect(() => globsIntersect('*a', 'a')).toThrow(/pos:1, repetition/);
-  });
-});
-
-describe('glob.match delimiters', () => {
-  const match = (args: string) => {
-    const engine = new RegoEngine();
-    engine.addModule(`package t\np := glob.match(${args})\n`, 't.rego');
-    return engine.evalRule('data.t.p').value;
-  };
-  it('null means none, an empty list means the default "."', () => {
-    expect(match('"*", null, "a.b"')).toBe(true);
-    expect(match('"*", [], "a.b"')).toBe(false);
   });
 });

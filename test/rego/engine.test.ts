@@ -1,96 +1,9 @@
-/** The engine's public API on language features that need more than one rule to show, and its limits. */
+/**
+ * The engine's public API: limits, annotations read through several modules, rego.parse_module's AST.
+ * Plain policy + input + expected cases live in test/rego/cases/**\/*.yaml (run by cases.test.ts).
+ */
 import { describe, expect, it } from 'vitest';
-import { RegoEngine, RegoError, RegoLimitError, serializeJson, type Value } from '../../src/rego/index.js';
-
-function evalIn(module: string, ref: string, input?: unknown): Value | undefined {
-  const engine = new RegoEngine();
-  engine.addModule(module, 'test.rego');
-  return engine.evalRule(ref, input === undefined ? {} : { input }).value;
-}
-
-const show = (v: Value | undefined) => (v === undefined ? 'undefined' : serializeJson(v));
-
-describe('ref heads', () => {
-  it('build nested objects from several variable keys and merge rules at other depths', () => {
-    const module = 'package t\np[q].r.s := i if q := ["a", "b"][i]\np.d.r := 3\n';
-    expect(show(evalIn(module, 'data.t.p'))).toBe('{"a":{"r":{"s":0}},"b":{"r":{"s":1}},"d":{"r":3}}');
-  });
-
-  it('collect multi-value leaves into sets', () => {
-    const module = 'package t\np[x].r contains y if { some x in ["a", "b"]; some y in [1, 2] }\np.b.r contains 3\n';
-    expect(show(evalIn(module, 'data.t.p'))).toBe('{"a":{"r":[1,2]},"b":{"r":[1,2,3]}}');
-  });
-
-  it('report a conflict when a rule extends another rule’s value', () => {
-    const module = 'package t\np[q].r := v if { q := "q"; v := {"s": 1} }\np.q.r.u := 42\n';
-    expect(() => evalIn(module, 'data.t.p')).toThrow(expect.objectContaining({ code: 'eval_conflict_error' }));
-  });
-});
-
-describe('with', () => {
-  it('replaces a function with a local value', () => {
-    const module = 'package t\nf(1) := 2\np if { v := 1; q with f as v }\nq if f(1) == 1\n';
-    expect(evalIn(module, 'data.t.p')).toBe(true);
-  });
-
-  it('applies inside template strings and on following lines', () => {
-    const module = 'package t\na := input.a\np := $"x{a with input as {"a": 42}}"\nq := y if {\n  y := a\n    with input.a as 7\n}\n';
-    expect(evalIn(module, 'data.t.p')).toBe('x42');
-    expect(evalIn(module, 'data.t.q')).toBe(7);
-  });
-});
-
-describe('function mocks', () => {
-  const module = [
-    'package t',
-    'mock_count(_) := 7',
-    'mock_upper(_) := "X"',
-    'n := count(upper("a"))',
-    'p := x if { x := n with count as mock_count with upper as mock_upper }',
-    'uses_other(s) := count(s)',
-    'q := x if { x := upper("abc") with upper as uses_other with count as mock_count }',
-    'r := [x, y] if { x := count(upper("a")) with count as mock_count; y := count("abc") }',
-  ].join('\n');
-
-  it('evaluate a mocked call’s arguments under the other mocks', () => {
-    // count's argument calls the mocked upper; the mocked count then ignores it.
-    expect(evalIn(module, 'data.t.p')).toBe(7);
-  });
-
-  it('run the replacement itself without mocks, and the rest of the body without them too', () => {
-    expect(evalIn(module, 'data.t.q')).toBe(3);
-    expect(show(evalIn(module, 'data.t.r'))).toBe('[7,3]');
-  });
-});
-
-describe('builtin edge cases the conformance suite does not reach', () => {
-  const q = (expr: string) => show(evalIn(`package t\np := ${expr}\n`, 'data.t.p'));
-
-  it('strings.replace_n: an empty pattern inserts between characters, as Go’s strings.Replacer', () => {
-    expect(q('strings.replace_n({"": "x", "a": "y"}, "ab")')).toBe('"xyxbx"');
-    expect(q('strings.replace_n({"": "-"}, "")')).toBe('"-"');
-  });
-
-  it('json.patch: "" is the whole document, "/" the empty key', () => {
-    expect(q('json.patch({"a": 1}, [{"op": "add", "path": "", "value": [1]}])')).toBe('[1]');
-    expect(q('json.patch({"a": 1}, [{"op": "add", "path": "/", "value": 2}])')).toBe('{"":2,"a":1}');
-  });
-});
-
-describe('builtins owned by the core', () => {
-  it('walk enumerates every path in pre-order', () => {
-    const module = 'package t\np := [k | walk({"a": [1]}, [k, _])]\n';
-    expect(show(evalIn(module, 'data.t.p'))).toBe('[[],["a"],["a",0]]');
-  });
-
-  it('http.send never reaches the network: undefined, or an error in strict mode', () => {
-    const module = 'package t\np := http.send({"method": "get", "url": "http://127.0.0.1:1"})\n';
-    expect(evalIn(module, 'data.t.p')).toBeUndefined();
-    const strict = new RegoEngine({ strictBuiltinErrors: true });
-    strict.addModule(module, 'test.rego');
-    expect(() => strict.evalRule('data.t.p')).toThrow(RegoError);
-  });
-});
+import { RegoEngine, RegoLimitError, serializeJson } from '../../src/rego/index.js';
 
 describe('limits', () => {
   it('refuses a module over the source size limit', () => {
@@ -145,19 +58,6 @@ describe('METADATA annotations', () => {
     expect(chain.map((c) => c.path.join('.'))).toEqual(['a.b.p', 'a.b', 'a']);
     expect(chain[0].annotations).toMatchObject({ scope: 'rule', authors: [{ name: 'Ann Example', email: 'ann@example.com' }], related_resources: [{ ref: 'https://example.com/doc' }] });
     expect(chain[2].annotations).toMatchObject({ scope: 'subpackages', title: 'Tree' });
-  });
-
-  it('rule() is the rule’s own annotations, also inside comprehensions; {} without any', () => {
-    const engine = new RegoEngine();
-    engine.addModule(inner, 'b.rego');
-    engine.addModule('package c\nq := rego.metadata.rule()\n', 'c.rego');
-    expect(show(engine.evalRule('data.a.b.r').value)).toBe(show(engine.evalRule('data.a.b.q').value).replace(/^/, '[') + ']');
-    expect(show(engine.evalRule('data.c.q').value)).toBe('{}');
-  });
-
-  it('refuses a METADATA block that is not YAML, with its line', () => {
-    const engine = new RegoEngine();
-    expect(() => engine.addModule('# METADATA\n# title: [unclosed\npackage x\n', 'x.rego')).toThrow(expect.objectContaining({ code: 'rego_parse_error' }));
   });
 });
 
