@@ -1,5 +1,5 @@
 /**
- * The agent against confcom's own attestation service (today's request form, `confcom-0.1`), on the
+ * The agent against confcom's own attestation service (trustee's KBS 0.4.0 form), on the
  * software TEE: a VM booted with the policy's HOST_DATA gets the secret through the KBS flow, the local
  * CDH API and the one-shot CLI (file mode 0400); a VM with another HOST_DATA is refused at kbs/resource
  * and nothing is released.
@@ -30,7 +30,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const client = (hd: string) => new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 0 } });
+const client = (hd: string) => new KbsClient({ url: broker.url, evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 0 } });
 
 describe('guest agent with the confcom attestation service', () => {
   it('releases the secret to the VM running the policy, and refuses another policy', async () => {
@@ -45,7 +45,7 @@ describe('guest agent with the confcom attestation service', () => {
 
   it('serves CDH resources on loopback', async () => {
     const evidence = new SimulatedSnpProvider({ hostData: Buffer.from(hostData, 'hex') });
-    const app = createGuestApi({ evidence, kbs: new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence }) });
+    const app = createGuestApi({ evidence, kbs: new KbsClient({ url: broker.url, evidence }) });
     try {
       const ok = await app.inject({ method: 'GET', url: `/cdh/resource/${DEMO_RESOURCE_PATH}` });
       expect(ok.statusCode).toBe(200);
@@ -69,14 +69,14 @@ describe('guest agent with the confcom attestation service', () => {
 
   it('runs `confcom guest get-resource -o` as an init container would', async () => {
     const file = join(dir, 'cli-secret');
-    const result = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--dialect', 'confcom-0.1', '--evidence', 'simulated', '--sim-host-data', hostData, '-o', file]);
+    const result = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--evidence', 'simulated', '--sim-host-data', hostData, '-o', file]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/INSECURE/);
     expect(result.stderr).toContain(`released ${DEMO_RESOURCE_PATH}`);
     expect(result.stdout + result.stderr).not.toContain(SECRET.toString());
     expect((await stat(file)).mode & 0o777).toBe(0o400);
     expect((await readFile(file)).equals(SECRET)).toBe(true);
-    const refused = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--dialect', 'confcom-0.1', '--evidence', 'simulated', '--sim-host-data', '00'.repeat(32), '--retries', '0']);
+    const refused = await runConfcom(['guest', 'get-resource', DEMO_RESOURCE_PATH, '--kbs', broker.url, '--evidence', 'simulated', '--sim-host-data', '00'.repeat(32), '--retries', '0']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/kbs\/resource: the service answered 403/);
     expect(refused.stdout).toBe('');
