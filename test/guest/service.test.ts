@@ -12,17 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalBroker, DEMO_RESOURCE_PATH, type LocalBroker } from '../../src/demo/broker.js';
 import { SimulatedSnpProvider } from '../../src/guest/evidence/sim.js';
 import { KbsClient } from '../../src/guest/kbs-client.js';
+import { AzureSkrClient } from '../../src/guest/azure-client.js';
 import { createGuestApi } from '../../src/guest/api.js';
 import { writeSecretFile } from '../../src/guest/oneshot.js';
 import { runConfcom } from '../helpers/cli.js';
 
 const hostData = createHash('sha256').update('the generated policy').digest('hex');
 const SECRET = Buffer.from('s3cr3t-demo-value');
+const APP_KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 let broker: LocalBroker;
 let dir: string;
 
 beforeAll(async () => {
-  broker = await startLocalBroker({ hostData, secret: SECRET });
+  broker = await startLocalBroker({ hostData, secret: SECRET, more: { 'keys/app-key/v1': APP_KEY } });
   dir = await mkdtemp(join(tmpdir(), 'confcom-guest-'));
 });
 afterAll(async () => {
@@ -80,5 +82,26 @@ describe('guest agent with the confcom attestation service', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/kbs\/resource: the service answered 403/);
     expect(refused.stdout).toBe('');
+  });
+
+  it('Azure flow end to end: MAA attest and Key Vault release from the service, key_hsm unwrapped by the guest (CKM_RSA_AES_KEY_WRAP, SHA-1 OAEP)', async () => {
+    const release = async (hd: string) => {
+      const evidence = new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') });
+      const app = createGuestApi({ evidence, azure: new AzureSkrClient({ evidence, retry: { retries: 0 } }) });
+      try {
+        return await app.inject({ method: 'POST', url: '/key/release', payload: { maa_endpoint: broker.url, akv_endpoint: broker.url, kid: 'app-key/v1' } });
+      } finally {
+        await app.close();
+      }
+    };
+    const before = broker.decisions.length;
+    const ok = await release(hostData);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(JSON.parse((ok.json() as { key: string }).key)).toEqual({ kty: 'oct', k: APP_KEY.toString('base64url') });
+    const refused = await release(createHash('sha256').update('a tampered policy').digest('hex'));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ step: 'key/release', code: 'forbidden' });
+    expect(refused.body).not.toContain(APP_KEY.toString('base64url'));
+    expect(broker.decisions.slice(before).map((d) => [d.fields.endpoint, d.fields.decision])).toEqual([['keys/release', 'allow'], ['keys/release', 'deny']]);
   });
 });
