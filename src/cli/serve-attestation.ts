@@ -43,6 +43,7 @@ interface Flags {
   pccsUrl?: string;
   pccsRootCrlUrl?: string;
   kdsUrl?: string;
+  kdsProduct?: 'Milan' | 'Genoa' | 'Turin';
   collateralCache?: string;
   testClock?: string;
 }
@@ -106,6 +107,7 @@ export function registerServeAttestation(group: Command): void {
     .option('--pccs-url <url>', 'Intel PCS or PCCS base URL: fetch the SGX collateral a quote lacks (e.g. https://api.trustedservices.intel.com)')
     .option('--pccs-root-crl-url <url>', "Intel root CA CRL URL (default: the PCCS route under --pccs-url)")
     .option('--kds-url <url>', 'AMD KDS base URL: fetch the VCEK a SEV-SNP report comes without (e.g. https://kdsintf.amd.com)')
+    .addOption(new Option('--kds-product <name>', 'the AMD product of the reports, for reports too old to say (version 2)').choices(['Milan', 'Genoa', 'Turin']))
     .option('--collateral-cache <dir>', 'keep fetched collateral here too, so a restart verifies while the source is down (default: memory only)')
     .option('--test-clock <iso-time>', 'TESTS ONLY: verify and issue tokens at this fixed time instead of now (for recorded evidence; never in production)')
     .action(async (flags: Flags, command: Command) => {
@@ -131,7 +133,8 @@ export function registerServeAttestation(group: Command): void {
       const now = flags.testClock === undefined ? undefined : testClock(flags.testClock);
       if (now) decisions.warn(`--test-clock ${flags.testClock}: the service's clock is fixed (TESTS ONLY)`);
       const pcs = flags.pccsUrl ? { baseUrl: httpUrl(flags.pccsUrl, '--pccs-url'), rootCrlUrl: flags.pccsRootCrlUrl ? httpUrl(flags.pccsRootCrlUrl, '--pccs-root-crl-url') : undefined } : undefined;
-      const kds = flags.kdsUrl ? { baseUrl: httpUrl(flags.kdsUrl, '--kds-url') } : undefined;
+      if (flags.kdsProduct && !flags.kdsUrl) throw new UsageError('--kds-product needs --kds-url');
+      const kds = flags.kdsUrl ? { baseUrl: httpUrl(flags.kdsUrl, '--kds-url'), product: flags.kdsProduct } : undefined;
       if (flags.collateralCache && !pcs && !kds) throw new UsageError('--collateral-cache needs --pccs-url or --kds-url (there is nothing to fetch)');
       const collateral =
         pcs || kds

@@ -5,9 +5,12 @@
  *
  * The recorded collateral is valid 2025-06-19 .. 2025-07-19 only, so at today's date the service refuses
  * it as expired (asserted below). To show acceptance the service is started with `--test-clock`, a flag
- * for tests only that fixes its clock at a time the collateral was valid.
+ * for tests only that fixes its clock at a time the collateral was valid. The same for SEV-SNP: the real
+ * go-sev-guest report comes without its VCEK, which the service fetches from a fake AMD KDS (`--kds-url`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -107,5 +110,37 @@ describe.skipIf(!vectors)('serve attestation with collateral fetched from a PCS'
     const r = await runConfcom(['serve', 'attestation', '--port', '0', '--signing-key', key]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('signing_key_invalid');
+  }, 60_000);
+
+  it('SEV-SNP: fetches the VCEK of a real report from the KDS by chip and REPORTED_TCB, and accepts it', async () => {
+    const snp = join(vectors as string, 'snp', 'go-sev-guest');
+    const report = readFileSync(join(snp, 'report.bin'));
+    const chipId = report.subarray(0x1a0, 0x1e0).toString('hex');
+    const hits: string[] = [];
+    const kds = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      if (req.url === `/vcek/v1/Milan/${chipId}?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68`) res.writeHead(200).end(readFileSync(join(snp, 'vcek.der')));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => kds.listen(0, '127.0.0.1', resolve));
+    // The recorded guest runs with debugging allowed; say it is accepted here, or the appraisal refuses it.
+    const snpReference = join(dir, 'snp-reference.json');
+    writeFileSync(snpReference, JSON.stringify({ snp: { allow_debug: true } }));
+    const url = `http://127.0.0.1:${(kds.address() as AddressInfo).port}`;
+    const serve = await startServeAttestation(['--kds-url', url, '--kds-product', 'Milan', '--reference', snpReference, '--test-clock', '2025-01-01T00:00:00Z']);
+    try {
+      const r = await fetch(`${serve.url}/attest/snp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ report: report.toString('base64') }) });
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(r.status, JSON.stringify(body)).toBe(200);
+      expect(decodeJwt(String(body.token))).toMatchObject({ 'x-ms-attestation-type': 'sevsnpvm', 'x-ms-sevsnpvm-chipid': chipId, 'x-confcom-simulated': false });
+      expect(hits).toEqual([`/vcek/v1/Milan/${chipId}?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68`]);
+      const flipped = Buffer.from(report);
+      flipped[0x50] ^= 1; // a byte of the signed report (REPORT_DATA)
+      const bad = await fetch(`${serve.url}/attest/snp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ report: flipped.toString('base64') }) });
+      expect(bad.status).toBe(401);
+    } finally {
+      serve.stop();
+      await new Promise<void>((resolve) => kds.close(() => resolve()));
+    }
   }, 60_000);
 });
