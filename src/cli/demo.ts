@@ -17,8 +17,8 @@ export function registerDemo(program: Command): void {
       else {
         printLine(`confcom demo: ${result.resource} of the built-in ${DEMO_MANIFEST_NAME}, image ${result.image} (built in, written as an OCI layout)`);
         printLine('SIMULATED TEE: the attestation steps run on confcom\'s software TEE, which only a service told to trust it accepts.');
-        // One line a step: verdict, time, what was done, what came of it.
-        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${String(s.ms ?? 0).padStart(5)} ms  ${s.step}: ${s.detail}`);
+        // One line a step with its verdict and time; what came of it indented below.
+        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step} [${s.ms ?? 0} ms]\n       ${s.detail}`);
         printLine(result.released ? `released ${result.released} (value not shown)` : 'nothing was released');
       }
       const failed = result.steps.filter((s) => !s.ok);

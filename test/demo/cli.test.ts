@@ -1,6 +1,6 @@
 /**
  * `confcom demo` as a user runs it (`npm start` runs the built form of the same command): exit 0, one
- * line a step with its time, the release named and never the value, the tampered policy refused, the
+ * line a step with its time (its outcome indented on the next line), the release named and never the value, the tampered policy refused, the
  * simulated TEE said plainly; `--json` gives the same steps structured.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, runConfcom } from '../helpers/cli.js';
 import type { DemoResult } from '../../src/demo/chain.js';
 
-const STEP_LINE = /^(ok {2}|FAIL) +(\d+) ms {2}(.+?): (.+)$/;
+const STEP_LINE = /^(ok {2}|FAIL) (.+) \[(\d+) ms\]$/;
 
 describe('confcom demo (the command npm start runs)', () => {
   it('npm start is the built CLI running demo', () => {
@@ -26,11 +26,11 @@ describe('confcom demo (the command npm start runs)', () => {
     expect(steps.length).toBeGreaterThanOrEqual(15);
     for (const line of steps) expect(line).toMatch(STEP_LINE);
     expect(steps.filter((l) => l.startsWith('FAIL'))).toEqual([]);
-    const got = steps.find((l) => /gets the secret/.test(l))!;
-    expect(got).toMatch(/: released default\/key\/demo-secret \(32 bytes, value not shown\)$/);
-    const tampered = steps.findIndex((l) => /tampered policy is refused, nothing released/.test(l));
-    expect(tampered).toBe(steps.indexOf(got) + 1);
-    expect(steps[tampered]).toMatch(/403 PolicyDeny \(release_denied\)$/);
+    const outcome = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+    expect(outcome(/gets the secret \[/)).toMatch(/^ {7}released default\/key\/demo-secret \(32 bytes, value not shown\)$/);
+    const got = steps.findIndex((l) => /gets the secret/.test(l));
+    expect(steps[got + 1]).toMatch(/^ok {3}the same VM with a tampered policy is refused, nothing released \[\d+ ms\]$/);
+    expect(outcome(/tampered policy is refused/)).toMatch(/403 PolicyDeny \(release_denied\)$/);
     expect(lines.at(-1)).toBe('released default/key/demo-secret (value not shown)');
   }, 60_000);
 
