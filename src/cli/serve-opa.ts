@@ -28,12 +28,19 @@ export function registerServeOpa(group: Command): void {
         evalTimeoutMs: Number(flags.evalTimeout),
         decisionLog: flags.decisionLog ? new DecisionLog({ file: flags.decisionLog }) : undefined,
       });
-      for (const file of flags.policy ?? []) {
-        const text = await readInputText(file);
-        const response = await app.inject({ method: 'PUT', url: `/v1/policies/${encodeURIComponent(file)}`, payload: text, headers: { 'content-type': 'text/plain' } });
-        if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
+      // The server owns a query worker thread: close it on any start-up failure, or the process never exits.
+      let address: string;
+      try {
+        for (const file of flags.policy ?? []) {
+          const text = await readInputText(file);
+          const response = await app.inject({ method: 'PUT', url: `/v1/policies/${encodeURIComponent(file)}`, payload: text, headers: { 'content-type': 'text/plain' } });
+          if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
+        }
+        address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
+      } catch (error) {
+        await app.close();
+        throw error;
       }
-      const address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
       if (!isLoopback(flags.host) && !flags.socket) {
         log.warn(`listening on ${flags.host}: the policy API is reachable beyond loopback`);
       }
