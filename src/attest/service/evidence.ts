@@ -10,6 +10,8 @@
  */
 import { KbsRequestError } from '../kbs/errors.js';
 import type { EvidenceClaims } from '../claims.js';
+import { verifyWithFreshCollateral, type CollateralSources } from '../collateral/index.js';
+import type { TeeVerifyOptions } from '../registry.js';
 import { verifySgxQuote, verifySnpReport } from '../verify.js';
 
 export type TeeKind = 'snp' | 'sgx';
@@ -61,16 +63,28 @@ export interface VerifyEvidenceOptions {
   trustSimulator: boolean;
   /** Verification time (default: now). */
   at?: Date;
+  /**
+   * Where collateral the evidence lacks is fetched (Intel PCS/PCCS for SGX, AMD KDS for a VCEK), through
+   * a cache. Without it, evidence must carry its collateral (or the verifier's pinned roots suffice).
+   */
+  collateral?: CollateralSources;
+}
+
+/** Verifies raw evidence with the collateral it carries, fetching what it lacks when sources are configured. */
+function verifyRaw(kind: TeeKind, raw: Buffer, verify: TeeVerifyOptions, sources: CollateralSources | undefined): Promise<EvidenceClaims> {
+  if (sources) return verifyWithFreshCollateral(raw, sources, verify);
+  return kind === 'snp' ? verifySnpReport(raw, verify) : verifySgxQuote(raw, verify);
 }
 
 /** Decodes and verifies evidence of the given TEE; returns the verifier's claims. */
 export async function verifyWireEvidence(tee: TeeKind, evidence: unknown, path: string, options: VerifyEvidenceOptions): Promise<EvidenceClaims> {
   const ev = object(evidence, path);
+  const base = { trustSimulator: options.trustSimulator, at: options.at };
   if (tee === 'snp') {
     const report = bytes(ev.report, `${path}.report`);
-    return verifySnpReport(report, { certs: certList(ev.certs, `${path}.certs`), trustSimulator: options.trustSimulator, at: options.at });
+    return verifyRaw(tee, report, { ...base, certs: certList(ev.certs, `${path}.certs`) }, options.collateral);
   }
   const quote = bytes(ev.quote, `${path}.quote`);
   const collateral = ev.collateral === undefined ? undefined : object(ev.collateral, `${path}.collateral`);
-  return verifySgxQuote(quote, { collateral, trustSimulator: options.trustSimulator, at: options.at });
+  return verifyRaw(tee, quote, { ...base, collateral }, options.collateral);
 }

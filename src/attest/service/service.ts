@@ -58,6 +58,7 @@ export class AttestationService {
   private readonly log: Logger;
   private readonly adminKey: KeyObject | undefined;
   private readonly tokenFormat: 'simple' | 'ear';
+  private readonly collateral: AttestationServiceOptions['collateral'];
 
   private constructor(
     readonly keys: SigningKeyRing,
@@ -73,6 +74,7 @@ export class AttestationService {
     this.log = options.logger;
     this.adminKey = options.adminKey;
     this.tokenFormat = options.tokenFormat ?? 'simple';
+    this.collateral = options.collateral;
     this.sessionTtlMs = options.nonceTtlMs ?? 5 * 60_000;
     this.store = options.store ?? new MemoryStore({ now: this.now });
     this.replica = options.replica ?? `${hostname()}:${process.pid}`;
@@ -99,13 +101,13 @@ export class AttestationService {
     tee: TeeKind,
     evidence: unknown,
     evidencePath: string,
-    bind: (reportData: Buffer, claims: Appraisal['claims']) => RuntimeDataInput,
+    bind: (reportData: Buffer, claims: Appraisal['claims']) => RuntimeDataInput | undefined,
     context: Record<string, unknown>,
     extraClaims: Record<string, unknown> = {},
   ): Promise<AttestResult> {
     const fields: Record<string, unknown> = { ...context, tee };
     try {
-      const claims = await verifyWireEvidence(tee, evidence, evidencePath, { trustSimulator: this.trustSimulator, at: new Date(this.now()) });
+      const claims = await verifyWireEvidence(tee, evidence, evidencePath, { trustSimulator: this.trustSimulator, at: new Date(this.now()), collateral: this.collateral });
       const appraisal = await appraise(claims, { policy: this.policy, reference: this.reference });
       const c = appraisal.claims;
       fields.simulated = appraisal.simulated;
@@ -139,13 +141,15 @@ export class AttestationService {
 
   /**
    * Azure-style attestation: `runtimeData` (base64url bytes, `dataType` JSON or Binary) whose SHA-256 the
-   * TEE put in the first 32 bytes of REPORT_DATA.
+   * TEE put in the first 32 bytes of REPORT_DATA. As in MAA, runtimeData may be left out: then nothing is
+   * bound, and the token carries no runtime data (so no key can be released to it).
    */
   async attestWithRuntimeData(teeName: string, body: unknown): Promise<AttestResult> {
     const tee = teeKind(teeName);
     const b = asObject(body, '$');
-    const runtime = decodeRuntimeData(b.runtimeData);
+    const runtime = b.runtimeData === undefined ? undefined : decodeRuntimeData(b.runtimeData);
     return this.attest(tee, b.evidence ?? b, b.evidence === undefined ? '$' : 'evidence', (reportData) => {
+      if (runtime === undefined) return undefined;
       const digest = createHash('sha256').update(runtime.bytes).digest();
       if (!timingSafeEqual(digest, reportData.subarray(0, 32))) {
         throw new KbsDeniedError('runtime_data_mismatch', 'SHA-256 of the runtime data is not the first 32 bytes of REPORT_DATA', 401, {
