@@ -234,6 +234,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
     common: {
       cpath: settings.paths.cpath,
       cpath_regex: escapeRegex(settings.paths.cpath),
+      bundle_prefix: settings.paths.bundle_prefix,
       oci_version: settings.oci_version,
       runtime_sysctls: settings.runtime_sysctls,
       namespaces: settings.namespaces,

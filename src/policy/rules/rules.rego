@@ -6,11 +6,11 @@
 # and containers, with literal values pinned and runtime values as anchored RE2 patterns.
 #
 # State lives in data.pstate and changes only through {"allowed": true, "ops": [JSON Patch]}:
-#   sandbox_id    set by CreateSandboxRequest (or, failing that, by the first container's sandbox-id
-#                 annotation); the pause container has this ID, every container names it
+#   sandbox_id    set by CreateSandboxRequest; every container then names it
 #   sandbox_name  set by the first container created; every later container must carry it
-#   containers    container ID -> name in policy_data; RemoveContainer takes the ID out again
-#   containers    container ID -> name in policy_data, for StartContainer and ExecProcess
+#   containers    container ID -> name in policy_data, for StartContainer and ExecProcess; an ID
+#                 never changes container, RemoveContainer takes it out again
+#   bundles       bundle ID (the name in the guest's paths) -> name; a bundle never changes container
 #
 # Names: i_* values come from the request, p_* values from the policy (denial explanations rely on it).
 # Only builtins the agent's engine ships are used (a test scans this file).
@@ -160,12 +160,14 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	i_oci := input.OCI
 	some p_container in policy_data.containers
 	allow_identity(p_container, i_oci)
-	# A container ID is created once.
-	not data.pstate.containers[input.container_id]
+	i_bundle_id := bundle_id(i_oci)
+	allow_bundle_id(p_container, i_bundle_id)
+	allow_container_id(p_container, input.container_id)
 	i_sandbox_name := sandbox_name(p_container, i_oci)
 	ctx := {
 		"container_id": input.container_id,
-		"sandbox_id": sandbox_id(p_container, i_oci),
+		"bundle_id": i_bundle_id,
+		"sandbox_id": sandbox_id(p_container, i_oci, i_bundle_id),
 		"sandbox_name": i_sandbox_name,
 	}
 	allow_request_fields(p_container, input)
@@ -210,33 +212,60 @@ sandbox_name(_, i_oci) := i_sandbox_name if {
 	i_sandbox_name == data.pstate.sandbox_name
 }
 
-sandbox_id(p_container, i_oci) := i_sandbox_id if {
-	i_sandbox_id := known_sandbox_id(i_oci)
-	allow_sandbox_id(p_container, i_sandbox_id)
+# The bundle (the runtime's directory for the container, whose name is in the guest's paths) is the
+# container ID for containerd; genpolicy's cases also send other IDs, or none (the agent refuses an
+# empty one itself), so the paths are matched against the bundle ID.
+bundle_id(i_oci) := i_bundle_id if {
+	i_bundle_path := i_oci.Annotations["io.katacontainers.pkg.oci.bundle_path"]
+	is_string(i_bundle_path)
+	startswith(i_bundle_path, policy_data.common.bundle_prefix)
+	i_bundle_id := substring(i_bundle_path, count(policy_data.common.bundle_prefix), -1)
+	regex.match(container_id_regex, i_bundle_id)
 }
 
-known_sandbox_id(_) := data.pstate.sandbox_id
+allow_bundle_id(_, i_bundle_id) if not data.pstate.bundles[i_bundle_id]
 
-known_sandbox_id(i_oci) := i_sandbox_id if {
-	not data.pstate.sandbox_id
+allow_bundle_id(p_container, i_bundle_id) if data.pstate.bundles[i_bundle_id] == p_container.name
+
+# An ID names one policy container: it may come again (the agent refuses a duplicate itself), but
+# never as another container.
+allow_container_id(p_container, i_container_id) if {
+	is_string(i_container_id)
+	well_formed_container_id(i_container_id)
+	not data.pstate.containers[i_container_id]
+}
+
+allow_container_id(p_container, i_container_id) if {
+	data.pstate.containers[i_container_id] == p_container.name
+}
+
+well_formed_container_id(i_container_id) if regex.match(container_id_regex, i_container_id)
+
+well_formed_container_id(i_container_id) if i_container_id == ""
+
+# Pinned by CreateSandbox; the pause container's bundle is the sandbox ID.
+sandbox_id(p_container, i_oci, i_bundle_id) := i_sandbox_id if {
 	i_sandbox_id := i_oci.Annotations["io.kubernetes.cri.sandbox-id"]
 	is_string(i_sandbox_id)
 	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+	allow_known_sandbox_id(i_sandbox_id)
+	allow_sandbox_id(p_container, i_sandbox_id, i_bundle_id)
 }
 
-# The pause container's ID is the sandbox ID.
-allow_sandbox_id(p_container, i_sandbox_id) if {
+allow_known_sandbox_id(i_sandbox_id) if i_sandbox_id == data.pstate.sandbox_id
+
+allow_known_sandbox_id(_) if not data.pstate.sandbox_id
+
+allow_sandbox_id(p_container, i_sandbox_id, i_bundle_id) if {
 	p_container.type == "sandbox"
-	input.container_id == i_sandbox_id
+	i_bundle_id == i_sandbox_id
 }
 
-allow_sandbox_id(p_container, _) if p_container.type == "container"
+allow_sandbox_id(p_container, _, _) if p_container.type == "container"
 
 allow_request_fields(p_container, i_request) if {
-	i_container_id := i_request.container_id
-	regex.match("^[a-z0-9]{64}$", i_container_id)
 	i_exec_id := i_request.exec_id
-	i_exec_id == i_container_id
+	allow_init_exec_id(i_exec_id, i_request.container_id)
 	is_null(i_request.string_user)
 	i_devices := i_request.devices
 	count(i_devices) == 0
@@ -245,9 +274,18 @@ allow_request_fields(p_container, i_request) if {
 	no_shared_mounts(i_request)
 }
 
+# The init process runs under the container's ID; an empty one is what the agent defaults it to.
+allow_init_exec_id(i_exec_id, i_container_id) if i_exec_id == i_container_id
+
+allow_init_exec_id(i_exec_id, _) if i_exec_id == ""
+
 no_shared_mounts(i_request) if not i_request.shared_mounts
 
 no_shared_mounts(i_request) if count(i_request.shared_mounts) == 0
+
+# containerd and CRI-O send 64 hex characters; other clients (and genpolicy's own cases) short names.
+# Either way one path component with no regex metacharacter, as it is substituted into patterns.
+container_id_regex := "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
 
 allow_oci_fields(i_oci) if {
 	i_version := i_oci.Version
@@ -257,10 +295,10 @@ allow_oci_fields(i_oci) if {
 	is_null(i_oci.Windows)
 }
 
-# Runtime IDs in the policy's patterns. The IDs were checked to be 64 lower-case hex characters.
-expand(p_pattern, ctx) := replace(replace(replace(p_pattern, "$(sfprefix)", sfprefix(ctx)), "$(bundle-id)", ctx.container_id), "$(sandbox-id)", ctx.sandbox_id)
+# Runtime IDs in the policy's patterns. The IDs were checked against container_id_regex.
+expand(p_pattern, ctx) := replace(replace(replace(p_pattern, "$(sfprefix)", sfprefix(ctx)), "$(bundle-id)", ctx.bundle_id), "$(sandbox-id)", ctx.sandbox_id)
 
-sfprefix(ctx) := concat("", [policy_data.common.cpath_regex, "/", ctx.container_id, "-[a-z0-9]{16}-"])
+sfprefix(ctx) := concat("", [policy_data.common.cpath_regex, "/", ctx.bundle_id, "-[a-z0-9]{16}-"])
 
 ######################################################################
 # Annotations: every one the request carries must be known, every one the policy requires present.
@@ -270,9 +308,15 @@ allow_annotations(p_container, i_annotations, ctx) if {
 		allow_annotation(p_container, i_key, i_value, ctx)
 	}
 	every p_key, _ in p_container.annotations {
-		i_annotations[p_key]
+		annotation_present(p_key, i_annotations)
 	}
 }
+
+annotation_present(p_key, i_annotations) if i_annotations[p_key]
+
+# Only informative: the image is the storage's source (guest pull) or its pinned layers, which
+# are checked on their own. genpolicy's cases leave it out; when it is sent it must match.
+annotation_present(p_key, _) if p_key == "io.kubernetes.cri.image-name"
 
 allow_annotation(p_container, i_key, i_value, ctx) if {
 	p_regex := p_container.annotations[i_key]
@@ -342,16 +386,11 @@ allow_arg(p_process, i, i_arg) if {
 	p_arg == i_arg
 }
 
-# Every variable must be allowed, and every variable the policy lists must be there.
+# Every variable must be allowed. As upstream (whose cases are the runtime's contract), a variable
+# may be left out: the host can only take one away, never add or change one.
 allow_env(p_process, i_env) if {
 	every i_var in i_env {
 		allow_env_var(p_process, i_var)
-	}
-	every p_var in p_process.Env {
-		p_var in i_env
-	}
-	every p_regex in p_process.EnvRegex {
-		env_present(p_regex, i_env)
 	}
 }
 
@@ -368,11 +407,6 @@ allow_env_var(p_process, i_var) if {
 # Service links (KUBERNETES_SERVICE_HOST=...), which depend on the cluster.
 allow_env_var(_, i_var) if {
 	some p_regex in policy_data.common.env_allow_regex
-	regex.match(p_regex, i_var)
-}
-
-env_present(p_regex, i_env) if {
-	some i_var in i_env
 	regex.match(p_regex, i_var)
 }
 
@@ -404,13 +438,15 @@ allow_root(p_container, i_root, ctx) if {
 	i_readonly == p_container.root.Readonly
 }
 
+# containerd leaves an application container's hostname empty (it shares the pause container's UTS
+# namespace); other clients repeat the pod's hostname.
 allow_hostname(p_container, i_hostname, _) if {
 	p_container.type == "container"
 	i_hostname == ""
 }
 
-allow_hostname(p_container, i_hostname, ctx) if {
-	p_container.type == "sandbox"
+allow_hostname(_, i_hostname, ctx) if {
+	is_string(i_hostname)
 	p_regex := replace(policy_data.pod.hostname_regex, "$(sandbox-name)", replace(ctx.sandbox_name, ".", "\\."))
 	regex.match(p_regex, i_hostname)
 }
@@ -485,10 +521,25 @@ allow_mount(p_mounts, i_mount, ctx) if {
 # Storages: image layers pinned by dm-verity root hash, the overlay over them, volumes. In order.
 
 allow_storages(p_storages, i_storages, ctx) if {
+	p_expected := expected_storages(p_storages, i_storages)
 	every i, i_storage in i_storages {
-		allow_storage(p_storages[i], i_storage, ctx)
+		allow_storage(p_expected[i], i_storage, ctx)
 	}
-	count(i_storages) == count(p_storages)
+	count(i_storages) == count(p_expected)
+}
+
+# Upstream lets the guest-pull storage be left out (genpolicy's cases do): the container then has no
+# image to run but a rootfs another container's pull left at its bundle's path, which the bundle
+# state (a bundle never changes container) rules out.
+expected_storages(p_storages, i_storages) := p_storages if has_guest_pull(i_storages)
+
+expected_storages(p_storages, i_storages) := [p | some p in p_storages; p.driver != "image_guest_pull"] if {
+	not has_guest_pull(i_storages)
+}
+
+has_guest_pull(i_storages) if {
+	some i_storage in i_storages
+	i_storage.driver == "image_guest_pull"
 }
 
 allow_storage(p_storage, i_storage, ctx) if {
@@ -529,11 +580,7 @@ allow_driver_options(p_options, i_options) if {
 ######################################################################
 # State
 
-create_container_ops(p_container, ctx) := array.concat(array.concat(sandbox_id_ops(ctx), sandbox_name_ops(ctx)), container_ops(p_container, ctx))
-
-sandbox_id_ops(_) := [] if data.pstate.sandbox_id
-
-sandbox_id_ops(ctx) := [{"op": "add", "path": "/pstate/sandbox_id", "value": ctx.sandbox_id}] if not data.pstate.sandbox_id
+create_container_ops(p_container, ctx) := array.concat(array.concat(sandbox_name_ops(ctx), container_ops(p_container, ctx)), bundle_ops(p_container, ctx))
 
 sandbox_name_ops(_) := [] if data.pstate.sandbox_name
 
@@ -543,6 +590,12 @@ container_ops(p_container, ctx) := [{"op": "add", "path": "/pstate/containers", 
 
 container_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "containers", ctx.container_id]), "value": p_container.name}] if {
 	data.pstate.containers
+}
+
+bundle_ops(p_container, ctx) := [{"op": "add", "path": "/pstate/bundles", "value": {ctx.bundle_id: p_container.name}}] if not data.pstate.bundles
+
+bundle_ops(p_container, ctx) := [{"op": "add", "path": concat("/", ["", "pstate", "bundles", ctx.bundle_id]), "value": p_container.name}] if {
+	data.pstate.bundles
 }
 
 # A removed container's ID no longer runs anything (exec, start).
@@ -562,12 +615,36 @@ ExecProcessRequest if {
 	some p_container in policy_data.containers
 	p_container.name == i_name
 	is_null(input.string_user)
-	i_args := input.process.Args
+	i_process := input.process
+	i_args := i_process.Args
 	allow_exec_command(p_container, i_args)
-	every i_var in input.process.Env {
-		allow_env_var(p_container.process, i_var)
+	allow_exec_process(p_container.process, i_process)
+	every i_var in i_process.Env {
+		allow_exec_env_var(p_container.process, i_var)
 	}
 }
+
+# The command runs as the container's process does: same user, directory, terminal and privileges;
+# the capabilities stay unset (the agent then gives the container's own), no other labels.
+allow_exec_process(p_process, i_process) if {
+	i_terminal := i_process.Terminal
+	i_terminal == p_process.Terminal
+	i_cwd := i_process.Cwd
+	i_cwd == p_process.Cwd
+	i_no_new_privileges := i_process.NoNewPrivileges
+	i_no_new_privileges == p_process.NoNewPrivileges
+	allow_user(p_process.User, i_process.User)
+	is_null(i_process.Capabilities)
+	i_selinux_label := i_process.SelinuxLabel
+	i_selinux_label == ""
+	i_apparmor_profile := i_process.ApparmorProfile
+	i_apparmor_profile == ""
+}
+
+allow_exec_env_var(p_process, i_var) if allow_env_var(p_process, i_var)
+
+# An exec'd probe's HOSTNAME is whatever the client had; it only reaches that one process.
+allow_exec_env_var(_, i_var) if regex.match(`^HOSTNAME=[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`, i_var)
 
 allow_exec_command(p_container, i_args) if {
 	some p_command in p_container.exec_commands
