@@ -220,6 +220,7 @@ function containerData(c: ContainerModel, pod: PodModel, settings: Settings): Js
     storages: storageData(c, settings) as unknown as JsonValue,
     linux: { MaskedPaths: c.maskedPaths, ReadonlyPaths: c.readonlyPaths, Sysctl: c.sysctls },
     exec_commands: c.execCommands,
+    vfio_gpus: c.vfioGpus,
   };
 }
 

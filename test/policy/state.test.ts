@@ -46,6 +46,7 @@ describe('state kept in data.pstate', () => {
       sandbox_name: creates[0].OCI.Annotations['io.kubernetes.cri.sandbox-name'],
       containers: Object.fromEntries(creates.map((c, i) => [c.container_id, nameOf(c, i)])),
       bundles: Object.fromEntries(creates.map((c, i) => [bundleOf(c), nameOf(c, i)])),
+      network_namespace: '',
     });
   });
 
@@ -55,7 +56,7 @@ describe('state kept in data.pstate', () => {
     expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(false);
   });
 
-  it('holds every container to the sandbox ID of CreateSandbox, and the pause container to its own bundle', () => {
+  it('holds every container to the sandbox ID of CreateSandbox, never to its own bundle', () => {
     const app = first('CreateContainerRequest', 1).request as Create;
     const foreign = structuredClone(app);
     foreign.OCI.Annotations['io.kubernetes.cri.sandbox-id'] = 'e'.repeat(64);
@@ -63,11 +64,12 @@ describe('state kept in data.pstate', () => {
     expect(pinned.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(true);
     expect(pinned.decide('CreateContainerRequest', foreign).allowed).toBe(false);
     expect(pinned.decide('CreateContainerRequest', app).allowed).toBe(true);
-    // Without CreateSandbox (genpolicy's cases) the ID is only checked for its form.
+    // Without CreateSandbox (genpolicy's cases) the ID is only checked for its form...
     expect(fresh().decide('CreateContainerRequest', foreign).allowed).toBe(true);
-    const pause = structuredClone(first('CreateContainerRequest', 0).request) as Create;
-    pause.OCI.Annotations['io.kubernetes.cri.sandbox-id'] = 'e'.repeat(64);
-    expect(fresh().decide('CreateContainerRequest', pause).allowed).toBe(false);
+    // ...and it must not be the container's own bundle (emptyDirs live below the sandbox's).
+    const withSandbox = (id: string): unknown => JSON.parse(JSON.stringify(app).replaceAll(app.OCI.Annotations['io.kubernetes.cri.sandbox-id'], id));
+    expect(fresh().decide('CreateContainerRequest', withSandbox(bundleOf(app))).allowed).toBe(false);
+    expect(fresh().decide('CreateContainerRequest', withSandbox('d'.repeat(64))).allowed).toBe(true);
   });
 
   it('never lets a container ID or bundle change container, and ties later containers to the sandbox name', () => {
@@ -99,16 +101,14 @@ describe('state kept in data.pstate', () => {
     bare.storages = bare.storages.filter((st) => st.driver !== 'image_guest_pull');
     expect(bare.storages.length).toBeLessThan(app.storages.length);
     expect(e.decide('CreateContainerRequest', bare).allowed).toBe(true);
-    // Another container on the pause container's bundle would run in the pause image's rootfs.
+    // A container on another container's bundle would run in that one's rootfs.
     const e2 = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
-    expect(e2.decide('CreateContainerRequest', creates[0]).allowed).toBe(true);
-    const squatter = structuredClone(bare);
-    squatter.OCI.Annotations[BUNDLE] = creates[0].OCI.Annotations[BUNDLE];
-    squatter.OCI = JSON.parse(JSON.stringify(squatter.OCI).replaceAll(bundleOf(app), bundleOf(creates[0]))) as Create['OCI'];
-    squatter.container_id = squatter.exec_id = 'b'.repeat(64);
-    expect(e2.decide('CreateContainerRequest', squatter).allowed).toBe(false);
-    const own = structuredClone(squatter);
-    own.OCI = JSON.parse(JSON.stringify(own.OCI).replaceAll(bundleOf(creates[0]), 'c'.repeat(64))) as Create['OCI'];
+    expect(e2.decide('CreateContainerRequest', app).allowed).toBe(true);
+    const onBundle = (c: Create, from: string, to: string): Create => ({ ...structuredClone(c), OCI: JSON.parse(JSON.stringify(c.OCI).replaceAll(from, to)) as Create['OCI'] });
+    const pauseBare = { ...onBundle(creates[0], bundleOf(creates[0]), bundleOf(app)), storages: [] };
+    pauseBare.container_id = pauseBare.exec_id = 'b'.repeat(64);
+    expect(e2.decide('CreateContainerRequest', pauseBare).allowed).toBe(false);
+    const own = { ...onBundle(pauseBare, bundleOf(app), 'c'.repeat(64)), storages: [] };
     expect(e2.decide('CreateContainerRequest', own).allowed).toBe(true);
   });
 

@@ -10,6 +10,7 @@
 #   sandbox_name  set by the first container created; every later container must carry it
 #   containers    container ID -> name in policy_data, for StartContainer and ExecProcess; an ID
 #                 never changes container, RemoveContainer takes it out again
+#   network_namespace  the containers' network namespace path ("" for none), set by the first
 #   bundles       bundle ID (the name in the guest's paths) -> name; a bundle never changes container
 #
 # Names: i_* values come from the request, p_* values from the policy (denial explanations rely on it).
@@ -112,10 +113,10 @@ default WaitProcessRequest := true
 ######################################################################
 # Sandbox
 
-CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate/sandbox_id", "value": input.sandbox_id}]} if {
+CreateSandboxRequest := {"allowed": true, "ops": sandbox_ops(input.sandbox_id)} if {
 	not data.pstate.sandbox_id
 	i_sandbox_id := input.sandbox_id
-	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+	allow_new_sandbox_id(i_sandbox_id)
 	i_hook_path := input.guest_hook_path
 	i_hook_path == ""
 	i_kernel_modules := input.kernel_modules
@@ -125,11 +126,30 @@ CreateSandboxRequest := {"allowed": true, "ops": [{"op": "add", "path": "/pstate
 	i_pidns := input.sandbox_pidns
 	i_pidns == false
 	i_hostname := input.hostname
-	regex.match(expand_hostname(policy_data.pod.hostname_regex, policy_data.pod.name_regex), i_hostname)
+	allow_sandbox_hostname(i_hostname)
 	every i_storage in input.storages {
 		allow_sandbox_storage(i_storage)
 	}
 }
+
+# The runtime sends the sandbox ID, which then holds for every container; genpolicy's cases leave it
+# empty (nothing to pin then).
+allow_new_sandbox_id(i_sandbox_id) if regex.match("^[a-z0-9]{64}$", i_sandbox_id)
+
+allow_new_sandbox_id(i_sandbox_id) if i_sandbox_id == ""
+
+sandbox_ops(i_sandbox_id) := [{"op": "add", "path": "/pstate/sandbox_id", "value": i_sandbox_id}] if i_sandbox_id != ""
+
+sandbox_ops(i_sandbox_id) := [] if i_sandbox_id == ""
+
+# Before the sandbox name is known, the hostname may be any name the pod can get; an empty one
+# leaves the guest's as it is.
+allow_sandbox_hostname(i_hostname) if {
+	is_string(i_hostname)
+	regex.match(expand_hostname(policy_data.pod.hostname_regex, policy_data.pod.name_regex), i_hostname)
+}
+
+allow_sandbox_hostname(i_hostname) if i_hostname == ""
 
 # Field by field: current agents add `shared` (false for these), older ones do not send it.
 allow_sandbox_storage(i_storage) if {
@@ -148,7 +168,6 @@ not_shared(i_storage) if not "shared" in object.keys(i_storage)
 
 not_shared(i_storage) if i_storage.shared == false
 
-# Before the sandbox name is known, the hostname may be any name the pod can get.
 expand_hostname(p_regex, p_name_regex) := p_name_regex if p_regex == "^$(sandbox-name)$"
 
 expand_hostname(p_regex, _) := p_regex if p_regex != "^$(sandbox-name)$"
@@ -179,7 +198,9 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	allow_mounts(p_container.mounts, i_oci.Mounts, ctx)
 	allow_storages(p_container.storages, input.storages, ctx)
 	allow_linux(p_container.linux, i_oci.Linux)
-	ops := create_container_ops(p_container, ctx)
+	i_network_namespace := network_namespace(i_oci.Linux.Namespaces)
+	allow_network_namespace(i_network_namespace)
+	ops := array.concat(create_container_ops(p_container, ctx), network_namespace_ops(i_network_namespace))
 }
 
 # Which policy entry the request is about: the pause container, or a container by name.
@@ -243,12 +264,14 @@ well_formed_container_id(i_container_id) if regex.match(container_id_regex, i_co
 
 well_formed_container_id(i_container_id) if i_container_id == ""
 
-# Pinned by CreateSandbox; the pause container's bundle is the sandbox ID.
+# Pinned by CreateSandbox (genpolicy's cases, which send none, give each container its own). Paths
+# below the sandbox's directory (emptyDirs) must not land in an application container's bundle.
 sandbox_id(p_container, i_oci, i_bundle_id) := i_sandbox_id if {
 	i_sandbox_id := i_oci.Annotations["io.kubernetes.cri.sandbox-id"]
 	is_string(i_sandbox_id)
 	regex.match("^[a-z0-9]{64}$", i_sandbox_id)
 	allow_known_sandbox_id(i_sandbox_id)
+	not app_bundle(i_sandbox_id)
 	allow_sandbox_id(p_container, i_sandbox_id, i_bundle_id)
 }
 
@@ -256,19 +279,25 @@ allow_known_sandbox_id(i_sandbox_id) if i_sandbox_id == data.pstate.sandbox_id
 
 allow_known_sandbox_id(_) if not data.pstate.sandbox_id
 
-allow_sandbox_id(p_container, i_sandbox_id, i_bundle_id) if {
-	p_container.type == "sandbox"
-	i_bundle_id == i_sandbox_id
+app_bundle(i_id) if {
+	i_name := data.pstate.bundles[i_id]
+	some p_container in policy_data.containers
+	p_container.name == i_name
+	p_container.type == "container"
 }
 
-allow_sandbox_id(p_container, _, _) if p_container.type == "container"
+allow_sandbox_id(p_container, _, _) if p_container.type == "sandbox"
+
+allow_sandbox_id(p_container, i_sandbox_id, i_bundle_id) if {
+	p_container.type == "container"
+	i_bundle_id != i_sandbox_id
+}
 
 allow_request_fields(p_container, i_request) if {
 	i_exec_id := i_request.exec_id
 	allow_init_exec_id(i_exec_id, i_request.container_id)
 	is_null(i_request.string_user)
-	i_devices := i_request.devices
-	count(i_devices) == 0
+	allow_devices(p_container.vfio_gpus, i_request.devices, i_request.OCI.Annotations)
 	i_pidns := i_request.sandbox_pidns
 	i_pidns == p_container.sandbox_pidns
 	no_shared_mounts(i_request)
@@ -301,6 +330,45 @@ expand(p_pattern, ctx) := replace(replace(replace(p_pattern, "$(sfprefix)", sfpr
 sfprefix(ctx) := concat("", [policy_data.common.cpath_regex, "/", ctx.bundle_id, "-[a-z0-9]{16}-"])
 
 ######################################################################
+# Devices: only the container's passthrough GPUs, each with its CDI annotation. Hot-plugged, the
+# devices come in the request; cold-plugged (attached at boot), only the annotations do.
+
+vfio_device_path := "/dev/vfio/devices/vfio"
+
+allow_devices(p_gpus, i_devices, i_annotations) if {
+	count(i_devices) == 0
+	count(cdi_numbers(i_annotations)) == p_gpus
+}
+
+allow_devices(p_gpus, i_devices, i_annotations) if {
+	count(i_devices) == p_gpus
+	every i_device in i_devices {
+		allow_vfio_device(i_device)
+	}
+	i_numbers := {substring(d.container_path, count(vfio_device_path), -1) | some d in i_devices}
+	count(i_numbers) == p_gpus
+	i_numbers == cdi_numbers(i_annotations)
+}
+
+cdi_numbers(i_annotations) := {substring(k, count("cdi.k8s.io/vfio"), -1) | some k, _ in i_annotations; regex.match(`^cdi\.k8s\.io/vfio[0-9]+$`, k)}
+
+allow_vfio_device(i_device) if {
+	i_path := i_device.container_path
+	is_string(i_path)
+	startswith(i_path, vfio_device_path)
+	i_number := substring(i_path, count(vfio_device_path), -1)
+	regex.match("^[0-9]+$", i_number)
+	i_device.id == concat("", ["vfio", i_number])
+	i_device.type_ == "vfio-pci-gk"
+	i_device.vm_path == ""
+	count(i_device.options) > 0
+	every i_option in i_device.options {
+		is_string(i_option)
+		regex.match(`^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]=[0-9a-fA-F]{2}/[0-9a-fA-F]{2}$`, i_option)
+	}
+}
+
+######################################################################
 # Annotations: every one the request carries must be known, every one the policy requires present.
 
 allow_annotations(p_container, i_annotations, ctx) if {
@@ -327,6 +395,13 @@ allow_annotation(p_container, i_key, i_value, _) if {
 	not p_container.annotations[i_key]
 	p_regex := policy_data.common.optional_annotations[p_container.type][i_key]
 	regex.match(p_regex, i_value)
+}
+
+# A GPU's CDI annotation (cdi.k8s.io/vfio<N>: nvidia.com/gpu=<M>), for a container with GPUs.
+allow_annotation(p_container, i_key, i_value, _) if {
+	p_container.vfio_gpus > 0
+	regex.match(`^cdi\.k8s\.io/vfio[0-9]+$`, i_key)
+	regex.match(`^nvidia\.com/gpu=[0-9]+$`, i_value)
 }
 
 # The pod's own io.katacontainers.* annotations, which containerd may forward to every container.
@@ -439,11 +514,9 @@ allow_root(p_container, i_root, ctx) if {
 }
 
 # containerd leaves an application container's hostname empty (it shares the pause container's UTS
-# namespace); other clients repeat the pod's hostname.
-allow_hostname(p_container, i_hostname, _) if {
-	p_container.type == "container"
-	i_hostname == ""
-}
+# namespace); other clients repeat the pod's hostname, or leave the pause container's empty too
+# (the guest keeps the one CreateSandbox set).
+allow_hostname(_, i_hostname, _) if i_hostname == ""
 
 allow_hostname(_, i_hostname, ctx) if {
 	is_string(i_hostname)
@@ -452,7 +525,7 @@ allow_hostname(_, i_hostname, ctx) if {
 }
 
 allow_linux(p_linux, i_linux) if {
-	i_namespaces := i_linux.Namespaces
+	i_namespaces := [n | some n in i_linux.Namespaces; n.Type != "network"]
 	i_namespaces == policy_data.common.namespaces
 	allow_sysctls(p_linux.Sysctl, i_linux.Sysctl)
 	is_null(i_linux.Seccomp)
@@ -493,18 +566,41 @@ allow_sysctl(p_sysctls, i_key, i_value) if {
 	policy_data.common.runtime_sysctls[i_key] == i_value
 }
 
+# The network namespace (none from containerd, which leaves it to the guest; a path from other
+# clients) is the same for every container of the pod: the first one pins it.
+network_namespace(i_namespaces) := "" if {
+	count([n | some n in i_namespaces; n.Type == "network"]) == 0
+}
+
+network_namespace(i_namespaces) := i_path if {
+	i_networks := [n | some n in i_namespaces; n.Type == "network"]
+	count(i_networks) == 1
+	i_path := i_networks[0].Path
+	is_string(i_path)
+}
+
+allow_network_namespace(_) if not is_string(data.pstate.network_namespace)
+
+allow_network_namespace(i_path) if i_path == data.pstate.network_namespace
+
+network_namespace_ops(_) := [] if is_string(data.pstate.network_namespace)
+
+network_namespace_ops(i_path) := [{"op": "add", "path": "/pstate/network_namespace", "value": i_path}] if {
+	not is_string(data.pstate.network_namespace)
+}
+
 readonly_or_masked(p_path, i_linux) if p_path in i_linux.ReadonlyPaths
 
 readonly_or_masked(p_path, i_linux) if p_path in i_linux.MaskedPaths
 
 ######################################################################
-# Mounts: exactly the policy's, one per destination.
+# Mounts: only the policy's, one per destination. As upstream (whose cases leave some out), one may
+# be missing: the container then sees its image's file there, which the policy pins as well.
 
 allow_mounts(p_mounts, i_mounts, ctx) if {
 	every i_mount in i_mounts {
 		allow_mount(p_mounts, i_mount, ctx)
 	}
-	count(i_mounts) == count(p_mounts)
 	i_destinations := {d | some m in i_mounts; d := m.destination}
 	count(i_destinations) == count(i_mounts)
 }
