@@ -197,6 +197,7 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	allow_hostname(p_container, i_oci.Hostname, ctx)
 	allow_mounts(p_container.mounts, i_oci.Mounts, ctx)
 	allow_storages(p_container.storages, input.storages, ctx)
+	allow_block_mounts(i_oci.Mounts, input.storages)
 	allow_linux(p_container.linux, i_oci.Linux)
 	i_network_namespace := network_namespace(i_oci.Linux.Namespaces)
 	allow_network_namespace(i_network_namespace)
@@ -610,8 +611,62 @@ allow_mount(p_mounts, i_mount, ctx) if {
 	p_mount.destination == i_mount.destination
 	p_mount.type_ == i_mount.type_
 	p_mount.options == i_mount.options
+	p_mount.source != "$(block-storage)"
 	regex.match(expand(p_mount.source, ctx), i_mount.source)
 }
+
+# A block emptyDir: bound to one of the request's block storages (checked in allow_block_mounts).
+allow_mount(p_mounts, i_mount, _) if {
+	some p_mount in p_mounts
+	p_mount.destination == i_mount.destination
+	p_mount.type_ == i_mount.type_
+	p_mount.options == i_mount.options
+	p_mount.source == "$(block-storage)"
+	is_string(i_mount.source)
+}
+
+# Every mount whose source is in the block-storage directory is one of the request's block devices.
+allow_block_mounts(i_mounts, i_storages) if {
+	p_prefix := concat("", [block_storage_path, "/"])
+	every i_mount in i_mounts {
+		block_mount_bound(i_mount, i_storages, p_prefix)
+	}
+}
+
+block_mount_bound(i_mount, _, p_prefix) if not startswith(i_mount.source, p_prefix)
+
+block_mount_bound(i_mount, i_storages, p_prefix) if {
+	startswith(i_mount.source, p_prefix)
+	some i_storage in i_storages
+	i_storage.driver == "blk"
+	i_storage.mount_point == i_mount.source
+}
+
+block_storage_path := "/run/kata-containers/sandbox/storage"
+
+# cgroup2 on newer kernels adds mount flags of its own (genpolicy's cgroup_mount_extras_allowed):
+# the policy's options in order, then only those.
+allow_mount(p_mounts, i_mount, ctx) if {
+	some p_mount in p_mounts
+	p_mount.type_ == "cgroup"
+	i_mount.type_ == "cgroup"
+	p_mount.destination == i_mount.destination
+	i_options := i_mount.options
+	count(i_options) > count(p_mount.options)
+	every j, i_option in i_options {
+		allow_cgroup_option(p_mount.options, j, i_option)
+	}
+	regex.match(expand(p_mount.source, ctx), i_mount.source)
+}
+
+allow_cgroup_option(p_options, j, i_option) if p_options[j] == i_option
+
+allow_cgroup_option(p_options, j, i_option) if {
+	j >= count(p_options)
+	i_option in cgroup_mount_extras
+}
+
+cgroup_mount_extras := {"nsdelegate", "memory_recursiveprot"}
 
 ######################################################################
 # Storages: image layers pinned by dm-verity root hash, the overlay over them, volumes. In order.
@@ -644,18 +699,51 @@ allow_storage(p_storage, i_storage, ctx) if {
 	allow_driver_options(p_storage.driver_options, i_storage.driver_options)
 	i_fstype := i_storage.fstype
 	i_fstype == p_storage.fstype
-	is_null(i_storage.fs_group)
+	allow_fs_group(p_storage.fs_group, i_storage.fs_group)
+	storage_shared(i_storage) == storage_shared(p_storage)
 	i_source := i_storage.source
 	is_string(i_source)
 	regex.match(expand(p_storage.source, ctx), i_source)
 	i_mount_point := i_storage.mount_point
 	is_string(i_mount_point)
-	regex.match(expand(p_storage.mount_point, ctx), i_mount_point)
+	allow_mount_point(p_storage.mount_point, i_mount_point, i_source, ctx)
 	count(i_storage.options) == count(p_storage.options)
 	every j, i_option in i_storage.options {
 		i_option == p_storage.options[j]
 	}
 }
+
+allow_mount_point(p_mount_point, i_mount_point, _, ctx) if {
+	p_mount_point != "$(spath)/$(b64-device-id)"
+	regex.match(expand(p_mount_point, ctx), i_mount_point)
+}
+
+# A block device is mounted at a name derived from its ID.
+allow_mount_point(p_mount_point, i_mount_point, i_source, _) if {
+	p_mount_point == "$(spath)/$(b64-device-id)"
+	i_mount_point == concat("/", [block_storage_path, base64url.encode(i_source)])
+}
+
+allow_fs_group(p_fs_group, i_fs_group) if {
+	is_null(p_fs_group)
+	is_null(i_fs_group)
+}
+
+allow_fs_group(p_fs_group, i_fs_group) if {
+	is_object(p_fs_group)
+	i_group_id := i_fs_group.group_id
+	i_group_id == p_fs_group.group_id
+	group_change_policy(i_fs_group) == p_fs_group.group_change_policy
+}
+
+group_change_policy(i_fs_group) := i_fs_group.group_change_policy if is_number(i_fs_group.group_change_policy)
+
+group_change_policy(i_fs_group) := 0 if not "group_change_policy" in object.keys(i_fs_group)
+
+# Older agents do not send `shared`.
+storage_shared(storage) := storage.shared if is_boolean(storage.shared)
+
+storage_shared(storage) := false if not "shared" in object.keys(storage)
 
 allow_driver_options(p_options, i_options) if {
 	p_options != ["image_guest_pull"]
