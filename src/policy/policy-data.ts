@@ -6,6 +6,7 @@
 import { escapeRegex } from '../k8s/kinds/index.js';
 import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats.js';
 import type { ContainerModel, LayerPin } from './container.js';
+import { NAMESPACE_PATTERN } from './env.js';
 import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
 import { exactText, patternOf, type Value } from './parts.js';
 import type { PodModel } from './pod.js';
@@ -191,10 +192,13 @@ function processData(c: ContainerModel): JsonValue {
   return process;
 }
 
+/** The namespace the manifest names; any when it names none (as kubectl apply -n does, and genpolicy). */
+const namespaceRegex = (pod: PodModel) => (pod.namespaceFixed ? `^${escapeRegex(pod.namespace)}$` : `^${NAMESPACE_PATTERN}$`);
+
 function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): Record<string, string> {
   const common: Record<string, string> = {
     'io.kubernetes.cri.sandbox-name': pod.podName.regex,
-    'io.kubernetes.cri.sandbox-namespace': `^${escapeRegex(pod.namespace)}$`,
+    'io.kubernetes.cri.sandbox-namespace': namespaceRegex(pod),
     'io.kubernetes.cri.sandbox-id': '^$(sandbox-id)$',
     'io.katacontainers.pkg.oci.bundle_path': `^${escapeRegex(settings.paths.bundle_prefix)}$(bundle-id)$`,
   };
@@ -203,7 +207,7 @@ function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): R
       ...common,
       'io.kubernetes.cri.container-type': '^sandbox$',
       'io.katacontainers.pkg.oci.container_type': '^pod_sandbox$',
-      'io.kubernetes.cri.sandbox-log-directory': `^/var/log/pods/${escapeRegex(pod.namespace)}_${pod.podName.regex.slice(1, -1)}_${settings.env.patterns.uid}$`,
+      'io.kubernetes.cri.sandbox-log-directory': `^/var/log/pods/$(sandbox-namespace)_${pod.podName.regex.slice(1, -1)}_${settings.env.patterns.uid}$`,
     };
   }
   return {
@@ -270,6 +274,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
     },
     pod: {
       namespace: pod.namespace,
+      namespace_regex: namespaceRegex(pod),
       name_regex: pod.podName.regex,
       // The pod's hostname is its name unless spec.hostname fixes it.
       hostname_regex: hostname !== undefined && hostname !== pod.podName.exact ? `^${escapeRegex(hostname)}$` : '^$(sandbox-name)$',

@@ -47,6 +47,7 @@ describe('state kept in data.pstate', () => {
       containers: Object.fromEntries(creates.map((c, i) => [c.container_id, nameOf(c, i)])),
       bundles: Object.fromEntries(creates.map((c, i) => [bundleOf(c), nameOf(c, i)])),
       network_namespace: '',
+      namespace: creates[0].OCI.Annotations['io.kubernetes.cri.sandbox-namespace'],
     });
   });
 
@@ -110,6 +111,21 @@ describe('state kept in data.pstate', () => {
     expect(e2.decide('CreateContainerRequest', pauseBare).allowed).toBe(false);
     const own = { ...onBundle(pauseBare, bundleOf(app), 'c'.repeat(64)), storages: [] };
     expect(e2.decide('CreateContainerRequest', own).allowed).toBe(true);
+  });
+
+  it('pins the namespace the manifest names; without one, the first container pins any', async () => {
+    const named = replayUntil('CreateContainerRequest', 0);
+    const elsewhere = (c: Create, ns: string) => JSON.parse(JSON.stringify(c).replaceAll(`"io.kubernetes.cri.sandbox-namespace":"${c.OCI.Annotations['io.kubernetes.cri.sandbox-namespace']}"`, `"io.kubernetes.cri.sandbox-namespace":"${ns}"`).replaceAll(`/var/log/pods/${c.OCI.Annotations['io.kubernetes.cri.sandbox-namespace']}_`, `/var/log/pods/${ns}_`)) as Create;
+    const pause = first('CreateContainerRequest', 0).request as Create;
+    expect(named.decide('CreateContainerRequest', elsewhere(pause, 'other')).allowed).toBe(false);
+    const [run] = (await runExample(h, 'pod.yaml')).pods;
+    const creates = run.requests.filter((r) => r.kind === 'CreateContainerRequest').map((r) => r.request as Create);
+    const e = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
+    for (const r of run.requests) if (r.kind === 'CreateSandboxRequest') e.decide(r.kind, r.request);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[0], 'team-a')).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'team-b')).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'team-a')).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'Not_A_Label')).allowed).toBe(false);
   });
 
   it('refuses a sandbox name outside the pattern of the Deployment', () => {

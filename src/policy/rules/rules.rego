@@ -10,6 +10,7 @@
 #   sandbox_name  set by the first container created; every later container must carry it
 #   containers    container ID -> name in policy_data, for StartContainer and ExecProcess; an ID
 #                 never changes container, RemoveContainer takes it out again
+#   namespace     the pod's Kubernetes namespace, set by the first container
 #   network_namespace  the containers' network namespace path ("" for none), set by the first
 #   bundles       bundle ID (the name in the guest's paths) -> name; a bundle never changes container
 #
@@ -183,11 +184,13 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	allow_bundle_id(p_container, i_bundle_id)
 	allow_container_id(p_container, input.container_id)
 	i_sandbox_name := sandbox_name(p_container, i_oci)
+	i_namespace := sandbox_namespace(i_oci)
 	ctx := {
 		"container_id": input.container_id,
 		"bundle_id": i_bundle_id,
 		"sandbox_id": sandbox_id(p_container, i_oci, i_bundle_id),
 		"sandbox_name": i_sandbox_name,
+		"namespace": i_namespace,
 	}
 	allow_request_fields(p_container, input)
 	allow_oci_fields(i_oci)
@@ -201,7 +204,7 @@ CreateContainerRequest := {"allowed": true, "ops": ops} if {
 	allow_linux(p_container.linux, i_oci.Linux)
 	i_network_namespace := network_namespace(i_oci.Linux.Namespaces)
 	allow_network_namespace(i_network_namespace)
-	ops := array.concat(create_container_ops(p_container, ctx), network_namespace_ops(i_network_namespace))
+	ops := array.concat(array.concat(create_container_ops(p_container, ctx), network_namespace_ops(i_network_namespace)), namespace_ops(i_namespace))
 }
 
 # Which policy entry the request is about: the pause container, or a container by name.
@@ -265,6 +268,23 @@ well_formed_container_id(i_container_id) if regex.match(container_id_regex, i_co
 
 well_formed_container_id(i_container_id) if i_container_id == ""
 
+# The namespace the policy names (or, when the manifest names none, any namespace name), the same for
+# every container of the pod: the first one pins it.
+sandbox_namespace(i_oci) := i_namespace if {
+	i_namespace := i_oci.Annotations["io.kubernetes.cri.sandbox-namespace"]
+	is_string(i_namespace)
+	regex.match(policy_data.pod.namespace_regex, i_namespace)
+	allow_known_namespace(i_namespace)
+}
+
+allow_known_namespace(i_namespace) if i_namespace == data.pstate.namespace
+
+allow_known_namespace(_) if not data.pstate.namespace
+
+namespace_ops(_) := [] if data.pstate.namespace
+
+namespace_ops(i_namespace) := [{"op": "add", "path": "/pstate/namespace", "value": i_namespace}] if not data.pstate.namespace
+
 # Pinned by CreateSandbox (genpolicy's cases, which send none, give each container its own). Paths
 # below the sandbox's directory (emptyDirs) must not land in an application container's bundle.
 sandbox_id(p_container, i_oci, i_bundle_id) := i_sandbox_id if {
@@ -325,8 +345,9 @@ allow_oci_fields(i_oci) if {
 	is_null(i_oci.Windows)
 }
 
-# Runtime IDs in the policy's patterns. The IDs were checked against container_id_regex.
-expand(p_pattern, ctx) := replace(replace(replace(p_pattern, "$(sfprefix)", sfprefix(ctx)), "$(bundle-id)", ctx.bundle_id), "$(sandbox-id)", ctx.sandbox_id)
+# Runtime IDs in the policy's patterns. The IDs were checked against container_id_regex, the
+# namespace against the pod's namespace pattern (a DNS label: no metacharacter).
+expand(p_pattern, ctx) := replace(replace(replace(replace(p_pattern, "$(sfprefix)", sfprefix(ctx)), "$(bundle-id)", ctx.bundle_id), "$(sandbox-id)", ctx.sandbox_id), "$(sandbox-namespace)", ctx.namespace)
 
 sfprefix(ctx) := concat("", [policy_data.common.cpath_regex, "/", ctx.bundle_id, "-[a-z0-9]{16}-"])
 
