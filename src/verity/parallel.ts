@@ -4,7 +4,7 @@
  * Hashing the data blocks (level 0, over 99% of the work) on workers lets the main thread read and
  * parse while the blocks are hashed, and uses every core. The upper levels stay on the main thread.
  *
- * Input is cut into 4 MiB segments (block-aligned); the calling thread hashes one segment in
+ * Input is cut into 1 MiB segments (block-aligned; small, as memory is what the segments in flight hold); the calling thread hashes one segment in
  * (workers + 1) itself and transfers (not copies) the others to workers, which return the segment's
  * block digests; results are fed to the tree in submission order. At most two
  * segments per worker are in flight and at most that many (plus two) spare buffers are kept, so memory
@@ -19,11 +19,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockHasher, VERITY_BLOCK_SIZE, VERITY_SALT, VerityHasher } from './tree.js';
 
-const SEGMENT_SIZE = 4 << 20;
+export const SEGMENT_SIZE = 1 << 20;
 const IN_FLIGHT_PER_WORKER = 2;
 /** Segments timed on the calling thread alone, then with the workers, before choosing. */
-const CALIBRATE_MAIN = 4;
-const CALIBRATE_POOL = 8;
+export const CALIBRATE_MAIN = 16;
+export const CALIBRATE_POOL = 32;
 /** The workers must beat the calling thread alone by this much to be kept (they cost memory). */
 const POOL_ADVANTAGE = 0.9;
 

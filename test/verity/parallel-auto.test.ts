@@ -1,12 +1,12 @@
 /** The measured worker choice: none on one CPU, and the same root hash whichever way the measurement goes, chunk boundaries anywhere. */
 import { randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ParallelVerityHasher } from '../../src/verity/parallel.js';
+import { CALIBRATE_MAIN, CALIBRATE_POOL, ParallelVerityHasher, SEGMENT_SIZE } from '../../src/verity/parallel.js';
 import { VerityHasher } from '../../src/verity/tree.js';
 
-const SEGMENT = 4 << 20;
-// 14 segments and a bit: past both measuring phases (4 + 8 segments), ending in a partial block.
-const DATA = randomFillSync(Buffer.alloc(14 * SEGMENT + 123_457));
+const SEGMENT = SEGMENT_SIZE;
+// Past both measuring phases by a few segments, ending in a partial block.
+const DATA = randomFillSync(Buffer.alloc((CALIBRATE_MAIN + CALIBRATE_POOL + 6) * SEGMENT + 123_457));
 const EXPECTED = (() => {
   const tree = new VerityHasher();
   tree.update(DATA);
@@ -36,15 +36,15 @@ describe('ParallelVerityHasher worker choice', () => {
   });
 
   it('keeps the workers when they measure faster', async () => {
-    // Segments 0-3 (calling thread alone) take 1000 units each, segments 4-11 (with the worker) 1 unit.
-    const hasher = new ParallelVerityHasher({ cpus: 2, clock: fakeClock((r) => (r <= 4 ? 1000n : 1n)) });
+    // Segments of the first phase (calling thread alone) take 1000 units each, those with the worker 1 unit.
+    const hasher = new ParallelVerityHasher({ cpus: 2, clock: fakeClock((r) => (r <= CALIBRATE_MAIN ? 1000n : 1n)) });
     expect(await rootOf(hasher, 1_000_003)).toBe(EXPECTED);
     expect(hasher.workers).toBe(1);
   });
 
   it('drops the workers mid-stream when they measure slower, hashing the same tree', async () => {
     for (const [chunk, owned] of [[1_000_003, false], [SEGMENT, true], [3 * SEGMENT + 5, false]] as const) {
-      const hasher = new ParallelVerityHasher({ cpus: 2, clock: fakeClock((r) => (r <= 4 ? 1n : 1000n)) });
+      const hasher = new ParallelVerityHasher({ cpus: 2, clock: fakeClock((r) => (r <= CALIBRATE_MAIN ? 1n : 1000n)) });
       expect(await rootOf(hasher, chunk, owned)).toBe(EXPECTED);
       expect(hasher.workers).toBe(0);
     }
