@@ -4,8 +4,9 @@
  *
  * Untouched documents are written back byte for byte (from the parser's token stream); only
  * documents that gained or lost an annotation are re-serialised, and then with their comments.
+ * The text is tokenised once: the same tokens give the documents and each document's source text.
  */
-import { Parser, CST, parseAllDocuments, isMap, type Document, type ToStringOptions } from 'yaml';
+import { Composer, CST, LineCounter, Parser, isMap, type Document, type ToStringOptions } from 'yaml';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 
@@ -60,10 +61,10 @@ export function formatPath(path: NodePath): string {
 }
 
 /** Splits the token stream into one source text per document (leading comments belong to the next document). */
-function documentSources(text: string): { sources: string[]; trailer: string } {
+function documentSources(tokens: readonly CST.Token[]): { sources: string[]; trailer: string } {
   const sources: string[] = [];
   let pending = '';
-  for (const token of new Parser().parse(text)) {
+  for (const token of tokens) {
     const piece = CST.stringify(token);
     if (token.type === 'document') {
       sources.push(pending + piece);
@@ -79,15 +80,16 @@ function documentSources(text: string): { sources: string[]; trailer: string } {
 
 /** Parses a manifest stream. Every document must be valid YAML; errors name file, document and line. */
 export function parseManifest(text: string, file: string): ManifestFile {
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false });
-  const list = Array.isArray(docs) ? docs : [];
-  const { sources, trailer } = documentSources(text);
+  const lines = new LineCounter();
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const list = [...new Composer({ uniqueKeys: false }).compose(tokens)];
+  const { sources, trailer } = documentSources(tokens);
   const documents = list.map((doc, index): ManifestDocument => {
     const error = doc.errors[0];
     if (error) {
-      const line = error.linePos?.[0];
-      throw new InputError('manifest_bad_yaml', `document ${index} is not valid YAML: ${error.message.split('\n')[0]}`, {
-        location: { file, document: index, line: line?.line, column: line?.col },
+      const at = lines.linePos(error.pos[0]);
+      throw new InputError('manifest_bad_yaml', `document ${index} is not valid YAML: ${error.message.split('\n')[0]} at line ${at.line}, column ${at.col}`, {
+        location: { file, document: index, line: at.line, column: at.col },
         hint: 'fix the YAML syntax (check indentation and quoting)',
       });
     }
@@ -168,8 +170,24 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
     d.doc.setIn([...path, key], value);
   }
   d.changed = true;
-  d.value = d.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  setInValue(d, path, key, value);
   return true;
+}
+
+/** Mirrors an annotation change in the document's JSON view (cheaper than converting the whole document again). */
+function setInValue(d: ManifestDocument, path: NodePath, key: string, value: string | undefined): void {
+  let node: unknown = d.value;
+  for (const seg of path.slice(0, -1)) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[seg] : undefined;
+  if (!isRecord(node)) {
+    d.value = d.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    return;
+  }
+  const last = path[path.length - 1] as string;
+  const annotations = isRecord(node[last]) ? (node[last] as Record<string, unknown>) : {};
+  if (value === undefined) delete annotations[key];
+  else annotations[key] = value;
+  if (Object.keys(annotations).length === 0) delete node[last];
+  else node[last] = annotations;
 }
 
 /** Whether the document writes block sequences flush with their parent key (`key:\n- a`), as kubectl does. */
