@@ -43,6 +43,25 @@ export interface ManifestFile {
   documents: ManifestDocument[];
   /** Text after the last document (trailing comments), kept as is. */
   trailer: string;
+  /** Long annotation values by the placeholder that stands for them in the documents (see setAnnotation). */
+  deferred: Map<string, string>;
+}
+
+/**
+ * A policy annotation is tens of KiB of base64. The YAML writer scans every scalar several times to
+ * choose its style; base64 needs none (it is always a valid plain scalar), so a placeholder goes
+ * through the writer instead and the value is put in its place afterwards.
+ */
+const DEFER_MIN_LENGTH = 1024;
+const PLAIN_SAFE = /^[A-Za-z0-9+/][A-Za-z0-9+/=]*$/;
+const PLACEHOLDER = /confcom-deferred-[0-9a-f]{12}-\d+/g;
+const placeholderSalt = () => Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+
+function deferValue(manifest: ManifestFile, value: string): string {
+  if (value.length < DEFER_MIN_LENGTH || !PLAIN_SAFE.test(value)) return value;
+  const token = `confcom-deferred-${placeholderSalt()}-${manifest.deferred.size}`;
+  manifest.deferred.set(token, value);
+  return token;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -95,7 +114,7 @@ export function parseManifest(text: string, file: string): ManifestFile {
     }
     return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), changed: false };
   });
-  return { file, text, documents, trailer: documents.length === sources.length ? trailer : '' };
+  return { file, text, documents, trailer: documents.length === sources.length ? trailer : '', deferred: new Map() };
 }
 
 export async function loadManifest(file: string): Promise<ManifestFile> {
@@ -159,7 +178,8 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
   const d = manifest.documents[resource.document];
   const path = [...resource.base, ...metadataPath, 'annotations'];
   const current = d.doc.getIn(path, false);
-  const existing = isMap(current) ? current.get(key) : undefined;
+  const stored = isMap(current) ? current.get(key) : undefined;
+  const existing = typeof stored === 'string' ? (manifest.deferred.get(stored) ?? stored) : stored;
   if (value === undefined) {
     if (existing === undefined) return false;
     d.doc.deleteIn([...path, key]);
@@ -167,7 +187,7 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
     if (isMap(left) && left.items.length === 0) d.doc.deleteIn(path);
   } else {
     if (existing === value) return false;
-    d.doc.setIn([...path, key], value);
+    d.doc.setIn([...path, key], deferValue(manifest, value));
   }
   d.changed = true;
   setInValue(d, path, key, value);
@@ -203,7 +223,7 @@ export function serializeManifest(manifest: ManifestFile): string {
     let text = d.doc.toString(options);
     // A document after the first needs its `---` even if the original relied on the previous `...`.
     if (d.index > 0 && !/^(?:\s*#[^\n]*\n|\s*%[^\n]*\n|\s*\n)*---/.test(text)) text = `---\n${text}`;
-    return text;
+    return manifest.deferred.size === 0 ? text : text.replace(PLACEHOLDER, (token) => manifest.deferred.get(token) ?? token);
   });
   return parts.join('') + manifest.trailer;
 }
