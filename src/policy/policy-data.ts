@@ -4,7 +4,7 @@
  * rules replace `$(bundle-id)`, `$(sandbox-id)` and `$(sfprefix)` with the request's own IDs.
  */
 import { escapeRegex } from '../k8s/kinds/index.js';
-import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats.js';
+import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats/index.js';
 import type { ContainerModel, LayerPin } from './container.js';
 import { NAMESPACE_PATTERN } from './env.js';
 import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
