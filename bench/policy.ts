@@ -1,10 +1,13 @@
 /**
- * Policy generation for a 20-pod manifest (Deployments, StatefulSets, Jobs, ...) sharing 5 images,
- * with a warm layer cache (each run resolves the images again, as `confcom policy generate` does, but
- * finds every layer pin cached). Target: < 1 s. Also prints the policy size per pod (the annotation is
- * base64 of it, 4/3 larger) and the time to decide a pod's requests with the generated policy.
+ * Policy generation, side by side in one run:
+ * - CPU of `confcom policy hash` against `node -e 0` (target: within 2x);
+ * - CPU of `confcom policy generate` on 100 pods, the real binary, warm layer cache (target < 600 ms);
+ * - in-process: a 20-pod manifest (Deployments, StatefulSets, Jobs, ...) sharing 5 images, warm cache
+ *   (each run resolves the images again but finds every layer pin cached), the policy size per pod
+ *   and the time to decide a pod's requests with the generated policy.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyEnforcer } from '../src/agent/index.js';
@@ -14,6 +17,9 @@ import { OciImageResolver } from '../src/policy/images.js';
 import { loadSettings } from '../src/policy/settings.js';
 import { simulatePod } from '../src/policy/simulate.js';
 import { writeExampleLayout } from '../test/policy/test-images.js';
+import { cpuPreload, medianCpuMs } from './lib/cpu.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 const KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet'] as const;
 const IMAGES = ['confcom.example/web:web-1.0', 'confcom.example/worker:worker-1.0', 'confcom.example/tools:tools-1.0', 'confcom.example/proxy:proxy-1.0'];
@@ -58,6 +64,24 @@ const dir = mkdtempSync(join(tmpdir(), 'confcom-bench-policy-'));
 try {
   const layout = join(dir, 'layout');
   await writeExampleLayout(layout);
+  const preload = cpuPreload(dir);
+  const cache = join(dir, 'cache');
+  const big = join(dir, 'pods-100.yaml');
+  const hashed = join(dir, 'pods-100.generated.yaml');
+  const one = join(dir, 'pod-1.yaml');
+  const oneHashed = join(dir, 'pod-1.generated.yaml');
+  writeFileSync(big, manifest(100));
+  writeFileSync(one, manifest(1));
+  const imageFlags = ['--image-source', `oci-layout:${layout}`, '--cache', cache];
+  medianCpuMs(preload, [MAIN, 'policy', 'generate', big, '-o', hashed, ...imageFlags], 1); // fills the layer cache
+  medianCpuMs(preload, [MAIN, 'policy', 'generate', one, '-o', oneHashed, ...imageFlags], 1);
+  const base = medianCpuMs(preload, ['-e', '0'], 7);
+  const hash = medianCpuMs(preload, [MAIN, 'policy', 'hash', oneHashed], 7);
+  const generate = medianCpuMs(preload, [MAIN, 'policy', 'generate', big, '-o', hashed, ...imageFlags], 3);
+  console.log('CPU ms (user + system, median), the real binary');
+  console.log(`  node -e 0                         ${base.toFixed(0).padStart(6)} ms`);
+  console.log(`  confcom policy hash (one pod)     ${hash.toFixed(0).padStart(6)} ms  ${(hash / base).toFixed(2)}x node   target <= 2.00x${hash / base <= 2 ? '  ok' : '  SLOWER THAN TARGET'}`);
+  console.log(`  confcom policy generate, 100 pods ${generate.toFixed(0).padStart(6)} ms            target < 600 ms${generate < 600 ? '  ok' : '  SLOWER THAN TARGET'}`);
   const settings = await loadSettings();
   const text = manifest(20);
   const run = async () => {

@@ -3,7 +3,6 @@ export { PolicyEnforcer, DEFAULT_POLICY_TEXT, loadPolicyEngine, type Decision, t
 export { REQUEST_KINDS, ALLOW_FAILURES_ENTRY, findRequestKind, type RequestKind } from './kinds.js';
 export { replay, parseRecordedRequests, type RecordedRequest, type ReplayOutcome } from './replay.js';
 export { explainDenial, type Explanation, type FailedCheck } from './explain.js';
-export { readPolicySource, extractEmbeddedPolicies, POLICY_ANNOTATION } from './policy-source.js';
 export { applyJsonPatch, type PatchOperation } from './json-patch.js';
 export { createOpaServer, type OpaServerOptions } from './server/opa-server.js';
 export { DecisionLog, redact } from './server/decision-log.js';

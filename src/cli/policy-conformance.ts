@@ -2,8 +2,6 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailedError } from '../core/errors.js';
-import { formatConformance, runConformance, conformanceSettings } from '../policy/conformance/runner.js';
-import { loadSettings } from '../policy/settings.js';
 import { globalOptions, printJson } from './context.js';
 
 interface ConformanceFlags {
@@ -22,6 +20,9 @@ export function registerPolicyConformanceCommand(group: Command): void {
     .option('--genpolicy-settings <file>', "genpolicy's settings, for the pause image and guest pull (default: DIR/../genpolicy-settings.json)")
     .option('--settings <dir>', 'JSON Patch drop-ins for our settings')
     .action(async (dir: string, flags: ConformanceFlags, command: Command) => {
+      // The runner pulls in the Rego engine: loaded only when the command runs, so `policy hash` starts fast.
+      const { formatConformance, runConformance, conformanceSettings } = await import('../policy/conformance/runner.js');
+      const { loadSettings } = await import('../policy/settings.js');
       const root = dirname(dir.replace(/\/+$/, ''));
       const settings = await conformanceSettings(await loadSettings(flags.settings), flags.genpolicySettings ?? join(root, 'genpolicy-settings.json'));
       const result = await runConformance({ casesDir: dir, protosDir: flags.protos ?? join(root, 'protos'), imagesFile: flags.images ?? join(root, 'images.json'), settings });

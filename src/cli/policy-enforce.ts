@@ -19,7 +19,7 @@ interface PolicyFlags {
 const syntaxOption = () => new Option('--syntax <version>', 'Rego syntax of the policy').choices(['auto', 'v0', 'v1']).default('auto');
 
 async function loadEnforcer(flags: PolicyFlags): Promise<{ enforcer: PolicyEnforcer; from: string }> {
-  const { readPolicySource } = await import('../agent/policy-source.js');
+  const { readPolicySource } = await import('../policy/source.js');
   const { PolicyEnforcer } = await enforcerModule();
   const { text, from } = await readPolicySource(flags.policy, flags.resource);
   try {

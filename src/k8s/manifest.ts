@@ -4,8 +4,9 @@
  *
  * Untouched documents are written back byte for byte (from the parser's token stream); only
  * documents that gained or lost an annotation are re-serialised, and then with their comments.
+ * The text is tokenised once: the same tokens give the documents and each document's source text.
  */
-import { Parser, CST, parseAllDocuments, isMap, type Document, type ToStringOptions } from 'yaml';
+import { Composer, CST, LineCounter, Parser, isMap, type Document, type ToStringOptions } from 'yaml';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 
@@ -42,6 +43,25 @@ export interface ManifestFile {
   documents: ManifestDocument[];
   /** Text after the last document (trailing comments), kept as is. */
   trailer: string;
+  /** Long annotation values by the placeholder that stands for them in the documents (see setAnnotation). */
+  deferred: Map<string, string>;
+}
+
+/**
+ * A policy annotation is tens of KiB of base64. The YAML writer scans every scalar several times to
+ * choose its style; base64 needs none (it is always a valid plain scalar), so a placeholder goes
+ * through the writer instead and the value is put in its place afterwards.
+ */
+const DEFER_MIN_LENGTH = 1024;
+const PLAIN_SAFE = /^[A-Za-z0-9+/][A-Za-z0-9+/=]*$/;
+const PLACEHOLDER = /confcom-deferred-[0-9a-f]{12}-\d+/g;
+const placeholderSalt = () => Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+
+function deferValue(manifest: ManifestFile, value: string): string {
+  if (value.length < DEFER_MIN_LENGTH || !PLAIN_SAFE.test(value)) return value;
+  const token = `confcom-deferred-${placeholderSalt()}-${manifest.deferred.size}`;
+  manifest.deferred.set(token, value);
+  return token;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -60,10 +80,10 @@ export function formatPath(path: NodePath): string {
 }
 
 /** Splits the token stream into one source text per document (leading comments belong to the next document). */
-function documentSources(text: string): { sources: string[]; trailer: string } {
+function documentSources(tokens: readonly CST.Token[]): { sources: string[]; trailer: string } {
   const sources: string[] = [];
   let pending = '';
-  for (const token of new Parser().parse(text)) {
+  for (const token of tokens) {
     const piece = CST.stringify(token);
     if (token.type === 'document') {
       sources.push(pending + piece);
@@ -79,21 +99,22 @@ function documentSources(text: string): { sources: string[]; trailer: string } {
 
 /** Parses a manifest stream. Every document must be valid YAML; errors name file, document and line. */
 export function parseManifest(text: string, file: string): ManifestFile {
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false });
-  const list = Array.isArray(docs) ? docs : [];
-  const { sources, trailer } = documentSources(text);
+  const lines = new LineCounter();
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const list = [...new Composer({ uniqueKeys: false }).compose(tokens)];
+  const { sources, trailer } = documentSources(tokens);
   const documents = list.map((doc, index): ManifestDocument => {
     const error = doc.errors[0];
     if (error) {
-      const line = error.linePos?.[0];
-      throw new InputError('manifest_bad_yaml', `document ${index} is not valid YAML: ${error.message.split('\n')[0]}`, {
-        location: { file, document: index, line: line?.line, column: line?.col },
+      const at = lines.linePos(error.pos[0]);
+      throw new InputError('manifest_bad_yaml', `document ${index} is not valid YAML: ${error.message.split('\n')[0]} at line ${at.line}, column ${at.col}`, {
+        location: { file, document: index, line: at.line, column: at.col },
         hint: 'fix the YAML syntax (check indentation and quoting)',
       });
     }
     return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), changed: false };
   });
-  return { file, text, documents, trailer: documents.length === sources.length ? trailer : '' };
+  return { file, text, documents, trailer: documents.length === sources.length ? trailer : '', deferred: new Map() };
 }
 
 export async function loadManifest(file: string): Promise<ManifestFile> {
@@ -157,7 +178,8 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
   const d = manifest.documents[resource.document];
   const path = [...resource.base, ...metadataPath, 'annotations'];
   const current = d.doc.getIn(path, false);
-  const existing = isMap(current) ? current.get(key) : undefined;
+  const stored = isMap(current) ? current.get(key) : undefined;
+  const existing = typeof stored === 'string' ? (manifest.deferred.get(stored) ?? stored) : stored;
   if (value === undefined) {
     if (existing === undefined) return false;
     d.doc.deleteIn([...path, key]);
@@ -165,11 +187,27 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
     if (isMap(left) && left.items.length === 0) d.doc.deleteIn(path);
   } else {
     if (existing === value) return false;
-    d.doc.setIn([...path, key], value);
+    d.doc.setIn([...path, key], deferValue(manifest, value));
   }
   d.changed = true;
-  d.value = d.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  setInValue(d, path, key, value);
   return true;
+}
+
+/** Mirrors an annotation change in the document's JSON view (cheaper than converting the whole document again). */
+function setInValue(d: ManifestDocument, path: NodePath, key: string, value: string | undefined): void {
+  let node: unknown = d.value;
+  for (const seg of path.slice(0, -1)) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[seg] : undefined;
+  if (!isRecord(node)) {
+    d.value = d.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    return;
+  }
+  const last = path[path.length - 1] as string;
+  const annotations = isRecord(node[last]) ? (node[last] as Record<string, unknown>) : {};
+  if (value === undefined) delete annotations[key];
+  else annotations[key] = value;
+  if (Object.keys(annotations).length === 0) delete node[last];
+  else node[last] = annotations;
 }
 
 /** Whether the document writes block sequences flush with their parent key (`key:\n- a`), as kubectl does. */
@@ -185,7 +223,7 @@ export function serializeManifest(manifest: ManifestFile): string {
     let text = d.doc.toString(options);
     // A document after the first needs its `---` even if the original relied on the previous `...`.
     if (d.index > 0 && !/^(?:\s*#[^\n]*\n|\s*%[^\n]*\n|\s*\n)*---/.test(text)) text = `---\n${text}`;
-    return text;
+    return manifest.deferred.size === 0 ? text : text.replace(PLACEHOLDER, (token) => manifest.deferred.get(token) ?? token);
   });
   return parts.join('') + manifest.trailer;
 }

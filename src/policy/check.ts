@@ -3,47 +3,53 @@
  * match what the manifest generates (`policy check`, drift).
  */
 import { InputError } from '../core/errors.js';
-import { getAt, isRecord, listResources, type ManifestFile } from '../k8s/manifest.js';
-import { selectPodTemplate } from '../k8s/workloads.js';
-import { AKS_ANNOTATION, INITDATA_ANNOTATION, decodePolicy, type PolicyFormat } from './formats.js';
+import type { ManifestFile } from '../k8s/manifest.js';
+import { isRecord } from '../k8s/manifest.js';
+import { embeddedPolicies } from './embedded.js';
 import { DriftError } from './errors.js';
 import { modelPods, policyText, type GenerateOptions } from './generate.js';
 import type { JsonValue } from './policy-data.js';
 import { parsePolicy } from './render.js';
 
-export interface EmbeddedPolicy {
-  file: string;
-  document: number;
-  resource: string;
-  format: PolicyFormat;
-  policy: string;
-  hostData: string;
+export { embeddedPolicies, type EmbeddedPolicy } from './embedded.js';
+
+export interface Difference {
+  path: string;
+  embedded: JsonValue | undefined;
+  generated: JsonValue | undefined;
+  /** The container whose part differs (its name). */
+  container?: string;
+  /** The variable that differs, as a person names it: `env DATABASE_URL`. */
+  subject?: string;
 }
 
-/** Every policy annotation on a policy-bearing object's pod template. */
-export function embeddedPolicies(manifest: ManifestFile): EmbeddedPolicy[] {
-  const out: EmbeddedPolicy[] = [];
-  for (const resource of listResources(manifest)) {
-    const selection = selectPodTemplate(resource, '', 'default');
-    if (!selection || !('template' in selection)) continue;
-    const annotations = getAt(selection.template.metadata, ['annotations']);
-    if (!isRecord(annotations)) continue;
-    const name = `${resource.kind}/${resource.name}`;
-    for (const [key, format] of [[AKS_ANNOTATION, 'aks'], [INITDATA_ANNOTATION, 'initdata']] as const) {
-      const value = annotations[key];
-      if (typeof value !== 'string') continue;
-      const decoded = decodePolicy(value, format, `${manifest.file} (${name})`);
-      out.push({ file: manifest.file, document: resource.document, resource: name, format, ...decoded });
-    }
+const ENV_LISTS = new Set(['Env', 'EnvRegex']);
+
+/** The variable name of an `Env` entry (`NAME=value`) or an `EnvRegex` entry (`^NAME=pattern$`). */
+function envName(entry: JsonValue | undefined): string | undefined {
+  if (typeof entry !== 'string') return undefined;
+  const m = /^\^?((?:\\.|[^=\\])*)=/.exec(entry);
+  return m ? m[1].replace(/\\(.)/g, '$1') : undefined;
+}
+
+/** Env lists compared by variable name, so a changed value is named by its variable, not a list position. */
+function envDifference(a: JsonValue[], b: JsonValue[], path: string): Difference | undefined {
+  const byName = (list: JsonValue[]) => new Map(list.map((e) => [envName(e) ?? JSON.stringify(e), e]));
+  const ea = byName(a);
+  const eb = byName(b);
+  for (const name of [...new Set([...ea.keys(), ...eb.keys()])]) {
+    if (JSON.stringify(ea.get(name)) !== JSON.stringify(eb.get(name))) return { path, embedded: ea.get(name), generated: eb.get(name), subject: `env ${name}` };
   }
-  return out;
+  return a.length === b.length ? undefined : { path, embedded: a, generated: b };
 }
 
 /** The path and values of the first place two JSON documents differ, or undefined when equal. */
-export function firstDifference(a: JsonValue | undefined, b: JsonValue | undefined, path = ''): { path: string; embedded: JsonValue | undefined; generated: JsonValue | undefined } | undefined {
+export function firstDifference(a: JsonValue | undefined, b: JsonValue | undefined, path = '', key = ''): Difference | undefined {
   if (Array.isArray(a) && Array.isArray(b)) {
+    if (ENV_LISTS.has(key)) return envDifference(a, b, path);
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
       const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d && key === 'containers' && isRecord(a[i]) && typeof (a[i] as Record<string, unknown>).name === 'string') return { ...d, container: String((a[i] as Record<string, unknown>).name) };
       if (d) return d;
     }
     return undefined;
@@ -51,7 +57,7 @@ export function firstDifference(a: JsonValue | undefined, b: JsonValue | undefin
   if (isRecord(a) && isRecord(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) {
-      const d = firstDifference(a[k] as JsonValue | undefined, b[k] as JsonValue | undefined, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
+      const d = firstDifference(a[k] as JsonValue | undefined, b[k] as JsonValue | undefined, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, k);
       if (d) return d;
     }
     return undefined;
@@ -75,7 +81,7 @@ export async function checkDrift(manifest: ManifestFile, options: GenerateOption
     const location = { file: manifest.file, document: template.resource.document };
     const found = embedded.find((e) => e.document === template.resource.document && e.resource === name);
     if (!found) throw new DriftError(`${name} has no embedded policy`, { location, hint: 'run `confcom policy generate --in-place` on the manifest' });
-    const generated = policyText(model, options.settings);
+    const generated = policyText(model, options.settings, options.rules);
     if (generated === found.policy) {
       results.push({ resource: name, hostData: found.hostData });
       continue;
@@ -84,10 +90,11 @@ export async function checkDrift(manifest: ManifestFile, options: GenerateOption
     const b = parsePolicy(generated, 'the generated policy');
     if (a.rules !== b.rules) throw new DriftError(`${name}: the embedded policy's rules differ from this confcom's rules`, { location, hint: 'regenerate the policy with `confcom policy generate --in-place`' });
     const d = firstDifference(a.data, b.data, 'policy_data');
-    throw new DriftError(`${name}: the embedded policy no longer matches the manifest: ${d?.path ?? 'policy_data'} is ${JSON.stringify(d?.embedded)} in the policy but ${JSON.stringify(d?.generated)} from the manifest`, {
+    const what = `${d?.container ? `container ${d.container}: ` : ''}${d?.subject ? `${d.subject} (${d.path})` : (d?.path ?? 'policy_data')}`;
+    throw new DriftError(`${name}: the embedded policy no longer matches the manifest: ${what} is ${JSON.stringify(d?.embedded ?? null)} in the policy but ${JSON.stringify(d?.generated ?? null)} from the manifest`, {
       location,
       hint: 'review the change, then regenerate with `confcom policy generate --in-place`',
-      details: { path: d?.path },
+      details: { path: d?.path, ...(d?.container ? { container: d.container } : {}), ...(d?.subject ? { subject: d.subject } : {}) },
     });
   }
   return results;

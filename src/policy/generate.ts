@@ -3,10 +3,13 @@
  * template's annotations (the rest of the stream untouched). Nothing is written here; the caller
  * decides where the text goes, so a failure never leaves a half-written file.
  */
-import { loadManifest, listResources, setAnnotation, type ManifestFile } from '../k8s/manifest.js';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError, fileError } from '../core/errors.js';
+import { loadManifest, listResources, parseManifest, setAnnotation, getAt, isRecord, type ManifestFile, type Resource } from '../k8s/manifest.js';
 import { ConfigStore } from '../k8s/configs.js';
-import { selectPodTemplate, type PodTemplate } from '../k8s/workloads.js';
-import { AKS_ANNOTATION, INITDATA_ANNOTATION, encodePolicy, type PolicyFormat } from './formats.js';
+import { runtimeClassMatches, selectPodTemplate, type PodTemplate } from '../k8s/workloads.js';
+import { FORMATS, encodePolicy, type PolicyFormat } from './formats/index.js';
 import type { ImageResolver } from './images.js';
 import { buildPodModel, type PodModel } from './pod.js';
 import { policyData } from './policy-data.js';
@@ -22,7 +25,12 @@ export interface GenerateOptions {
   /** Runtime classes that get a policy (names, or `prefix*`; empty: every pod); default: the settings'. */
   runtimeClass?: readonly string[];
   strict?: boolean;
+  /** Rego rules to use instead of ours (`--rules FILE`). */
+  rules?: string;
 }
+
+/** Kubernetes' limit on the total size of an object's annotations (keys + values), 256 KiB. */
+export const ANNOTATIONS_LIMIT = 256 * 1024;
 
 export interface GeneratedPolicy {
   file: string;
@@ -68,7 +76,11 @@ export async function modelPods(manifests: readonly ManifestFile[], options: Gen
   for (const manifest of manifests) {
     for (const resource of listResources(manifest)) {
       const selection = selectPodTemplate(resource, runtimeClass, settings.default_namespace);
-      if (selection === undefined) continue;
+      if (selection === undefined) {
+        const unknown = confidentialPodTemplate(resource, runtimeClass);
+        if (unknown) skipped.push(`${resource.kind}/${resource.name}: kind '${resource.kind}' is not one confcom knows, but its pod template at ${unknown.path} asks for runtime class '${unknown.runtimeClass}'; its pods get no policy (generate for the Pod or workload it creates)`);
+        continue;
+      }
       if ('skipped' in selection) {
         skipped.push(selection.skipped);
         continue;
@@ -80,8 +92,44 @@ export async function modelPods(manifests: readonly ManifestFile[], options: Gen
   return { pods, skipped };
 }
 
-export function policyText(model: PodModel, settings: Settings): string {
-  return renderPolicy(policyData(model, settings));
+/**
+ * A pod template (a mapping with `spec.runtimeClassName`) anywhere in an object of a kind confcom does
+ * not know (an operator's custom resource, say), when its runtime class is one that gets a policy.
+ */
+function confidentialPodTemplate(resource: Resource, runtimeClass: readonly string[]): { path: string; runtimeClass: string } | undefined {
+  if (runtimeClass.length === 0) return undefined;
+  const visit = (node: unknown, path: string): { path: string; runtimeClass: string } | undefined => {
+    if (Array.isArray(node)) {
+      for (const [i, n] of node.entries()) {
+        const found = visit(n, `${path}[${i}]`);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    if (!isRecord(node)) return undefined;
+    const spec = node.spec;
+    if (isRecord(spec) && typeof spec.runtimeClassName === 'string' && Array.isArray(spec.containers) && runtimeClassMatches(spec.runtimeClassName, runtimeClass)) {
+      return { path: path === '' ? 'spec' : `${path}.spec`, runtimeClass: spec.runtimeClassName };
+    }
+    for (const [k, v] of Object.entries(node)) {
+      const found = visit(v, path === '' ? k : `${path}.${k}`);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(resource.value, '');
+}
+
+export function policyText(model: PodModel, settings: Settings, rules?: string): string {
+  return renderPolicy(policyData(model, settings), rules);
+}
+
+/** The bytes Kubernetes counts against the annotation limit: every key and value of the mapping. */
+function annotationsSize(annotations: unknown): number {
+  if (!isRecord(annotations)) return 0;
+  let total = 0;
+  for (const [k, v] of Object.entries(annotations)) total += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0);
+  return total;
 }
 
 /** Generates every pod's policy and sets its annotation (removing the other format's). */
@@ -89,11 +137,20 @@ export async function generatePolicies(manifests: readonly ManifestFile[], optio
   const format = options.format ?? 'aks';
   const { pods, skipped } = await modelPods(manifests, options);
   const policies = pods.map(({ manifest, template, model }): GeneratedPolicy => {
-    const policy = policyText(model, options.settings);
+    const policy = policyText(model, options.settings, options.rules);
     const encoded = encodePolicy(policy, format);
     const metadataPath = [...template.templatePath, 'metadata'];
+    const name = `${template.resource.kind}/${template.resource.name}`;
+    const others = Object.fromEntries(FORMATS.filter((f) => f.annotation !== encoded.annotation).map((f) => [f.annotation, undefined]));
+    const size = annotationsSize({ ...(getAt(template.resource.value, [...metadataPath, 'annotations']) as object | undefined), ...others, [encoded.annotation]: encoded.value });
+    if (size > ANNOTATIONS_LIMIT) {
+      throw new InputError('policy_too_large', `${name}: the pod template's annotations would be ${size.toLocaleString('en-US')} bytes with the policy (${Buffer.byteLength(encoded.value).toLocaleString('en-US')} bytes), over Kubernetes' limit of ${ANNOTATIONS_LIMIT.toLocaleString('en-US')} bytes (256 KiB)`, {
+        location: { file: manifest.file, document: template.resource.document },
+        hint: `the API server would reject ${name}; split the pod${format === 'aks' ? ', or use --format initdata (gzip-compressed)' : ''}`,
+      });
+    }
     setAnnotation(manifest, template.resource, metadataPath, encoded.annotation, encoded.value);
-    setAnnotation(manifest, template.resource, metadataPath, format === 'aks' ? INITDATA_ANNOTATION : AKS_ANNOTATION, undefined);
+    for (const other of Object.keys(others)) setAnnotation(manifest, template.resource, metadataPath, other, undefined);
     return {
       file: manifest.file,
       document: template.resource.document,
@@ -109,8 +166,55 @@ export async function generatePolicies(manifests: readonly ManifestFile[], optio
   return { policies, skipped };
 }
 
+/** The name standard input goes by in messages (`-` on the command line). */
+export const STDIN_NAME = '<stdin>';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/** The manifest files of a folder, in name order (`-f DIR`); sub-folders too when `recursive`, as kubectl -R. */
+async function manifestFilesIn(dir: string, recursive: boolean): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+    throw fileError(dir, error);
+  });
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (recursive) out.push(...(await manifestFilesIn(path, true)));
+    } else if (MANIFEST_FILE.test(e.name)) out.push(path);
+  }
+  return out;
+}
+
+/** The files behind the inputs: `-` (standard input), files, and folders (their manifests). */
+export async function expandInputs(inputs: readonly string[], recursive = false): Promise<string[]> {
+  const out: string[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      out.push(input);
+      continue;
+    }
+    const isDir = await stat(input).then((s) => s.isDirectory(), () => false);
+    if (!isDir) {
+      out.push(input);
+      continue;
+    }
+    const found = await manifestFilesIn(input, recursive);
+    if (found.length === 0) throw new InputError('manifest_none', `${input} holds no .yaml, .yml or .json file${recursive ? '' : ' (sub-folders are read with --recursive)'}`, { location: { file: input }, hint: 'point -f at manifests, or add --recursive' });
+    out.push(...found);
+  }
+  return out;
+}
+
+/** Loads each input; `-` reads standard input (once). */
 export async function loadManifests(files: readonly string[]): Promise<ManifestFile[]> {
   const out: ManifestFile[] = [];
-  for (const f of files) out.push(await loadManifest(f));
+  for (const f of files) out.push(f === '-' ? parseManifest(await readStdin(), STDIN_NAME) : await loadManifest(f));
   return out;
 }

@@ -16,19 +16,19 @@ export function rulesRego(): string {
   return rulesText;
 }
 
-/** JSON with object keys in sorted order, two-space indentation. */
+/** A copy with every object's keys in sorted order (arrays keep theirs). */
+function sortedKeys(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: { [key: string]: JsonValue } = {};
+  for (const k of Object.keys(value).sort()) out[k] = sortedKeys(value[k]);
+  return out;
+}
+
+/** JSON with object keys in sorted order, two-space indentation (the native writer does the rest). */
 export function stableJson(value: JsonValue, indent = ''): string {
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => inner + stableJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    if (keys.length === 0) return '{}';
-    return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${stableJson(value[k], inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
+  const text = JSON.stringify(sortedKeys(value), null, 2);
+  return indent === '' ? text : text.replace(/\n/g, `\n${indent}`);
 }
 
 export const POLICY_DATA_MARKER = '\npolicy_data := ';

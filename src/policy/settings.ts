@@ -1,10 +1,11 @@
 /**
  * Generator settings as data: built-in defaults in `settings.json` (pause image, OCI version,
  * capabilities, environment patterns, emptyDir mode, exec and log switches, ...), changed by JSON
- * Patch drop-ins (`--settings DIR`: every `*.json` file, applied in name order).
+ * Patch drop-ins (`--settings DIR`: every `*.json` file, applied in name order). `--settings FILE` is
+ * one file: a JSON Patch drop-in, or (as genpolicy's `-j settings.json`) a whole settings document.
  */
 import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../agent/json-patch.js';
 import { InputError, fileError } from '../core/errors.js';
@@ -36,7 +37,8 @@ export interface Settings {
   paths: { cpath: string; root_path: string; layers: string; bundle_prefix: string; ephemeral: string; layer_src_prefix: string };
   capabilities: { default: string[]; privileged: string[] };
   env: { allow_regex: string[]; patterns: Record<string, string> };
-  empty_dir: { mode: string; source: string; mount_point: string };
+  /** `type` as genpolicy's `emptydir_type` (default shared-fs): checked where it is used (mounts.ts). */
+  empty_dir: { mode: string; source: string; mount_point: string; type?: string };
   exec: { probes_and_hooks: boolean; allow_commands: string[][] };
   logs: { allow_read: boolean };
   stdin: { allow_write: boolean; allow_close: boolean };
@@ -86,35 +88,44 @@ function validate(settings: Settings, origin: string): void {
   }
 }
 
-/** The defaults with every drop-in of `dir` applied in name order. */
-export async function loadSettings(dir?: string): Promise<Settings> {
-  let settings = defaultSettings();
-  if (dir === undefined) return settings;
-  let names: string[];
+/** The JSON Patch drop-ins of `path`: every `*.json` of a folder in name order, or the one file. */
+async function dropInFiles(path: string): Promise<string[]> {
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    if (!(await stat(path)).isDirectory()) return [path];
+    return (await readdir(path)).filter((n) => n.endsWith('.json')).sort().map((n) => join(path, n));
   } catch (error) {
-    throw fileError(dir, error);
+    throw fileError(path, error);
   }
-  for (const name of names) {
-    const file = join(dir, name);
-    const text = await readInputText(file);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new InputError('settings_bad_json', `${file} is not valid JSON: ${(error as Error).message}`, { location: { file }, hint: 'a settings drop-in is a JSON Patch: [{"op": "replace", "path": "/pause_image", "value": "..."}]' });
-    }
-    const ops = asPatchOperations(parsed);
-    if (!ops) {
-      throw new InputError('settings_bad_patch', `${file} is not a JSON Patch (a list of {op, path, value})`, { location: { file }, hint: 'write it as [{"op": "replace", "path": "/logs/allow_read", "value": true}]' });
-    }
-    try {
-      settings = applyJsonPatch(settings as unknown as Json, ops) as unknown as Settings;
-    } catch (error) {
-      const message = error instanceof JsonPatchError ? error.message : String(error);
-      throw new InputError('settings_bad_patch', `${file}: ${message}`, { location: { file }, hint: 'check the paths against src/policy/settings.json' });
-    }
+}
+
+/** Applies one drop-in (a JSON Patch, or a whole settings object that replaces the current settings). */
+async function applyDropIn(settings: Settings, file: string): Promise<Settings> {
+  const text = await readInputText(file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError('settings_bad_json', `${file} is not valid JSON: ${(error as Error).message}`, { location: { file }, hint: 'a settings drop-in is a JSON Patch: [{"op": "replace", "path": "/pause_image", "value": "..."}]' });
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Settings;
+  const ops = asPatchOperations(parsed);
+  if (!ops) {
+    throw new InputError('settings_bad_patch', `${file} is not a JSON Patch (a list of {op, path, value}) nor a settings object`, { location: { file }, hint: 'write it as [{"op": "replace", "path": "/logs/allow_read", "value": true}]' });
+  }
+  try {
+    return applyJsonPatch(settings as unknown as Json, ops) as unknown as Settings;
+  } catch (error) {
+    const message = error instanceof JsonPatchError ? error.message : String(error);
+    throw new InputError('settings_bad_patch', `${file}: ${message}`, { location: { file }, hint: 'check the paths against src/policy/settings.json' });
+  }
+}
+
+/** The defaults with the drop-ins of `path` (a folder of them, or one file) applied in name order. */
+export async function loadSettings(path?: string): Promise<Settings> {
+  let settings = defaultSettings();
+  if (path === undefined) return settings;
+  for (const file of await dropInFiles(path)) {
+    settings = await applyDropIn(settings, file);
     validate(settings, file);
   }
   return settings;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodePolicy, encodePolicy, initdataToml, policyFromToml } from '../../src/policy/formats.js';
+import { decodePolicy, encodePolicy, initdataToml, policyFromToml } from '../../src/policy/formats/index.js';
 import { loadSettings } from '../../src/policy/settings.js';
 import { parsePolicy, renderPolicy, stableJson } from '../../src/policy/render.js';
 

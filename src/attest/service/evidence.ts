@@ -4,6 +4,7 @@
  *   SEV-SNP: {"report": <base64 of the 1184-byte report>, "certs": [<PEM text or base64 DER>, ...]}
  *            (VCEK or VLEK first, then ASK/ARK; optional when the service has them)
  *   SGX:     {"quote": <base64 of the DCAP quote>, "collateral": {<as in `attest verify`>}}
+ *   other registered kinds: their own JSON form, e.g. az-snp-vtpm {"hcl_report", "tpm_quote", "vcek"}
  *
  * Any failure to decode or verify is a denial: the verifier's AttestationError passes through (it is a
  * CheckFailedError), bad encodings are KbsRequestErrors naming the field.
@@ -11,24 +12,17 @@
 import { KbsRequestError } from '../kbs/errors.js';
 import type { EvidenceClaims } from '../claims.js';
 import { verifyWithFreshCollateral, type CollateralSources } from '../collateral/index.js';
-import type { TeeVerifyOptions } from '../registry.js';
-import { verifySgxQuote, verifySnpReport } from '../verify.js';
+import { verifyEvidenceAs, verifySgxQuote, verifySnpReport } from '../verify.js';
+import { findTee, teeModules, type TeeName, type TeeVerifyOptions } from '../registry.js';
 
-export type TeeKind = 'snp' | 'sgx';
+export type TeeKind = TeeName;
 
-/** The KBS protocol's TEE names (and ours) to the verifier's. */
+/** The KBS protocol's TEE names (and ours) to the verifier's: any registered kind's name or alias. */
 export function teeKind(name: unknown): TeeKind {
-  switch (name) {
-    case 'snp':
-    case 'amd-sev-snp':
-    case 'sevsnpvm':
-      return 'snp';
-    case 'sgx':
-    case 'intel-sgx':
-      return 'sgx';
-    default:
-      throw new KbsRequestError('tee_unsupported', `TEE '${String(name).slice(0, 32)}' is not supported`, { hint: 'use snp (amd-sev-snp) or sgx (intel-sgx)' });
-  }
+  const module = typeof name === 'string' ? findTee(name) : undefined;
+  if (module) return module.name as TeeKind;
+  const names = teeModules().map((m) => [m.name, ...m.aliases].join('/'));
+  throw new KbsRequestError('tee_unsupported', `TEE '${String(name).slice(0, 32)}' is not supported`, { hint: `use one of: ${names.join(', ')}` });
 }
 
 function bytes(value: unknown, path: string): Buffer {
@@ -84,6 +78,8 @@ export async function verifyWireEvidence(tee: TeeKind, evidence: unknown, path: 
     const report = bytes(ev.report, `${path}.report`);
     return verifyRaw(tee, report, { ...base, certs: certList(ev.certs, `${path}.certs`) }, options.collateral);
   }
+  // Other registered kinds take their own JSON form (e.g. az-snp-vtpm: {hcl_report, tpm_quote, vcek}).
+  if (tee !== 'sgx') return verifyEvidenceAs(tee, Buffer.from(JSON.stringify(ev)), { trustSimulator: options.trustSimulator, at: options.at });
   const quote = bytes(ev.quote, `${path}.quote`);
   const collateral = ev.collateral === undefined ? undefined : object(ev.collateral, `${path}.collateral`);
   return verifyRaw(tee, quote, { ...base, collateral }, options.collateral);

@@ -32,6 +32,7 @@ import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
 import { earClaims, tokenTeePubkey } from '../token/ear.js';
 import { issueToken, verifyToken } from '../token/jwt.js';
 import { SigningKeyRing } from '../token/keys.js';
+import { teeOfAppraisal } from '../registry.js';
 import type { Logger } from '../../core/log.js';
 import { ConfcomError } from '../../core/errors.js';
 import { verifyWireEvidence, teeKind, type TeeKind } from './evidence.js';
@@ -111,8 +112,7 @@ export class AttestationService {
       const appraisal = await appraise(claims, { policy: this.policy, reference: this.reference });
       const c = appraisal.claims;
       fields.simulated = appraisal.simulated;
-      if (c.tee === 'snp') Object.assign(fields, { measurement: c.measurement, host_data: c.host_data, debug: c.policy.debug });
-      else Object.assign(fields, { mrenclave: c.mrenclave, mrsigner: c.mrsigner, debug: c.debug });
+      Object.assign(fields, teeOfAppraisal(c).auditFields(c));
       // Belt and braces: the verifier refuses simulated evidence already unless told to trust it.
       if (appraisal.simulated && !this.trustSimulator) {
         throw new KbsDeniedError('simulated_evidence_refused', 'the evidence comes from the software TEE, which this service does not trust', 401, {
