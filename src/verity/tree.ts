@@ -33,6 +33,9 @@ const oneShotSha256: (data: Buffer) => Buffer =
     ? (data) => crypto.hash('sha256', data, 'buffer')
     : (data) => crypto.createHash('sha256').update(data).digest();
 
+const sha256Latin1: (data: Buffer) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'binary') : (data) => crypto.createHash('sha256').update(data).digest('binary');
+
 export class BlockHasher {
   private readonly scratch: Buffer;
 
@@ -46,11 +49,18 @@ export class BlockHasher {
     return oneShotSha256(this.scratch);
   }
 
-  /** The digests of every whole block of `data`, concatenated. */
+  /**
+   * The digests of every whole block of `data`, concatenated. Each digest comes as a latin1 string
+   * (on the V8 heap, gone at the next scavenge) rather than a Buffer per block (an off-heap allocation
+   * each, freed later by the sweeper): same speed, a lower peak RSS.
+   */
   hashAll(data: Uint8Array): Buffer {
     const blocks = Math.floor(data.length / VERITY_BLOCK_SIZE);
     const out = Buffer.allocUnsafe(blocks * VERITY_DIGEST_SIZE);
-    for (let i = 0; i < blocks; i++) this.hash(data.subarray(i * VERITY_BLOCK_SIZE, (i + 1) * VERITY_BLOCK_SIZE)).copy(out, i * VERITY_DIGEST_SIZE);
+    for (let i = 0; i < blocks; i++) {
+      this.scratch.set(data.subarray(i * VERITY_BLOCK_SIZE, (i + 1) * VERITY_BLOCK_SIZE), this.scratch.length - VERITY_BLOCK_SIZE);
+      out.write(sha256Latin1(this.scratch), i * VERITY_DIGEST_SIZE, VERITY_DIGEST_SIZE, 'latin1');
+    }
     return out;
   }
 }

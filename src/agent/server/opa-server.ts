@@ -103,9 +103,14 @@ class OpaState {
   readonly runner: QueryRunner;
   /** The same policies and data on this thread, for explained and ad-hoc queries. */
   inspect: RegoEngine;
-  /** Resolves once the worker holds the policies loaded at start (for /health?bundles). */
-  loaded: Promise<unknown> = Promise.resolve();
+  /** The latest load handed to the worker. */
+  private loaded: Promise<unknown> = Promise.resolve();
+  /**
+   * For /health?bundles: false from the first load until the worker holds it (the policies given at
+   * start), then true for good, as OPA's bundle health stays up once the bundles activated.
+   */
   ready = true;
+  private activated = false;
 
   constructor(private readonly options: OpaServerOptions) {
     this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb });
@@ -151,9 +156,11 @@ class OpaState {
   sync(): void {
     const policies = [...this.policies].map(([id, text]): [string, string, WorkerSyntax] => [id, text, this.syntaxes.get(id) ?? 'v1']);
     this.inspect.setData(this.baseData);
-    this.ready = false;
+    if (!this.activated) this.ready = false;
     const loading = this.runner.load(policies, this.baseData).then(() => {
-      if (this.loaded === loading) this.ready = true;
+      if (this.loaded !== loading) return;
+      this.ready = true;
+      this.activated = true;
     });
     this.loaded = loading;
   }
@@ -187,8 +194,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     return reply.code(500).send(opaError('internal_error', error.message));
   });
 
-  // No bundles or plugins to wait for: healthy once the policies given at start are in the worker.
-  app.get('/health', async (_request, reply) => (state.ready ? {} : reply.code(500).send({ error: 'not all policies are loaded yet' })));
+  // Plain /health: the server answers. With ?bundles or ?plugins (no bundles or plugins here): also the
+  // policies given at start are in the query worker.
+  app.get<{ Querystring: Record<string, string | undefined> }>('/health', async (request, reply) => {
+    const deep = request.query.bundles !== undefined || request.query.bundle !== undefined || request.query.plugins !== undefined;
+    return !deep || state.ready ? {} : reply.code(500).send({ error: 'the policies given at start are not loaded yet' });
+  });
   app.get('/v1/status', async () => ({
     result: { labels: { id: 'confcom', version }, plugins: { decision_logs: { state: options.decisionLog ? 'OK' : 'NOT_READY' }, policies: { state: state.ready ? 'OK' : 'NOT_READY' } } },
   }));
