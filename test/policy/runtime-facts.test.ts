@@ -200,7 +200,7 @@ async function inlinePod(image: string, spec: string, container = '', settings =
   return { policy: policies[0].policy, requests: simulatePod(pods[0].model, settings), warnings: policies[0].warnings };
 }
 
-type Storage = { driver: string; driver_options: string[]; source: string; options: string[]; mount_point: string; fs_group: null | { group_id: number }; shared?: boolean };
+type Storage = { driver: string; driver_options: string[]; source: string; fstype: string; options: string[]; mount_point: string; fs_group: null | { group_id: number }; shared?: boolean };
 type AppRequest = { OCI: { Mounts: { destination: string; source: string; type_: string }[] }; storages: Storage[] };
 
 describe('emptyDir volumes as the settings choose (genpolicy\'s emptydir_type)', () => {
