@@ -2,7 +2,7 @@
  * `policy explain` must blame the field that, changed back, makes the request pass. For every
  * example pod, requests shaped as the runtime sends them are tampered with one field at a time; the
  * explanation's path is then restored from the untouched request and the decision must flip to
- * allowed. Every kind of tampering must hit at least one request of every pod, or the test fails
+ * allowed (CreateSandbox, CreateContainer, CopyFile). Every kind of tampering must hit at least one request of every pod, or the test fails
  * (a mutation that never applies proves nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,7 @@ export function revert(tampered: Json, original: Json, path: string): Json {
 }
 
 type Create = {
+  sandbox_pidns: boolean;
   OCI: { Process: { Env: string[]; Args: string[]; Cwd: string; Capabilities: { Bounding: string[] } }; Mounts: Obj[]; Annotations: Record<string, string> };
   storages: Obj[];
 };
@@ -73,6 +74,7 @@ const CREATE_MUTATIONS: Mutation<Create>[] = [
   { name: 'extra mount', apply: (r) => r.OCI.Mounts.push({ destination: '/host', source: '/', type_: 'bind', options: ['rbind', 'rw'] }) > 0 },
   { name: 'mount source moved', apply: (r) => r.OCI.Mounts.length > 0 && ((r.OCI.Mounts[r.OCI.Mounts.length - 1].source = '/etc'), true) },
   { name: 'privileged capability', apply: (r) => !r.OCI.Process.Capabilities.Bounding.includes('CAP_SYS_ADMIN') && r.OCI.Process.Capabilities.Bounding.push('CAP_SYS_ADMIN') > 0 },
+  { name: 'sandbox PID namespace flipped', apply: (r) => ((r.sandbox_pidns = !r.sandbox_pidns), true) },
   { name: 'unknown annotation', apply: (r) => ((r.OCI.Annotations['io.katacontainers.config.hypervisor.kernel_params'] = 'init=/bin/sh'), true) },
   {
     name: 'storage option changed',
@@ -83,6 +85,15 @@ const CREATE_MUTATIONS: Mutation<Create>[] = [
       return true;
     },
   },
+];
+
+type Sandbox = { guest_hook_path: string; kernel_modules: string[]; sandbox_pidns: boolean; sandbox_id: string; storages: Obj[] };
+const SANDBOX_MUTATIONS: Mutation<Sandbox>[] = [
+  { name: 'guest hooks', apply: (r) => ((r.guest_hook_path = '/usr/share/oci/hooks'), true) },
+  { name: 'kernel module', apply: (r) => r.kernel_modules.push('evil') > 0 },
+  { name: 'sandbox PID namespace', apply: (r) => ((r.sandbox_pidns = true), true) },
+  { name: 'malformed sandbox ID', apply: (r) => ((r.sandbox_id = 'NOT-AN-ID'), true) },
+  { name: 'extra sandbox storage', apply: (r) => r.storages.push({ driver: 'virtio-fs', driver_options: [], source: 'hostRoot', fstype: 'virtiofs', options: [], mount_point: '/', fs_group: null }) > 0 },
 ];
 
 type Copy = { path: string; file_type?: string; symlink_target?: string };
@@ -116,7 +127,7 @@ function agentShape(r: { kind: string; request: unknown }): unknown {
 
 function mutateEvery(pod: PodRun, counts: Counts, enforcerAt: (index: number) => PolicyEnforcer): void {
   pod.requests.map((r) => ({ kind: r.kind, request: agentShape(r) as Json })).forEach((r, index) => {
-    const mutations = r.kind === 'CreateContainerRequest' ? CREATE_MUTATIONS : r.kind === 'CopyFileRequest' ? COPY_MUTATIONS : [];
+    const mutations = r.kind === 'CreateContainerRequest' ? CREATE_MUTATIONS : r.kind === 'CopyFileRequest' ? COPY_MUTATIONS : r.kind === 'CreateSandboxRequest' ? SANDBOX_MUTATIONS : [];
     for (const m of mutations as Mutation<unknown>[]) {
       const tampered = structuredClone(r.request);
       if (!m.apply(tampered)) continue;
@@ -154,7 +165,11 @@ describe.each(EXAMPLE_FILES)('explanations for example %s', (file) => {
         return e;
       });
       const kinds = new Set(pod.requests.map((r) => r.kind));
-      const expected = [...(kinds.has('CreateContainerRequest') ? CREATE_MUTATIONS : []), ...(kinds.has('CopyFileRequest') ? COPY_MUTATIONS : [])].map((m) => m.name);
+      const expected = [
+        ...(kinds.has('CreateContainerRequest') ? CREATE_MUTATIONS : []),
+        ...(kinds.has('CopyFileRequest') ? COPY_MUTATIONS : []),
+        ...(kinds.has('CreateSandboxRequest') ? SANDBOX_MUTATIONS : []),
+      ].map((m) => m.name);
       const missing = expected.filter((name) => !(counts[name] > 0));
       expect(missing, `${pod.resource}: mutations that hit no request`).toEqual([]);
     }
@@ -164,8 +179,7 @@ describe.each(EXAMPLE_FILES)('explanations for example %s', (file) => {
     const { pods } = await runExample(h, file);
     for (const pod of pods) {
       const counts: Counts = {};
-      const e = PolicyEnforcer.fromText(pod.policy.policy, { syntax: 'v1' });
-      mutateEvery(pod, counts, () => e);
+      mutateEvery(pod, counts, () => PolicyEnforcer.fromText(pod.policy.policy, { syntax: 'v1' }));
       expect(counts['added environment variable'], `${pod.resource}: no container request`).toBeGreaterThan(0);
     }
   });
