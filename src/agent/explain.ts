@@ -102,11 +102,30 @@ function buildTree(events: (TraceEvent & { snapshot?: Record<string, Value> })[]
   return root;
 }
 
-/** Source positions of a node's ancestors, outermost first: "how far" evaluation got. */
+/**
+ * How far evaluation got: for the node and each ancestor, outermost first, how many expressions of
+ * its rule body came before it (all of which succeeded). Positions in the file say nothing across
+ * bodies: a rule that failed at its first guard must not beat one that failed at its fifth check.
+ */
 function progressKey(node: ExprNode): [number, number][] {
   const key: [number, number][] = [];
-  for (let n: ExprNode | undefined = node; n; n = n.parent.parent) key.unshift([n.event.location.line, n.event.location.column]);
+  for (let n: ExprNode | undefined = node; n; n = n.parent.parent) key.unshift([distinctBefore(n), n.event.location.column]);
   return key;
+}
+
+/**
+ * Expressions of the body that precede this one in the source (a body runs in source order, so they
+ * all succeeded on this pass); one evaluated again for the next candidate (a redo) counts once.
+ */
+function distinctBefore(node: ExprNode): number {
+  const at = node.event.location;
+  const seen = new Set<string>();
+  for (const e of node.parent.exprs) {
+    if (e === node) break;
+    const l = e.event.location;
+    if (l.file === at.file && (l.line < at.line || (l.line === at.line && l.column < at.column))) seen.add(`${l.line}:${l.column}`);
+  }
+  return seen.size;
 }
 
 function compareKeys(a: [number, number][], b: [number, number][]): number {

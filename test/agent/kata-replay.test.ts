@@ -67,6 +67,17 @@ describe.skipIf(!cases)('real Kata recordings', () => {
         }
       });
 
+      it('applies every kind of mutation to at least one container request of the pod', () => {
+        // The layer pin only where the recording carries layers: k8s-policy-pod's requests have no
+        // storages, and its (upstream, older) policy does not check them, so no storage tampering
+        // could be denied there. The kind must still hit some recording (the test below).
+        const withLayers = creates.some((r) => mutations(r.request as Request).some((m) => m.name === 'changed layer root hash'));
+        const kinds = ['added environment variable', 'changed argument', 'extra mount', 'privileged capability', ...(withLayers ? ['changed layer root hash'] : [])];
+        const hit = new Set(creates.flatMap((record) => mutations(record.request as Request).map((m) => m.name)));
+        expect(creates.length).toBeGreaterThan(0);
+        expect(kinds.filter((k) => !hit.has(k))).toEqual([]);
+      });
+
       const execs = c.requests.filter((r) => r.kind === 'ExecProcessRequest' && r.expect === true);
       it.skipIf(execs.length === 0)('denies an ExecProcessRequest with a command the policy does not list', () => {
         const enforcer = PolicyEnforcer.fromText(c.policy, { logger: quiet });
@@ -79,6 +90,11 @@ describe.skipIf(!cases)('real Kata recordings', () => {
       });
     });
   }
+
+  it('changes a layer pin in at least one recording', () => {
+    const all = (cases ?? []).flatMap((c) => c.requests.filter((r) => r.kind === 'CreateContainerRequest' && r.expect === true));
+    expect(all.some((r) => mutations(r.request as Request).some((m) => m.name === 'changed layer root hash'))).toBe(true);
+  });
 
   it('`confcom policy replay` reproduces every expect and exits 0', async () => {
     for (const c of cases ?? []) {

@@ -193,12 +193,81 @@ describe('guest pull', () => {
 });
 
 /** A one-container pod of the example image, with `spec` merged in; its policy and simulated requests. */
-async function inlinePod(image: string, spec: string, container = ''): Promise<{ policy: string; requests: SimulatedRequest[]; warnings: string[] }> {
+async function inlinePod(image: string, spec: string, container = '', settings = h.settings): Promise<{ policy: string; requests: SimulatedRequest[]; warnings: string[] }> {
   const text = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: facts\nspec:\n  runtimeClassName: kata-cc-isolation\n${spec}  containers:\n  - name: app\n    image: ${image}\n    command: ["/bin/sh"]\n${container}`;
-  const { policies } = await generatePolicies([parseManifest(text, 'facts.yaml')], h.options());
-  const { pods } = await modelPods([parseManifest(text, 'facts.yaml')], h.options());
-  return { policy: policies[0].policy, requests: simulatePod(pods[0].model, h.settings), warnings: policies[0].warnings };
+  const { policies } = await generatePolicies([parseManifest(text, 'facts.yaml')], h.options({ settings }));
+  const { pods } = await modelPods([parseManifest(text, 'facts.yaml')], h.options({ settings }));
+  return { policy: policies[0].policy, requests: simulatePod(pods[0].model, settings), warnings: policies[0].warnings };
 }
+
+type Storage = { driver: string; driver_options: string[]; source: string; fstype: string; options: string[]; mount_point: string; fs_group: null | { group_id: number }; shared?: boolean };
+type AppRequest = { OCI: { Mounts: { destination: string; source: string; type_: string }[] }; storages: Storage[] };
+
+describe('emptyDir volumes as the settings choose (genpolicy\'s emptydir_type)', () => {
+  const spec = '  securityContext:\n    fsGroup: 1000\n  volumes:\n  - name: scratch\n    emptyDir: {}\n  - name: cache\n    emptyDir:\n      medium: Memory\n';
+  const mounts = '    volumeMounts:\n    - name: scratch\n      mountPath: /scratch\n    - name: cache\n      mountPath: /cache\n';
+  const run = async (type: string) => {
+    const r = await inlinePod(exampleImage(), spec, mounts, { ...h.settings, empty_dir: { ...h.settings.empty_dir, type } });
+    const e = PolicyEnforcer.fromText(r.policy, { syntax: 'v1' });
+    const app = r.requests.filter((x) => x.kind === 'CreateContainerRequest')[1].request as AppRequest;
+    // Everything before the app container, so the state is the runtime's.
+    for (const x of r.requests) {
+      if (x.request === app) break;
+      expect(e.decide(x.kind, x.request).allowed, x.kind).toBe(true);
+    }
+    return { r, e, app };
+  };
+  const volumes = (app: AppRequest) => app.storages.filter((s) => s.driver !== 'overlayfs' && !s.options.some((o) => o.startsWith('io.katacontainers.fs-opt.root-hash=')));
+
+  it('shared-fs: memory-backed first, fsGroup as an fsgid option of both', async () => {
+    const { e, app } = await run('shared-fs');
+    expect(volumes(app).map((s) => [s.driver, s.options])).toEqual([['ephemeral', ['fsgid=1000']], ['local', ['mode=0777', 'fsgid=1000']]]);
+    const local = app.storages.find((s) => s.driver === 'local')!;
+    expect(app.OCI.Mounts.find((m) => m.destination === '/scratch')?.source.startsWith(local.mount_point)).toBe(true);
+    const noGroup = structuredClone(app);
+    noGroup.storages.find((s) => s.driver === 'local')!.options = ['mode=0777'];
+    expect(e.decide('CreateContainerRequest', noGroup).allowed).toBe(false);
+    const swapped = structuredClone(app);
+    const [a, b] = [swapped.storages.findIndex((s) => s.driver === 'ephemeral'), swapped.storages.findIndex((s) => s.driver === 'local')];
+    [swapped.storages[a], swapped.storages[b]] = [swapped.storages[b], swapped.storages[a]];
+    expect(e.decide('CreateContainerRequest', swapped).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
+  });
+
+  it('block-encrypted: one encrypted device per mount, mounted at its ID, fsGroup in fs_group', async () => {
+    const { e, app } = await run('block-encrypted');
+    const [memory, disk] = volumes(app);
+    expect(memory.driver).toBe('ephemeral');
+    expect(disk).toMatchObject({ driver: 'blk', driver_options: ['encryption_key=ephemeral', 'create_filesystem'], fstype: 'ext4', options: [], shared: true, fs_group: { group_id: 1000 } });
+    expect(disk.mount_point).toBe(`/run/kata-containers/sandbox/storage/${Buffer.from(disk.source).toString('base64')}`);
+    const mount = app.OCI.Mounts.find((m) => m.destination === '/scratch')!;
+    expect([mount.type_, mount.source]).toEqual(['bind', disk.mount_point]);
+    const tamper = (f: (r: AppRequest) => void) => {
+      const copy = structuredClone(app);
+      f(copy);
+      return e.decide('CreateContainerRequest', copy).allowed;
+    };
+    const blk = (r: AppRequest) => r.storages.find((s) => s.driver === 'blk' && s.fstype === 'ext4')!;
+    expect(tamper((r) => (blk(r).driver_options = ['create_filesystem']))).toBe(false);
+    expect(tamper((r) => (blk(r).fs_group = { group_id: 0 }))).toBe(false);
+    expect(tamper((r) => (blk(r).mount_point = '/run/kata-containers/sandbox/storage/other'))).toBe(false);
+    expect(tamper((r) => (r.OCI.Mounts.find((m) => m.destination === '/scratch')!.source = '/run/kata-containers/sandbox/storage/MDkvMDk='))).toBe(false);
+    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
+  });
+
+  it('block-plain: a plain device with discard, refused under the encrypted setting', async () => {
+    const plain = await run('block-plain');
+    const disk = volumes(plain.app)[1];
+    expect(disk).toMatchObject({ driver: 'blk', driver_options: ['create_filesystem'], options: ['discard'] });
+    expect(plain.e.decide('CreateContainerRequest', plain.app).allowed).toBe(true);
+    const encrypted = await run('block-encrypted');
+    expect(encrypted.e.decide('CreateContainerRequest', plain.app).allowed).toBe(false);
+  });
+
+  it('refuses an unknown emptyDir type', async () => {
+    await expect(run('nfs')).rejects.toMatchObject({ code: 'settings_invalid' });
+  });
+});
 
 const exampleImage = () => (creates()[1].request as Create).OCI.Annotations['io.kubernetes.cri.image-name'];
 

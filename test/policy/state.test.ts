@@ -152,15 +152,23 @@ describe('state kept in data.pstate', () => {
 describe('host-side requests', () => {
   it('keeps copies inside the shared directory', () => {
     const e = fresh();
-    const base = first('CopyFileRequest').request as Record<string, unknown>;
+    const { symlink_src: _src, ...message } = first('CopyFileRequest').request as Record<string, unknown>;
+    // As current agents hand it to the policy (PolicyCopyFileRequest).
+    const base: Record<string, unknown> = { ...message, file_type: 'Regular', symlink_target: '' };
     expect(e.decide('CopyFileRequest', base).allowed).toBe(true);
     expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/../../etc/passwd` }).allowed).toBe(false);
     expect(e.decide('CopyFileRequest', { ...base, path: '/etc/shadow' }).allowed).toBe(false);
-    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '/etc/shadow' }).allowed).toBe(false);
+    const link = { ...base, file_type: 'Symlink' };
+    expect(e.decide('CopyFileRequest', { ...link, symlink_target: '/etc/shadow' }).allowed).toBe(false);
     // Symlinks only beneath a top-level shared entry (as upstream), pointing down.
-    expect(e.decide('CopyFileRequest', { ...base, symlink_src: '..data/token' }).allowed).toBe(false);
-    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: '..data/token' }).allowed).toBe(true);
-    expect(e.decide('CopyFileRequest', { ...base, path: `${String(base.path)}/token`, symlink_src: ['/etc/shadow'] }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...link, symlink_target: '..data/token' }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...link, path: `${String(base.path)}/token`, symlink_target: '..data/token' }).allowed).toBe(true);
+    expect(e.decide('CopyFileRequest', { ...link, path: `${String(base.path)}/token`, symlink_target: ['/etc/shadow'] }).allowed).toBe(false);
+    expect(e.decide('CopyFileRequest', { ...base, file_type: 'Socket' }).allowed).toBe(false);
+    // Older agents send the protobuf message (symlink_src).
+    const legacy = message;
+    expect(e.decide('CopyFileRequest', { ...legacy, symlink_src: '' }).allowed).toBe(true);
+    expect(e.decide('CopyFileRequest', { ...legacy, symlink_src: '/etc/shadow' }).allowed).toBe(false);
   });
 
   it('refuses the loopback interface and routes through it', () => {

@@ -871,7 +871,10 @@ CopyFileRequest if {
 	allow_copy_path(i_path)
 	i_type := input.file_type
 	is_string(i_type)
-	allow_copy_file(i_type, i_path, input.symlink_target)
+	# Named on its own, so a denial blames the type, not the path.
+	i_type in {"Regular", "Directory", "Symlink"}
+	i_target := input.symlink_target
+	allow_copy_file(i_type, i_path, i_target)
 }
 
 CopyFileRequest if {
