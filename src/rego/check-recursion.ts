@@ -17,6 +17,8 @@ interface RuleContext {
   policy: CompiledPolicy;
   pkg: string[];
   imports: Map<string, string[]>;
+  /** The package's node in the rule tree: a bare variable names a rule when it is a child here. */
+  pkgNode: RuleNode | undefined;
   declared: Set<string>;
   out: Set<RuleSet>;
 }
@@ -27,6 +29,7 @@ export function recursionError(policy: CompiledPolicy, modules: Iterable<Module>
   const order: { set: RuleSet; rule: Rule }[] = [];
   for (const mod of modules) {
     const imports = importsOf(mod);
+    const pkgNode = findNode(policy.root, mod.pkg);
     for (const rule of mod.rules) {
       const set = ruleSetOf(policy, rule);
       if (!set) continue;
@@ -35,7 +38,7 @@ export function recursionError(policy: CompiledPolicy, modules: Iterable<Module>
         deps.set(set, (out = new Set()));
         order.push({ set, rule });
       }
-      collectRule({ policy, pkg: mod.pkg, imports, declared: declaredVars(rule), out }, rule);
+      collectRule({ policy, pkg: mod.pkg, imports, pkgNode, declared: declaredVars(rule), out }, rule);
     }
   }
   const cyclic = onCycles(deps);
@@ -216,8 +219,7 @@ function headPath(ctx: RuleContext, name: string): string[] | undefined {
   if (name === 'input' || name === '_' || ctx.declared.has(name)) return undefined;
   const imp = ctx.imports.get(name);
   if (imp) return imp[0] === 'data' ? imp.slice(1) : undefined;
-  const local = [...ctx.pkg, name];
-  return findNode(ctx.policy.root, local) ? local : undefined;
+  return ctx.pkgNode?.children.has(name) ? [...ctx.pkg, name] : undefined;
 }
 
 /** Adds the rules along `path` and, when `subtree`, every rule below where it ends. */
