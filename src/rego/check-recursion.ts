@@ -17,6 +17,8 @@ interface RuleContext {
   policy: CompiledPolicy;
   pkg: string[];
   imports: Map<string, string[]>;
+  /** The package's node in the rule tree: a bare variable names a rule when it is a child here. */
+  pkgNode: RuleNode | undefined;
   declared: Set<string>;
   out: Set<RuleSet>;
 }
@@ -27,6 +29,7 @@ export function recursionError(policy: CompiledPolicy, modules: Iterable<Module>
   const order: { set: RuleSet; rule: Rule }[] = [];
   for (const mod of modules) {
     const imports = importsOf(mod);
+    const pkgNode = findNode(policy.root, mod.pkg);
     for (const rule of mod.rules) {
       const set = ruleSetOf(policy, rule);
       if (!set) continue;
@@ -35,10 +38,12 @@ export function recursionError(policy: CompiledPolicy, modules: Iterable<Module>
         deps.set(set, (out = new Set()));
         order.push({ set, rule });
       }
-      collectRule({ policy, pkg: mod.pkg, imports, declared: declaredVars(rule), out }, rule);
+      collectRule({ policy, pkg: mod.pkg, imports, pkgNode, declared: declaredVars(rule), out }, rule);
     }
   }
+  const cyclic = onCycles(deps);
   for (const { set, rule } of order) {
+    if (!cyclic.has(set)) continue;
     const cycle = cycleThrough(set, deps);
     if (cycle) {
       const names = cycle.map((s) => headName(s));
@@ -61,6 +66,41 @@ function ruleSetOf(policy: CompiledPolicy, rule: Rule): RuleSet | undefined {
 function headName(set: RuleSet): string {
   const rule = set.rules[0] ?? set.defaultRule;
   return set.path.slice(rule ? rule.pkg.length : 0).join('.');
+}
+
+/**
+ * The rule sets that lie on some cycle: members of a strongly connected component of more than one, or
+ * with an edge to themselves (Tarjan's algorithm, so the whole graph is walked once).
+ */
+function onCycles(deps: Map<RuleSet, Set<RuleSet>>): Set<RuleSet> {
+  const index = new Map<RuleSet, number>();
+  const low = new Map<RuleSet, number>();
+  const stack: RuleSet[] = [];
+  const onStack = new Set<RuleSet>();
+  const out = new Set<RuleSet>();
+  const visit = (v: RuleSet): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v) as number);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of deps.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: RuleSet[] = [];
+    let w: RuleSet;
+    do {
+      w = stack.pop() as RuleSet;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || deps.get(v)?.has(v)) for (const c of component) out.add(c);
+  };
+  for (const v of deps.keys()) if (!index.has(v)) visit(v);
+  return out;
 }
 
 /** The shortest path start -> ... -> start, or undefined (breadth first, so the reported loop is short). */
@@ -179,8 +219,7 @@ function headPath(ctx: RuleContext, name: string): string[] | undefined {
   if (name === 'input' || name === '_' || ctx.declared.has(name)) return undefined;
   const imp = ctx.imports.get(name);
   if (imp) return imp[0] === 'data' ? imp.slice(1) : undefined;
-  const local = [...ctx.pkg, name];
-  return findNode(ctx.policy.root, local) ? local : undefined;
+  return ctx.pkgNode?.children.has(name) ? [...ctx.pkg, name] : undefined;
 }
 
 /** Adds the rules along `path` and, when `subtree`, every rule below where it ends. */
