@@ -101,7 +101,7 @@ export function readCollateral(input: unknown, crls: 'required' | 'optional' = '
   for (const key of REQUIRED) {
     const optional = crls === 'optional' && (CRLS as readonly string[]).includes(key) && record[key] === undefined;
     if (typeof record[key] !== 'string' && !optional) {
-      throw new EvidenceFormatError('sgx_collateral_malformed', `SGX collateral field ${key} is missing or not a string`, { location: { path: key } });
+      throw new EvidenceFormatError('sgx_collateral_malformed', `collateral field ${key} is missing or not a string`, { location: { path: key } });
     }
   }
   return record as unknown as CollateralInput;
