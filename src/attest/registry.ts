@@ -11,6 +11,7 @@
 import { azSnpVtpm } from './az-snp-vtpm/index.js';
 import { sgx } from './sgx/index.js';
 import { snp } from './snp/index.js';
+import { tdx } from './tdx/index.js';
 
 /** What every verifier's claims carry, whatever the kind. */
 export interface BaseClaims {
@@ -32,6 +33,8 @@ export interface TeeVerifyOptions {
   crls?: Buffer[];
   /** Accept evidence signed by the software TEE (tests and local mode only). */
   trustSimulator?: boolean;
+  /** TDX: accept collateral without CRLs (revocation unchecked, and the claims say so). Default off. */
+  allowMissingCrls?: boolean;
 }
 
 /** Evidence found inside a JSON document: the bytes to verify and the options the document adds. */
@@ -89,6 +92,7 @@ const TEE_MODULES = [
   sgx,
   snp,
   azSnpVtpm,
+  tdx,
 ] as const;
 
 type Registered = (typeof TEE_MODULES)[number];

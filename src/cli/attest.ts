@@ -15,6 +15,7 @@ interface VerifyFlags {
   policy?: string;
   reference?: string;
   trustSimulator: boolean;
+  allowMissingCrls: boolean;
   allowTcb?: string;
   runtimeData?: string;
 }
@@ -50,6 +51,7 @@ export function registerAttest(program: Command): void {
     .option('--allow-tcb <statuses>', 'without --policy, accept these TCB statuses too (comma-separated: out-of-date, out-of-date-configuration-needed, revoked)')
     .option('--runtime-data <file>', 'check that REPORT_DATA binds this file (SHA-256/384/512 of it, zero-padded, or its bytes)')
     .option('--trust-simulator', "accept evidence from confcom's software TEE (tests, local mode)", false)
+    .option('--allow-missing-crls', 'TDX: accept collateral without CRLs (revocation unchecked; the claims say so)', false)
     .action(async (flags: VerifyFlags, command: Command) => {
       const { json } = globalOptions(command);
       const evidence = await read(flags.evidence);
@@ -59,7 +61,7 @@ export function registerAttest(program: Command): void {
       const at = flags.at === undefined ? undefined : parseTime(flags.at);
       const allowed = parseAllowTcb(flags.allowTcb ?? '');
       const runtimeData = flags.runtimeData === undefined ? undefined : await read(flags.runtimeData);
-      const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator });
+      const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator, allowMissingCrls: flags.allowMissingCrls });
       const binding = runtimeData === undefined ? undefined : checkRuntimeData(claims, runtimeData);
       const described = describeClaims(claims);
       const summary = binding === undefined ? described.summary : [...described.summary, `  runtime_data  bound (${binding})`];

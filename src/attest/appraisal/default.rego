@@ -126,3 +126,32 @@ known_tees := {"snp", "sgx", "az-snp-vtpm", "tdx"}
 deny contains sprintf("the default policy has no rules for TEE %v: appraise it with a policy of your own", [input.claims.tee]) if {
 	not input.claims.tee in known_tees
 }
+
+# --- Intel TDX -----------------------------------------------------------------------------------
+
+tdx if input.claims.tee == "tdx"
+
+deny contains "the TD is debuggable (TD_ATTRIBUTES.DEBUG): the host can read and change its memory" if {
+	tdx
+	input.claims.debug == true
+	not refs.allow_debug == true
+}
+
+deny contains sprintf("MRTD %s is not an expected TD measurement", [input.claims.mr_td]) if {
+	tdx
+	is_array(refs.mr_td)
+	not input.claims.mr_td in refs.mr_td
+}
+
+tdx_tcb_allowed := object.get(refs, "tcb_status", ["UpToDate"])
+
+deny contains sprintf("TDX TCB status %s is not accepted (accepted: %v)", [input.claims.tcb_status, tdx_tcb_allowed]) if {
+	tdx
+	not input.claims.tcb_status in tdx_tcb_allowed
+}
+
+deny contains "certificate revocation was not checked (the collateral had no CRLs)" if {
+	tdx
+	input.claims.revocation_checked == false
+	not refs.allow_unchecked_revocation == true
+}

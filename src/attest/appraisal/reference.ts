@@ -68,7 +68,7 @@ export function parseReferenceValues(doc: unknown, file?: string): ReferenceValu
   const r = new ReferenceReader(file);
   if (doc === null || doc === undefined) return {};
   const root = r.object(doc, '$');
-  r.only(root, '$', ['snp', 'sgx']);
+  r.only(root, '$', ['snp', 'sgx', 'tdx']);
   const out: ReferenceValues = {};
   if (root.snp !== undefined) {
     const snp = r.object(root.snp, 'snp');
@@ -105,6 +105,16 @@ export function parseReferenceValues(doc: unknown, file?: string): ReferenceValu
       min_isvsvn: r.uint(sgx.min_isvsvn, 'sgx.min_isvsvn'),
       allow_debug: r.bool(sgx.allow_debug, 'sgx.allow_debug'),
       tcb_status: r.strings(sgx.tcb_status, 'sgx.tcb_status'),
+    });
+  }
+  if (root.tdx !== undefined) {
+    const tdx = r.object(root.tdx, 'tdx');
+    r.only(tdx, 'tdx', ['mr_td', 'allow_debug', 'tcb_status', 'allow_unchecked_revocation']);
+    out.tdx = dropUndefined({
+      mr_td: r.hexList(tdx.mr_td, 'tdx.mr_td', 48),
+      allow_debug: r.bool(tdx.allow_debug, 'tdx.allow_debug'),
+      tcb_status: r.strings(tdx.tcb_status, 'tdx.tcb_status'),
+      allow_unchecked_revocation: r.bool(tdx.allow_unchecked_revocation, 'tdx.allow_unchecked_revocation'),
     });
   }
   return out;

@@ -105,6 +105,15 @@ export interface ReferenceValues {
     /** Accepted platform TCB statuses (default: UpToDate only). */
     tcb_status?: string[];
   };
+  tdx?: {
+    /** Allowed MRTD values (hex, 48 bytes). */
+    mr_td?: string[];
+    allow_debug?: boolean;
+    /** Accepted TCB statuses, converged with the TDX module's (default: UpToDate only). */
+    tcb_status?: string[];
+    /** Accept quotes verified with collateral that had no CRLs. */
+    allow_unchecked_revocation?: boolean;
+  };
 }
 
 export interface AppraisalDecision {

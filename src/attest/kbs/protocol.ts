@@ -17,8 +17,8 @@ export const KBS_PROTOCOL_VERSION = '0.4.0';
 export const KBS_TEES = {
   snp: 'snp',
   sgx: 'sgx',
-  'az-snp-vtpm': undefined,
-  tdx: undefined,
+  'az-snp-vtpm': 'az-snp-vtpm',
+  tdx: 'tdx',
   'az-tdx-vtpm': undefined,
   cca: undefined,
   csv: undefined,

@@ -50,8 +50,8 @@ export interface SgxQuote {
   certData: Buffer;
 }
 
-function truncated(what: string): EvidenceFormatError {
-  return new EvidenceFormatError('evidence_truncated', `SGX quote is truncated (in ${what})`, {
+function truncated(what: string, kind = 'SGX'): EvidenceFormatError {
+  return new EvidenceFormatError('evidence_truncated', `${kind} quote is truncated (in ${what})`, {
     location: { path: what },
     hint: 'pass the whole quote as the quoting enclave produced it',
   });
@@ -71,15 +71,16 @@ export function parseReportBody(raw: Buffer): SgxReportBody {
   };
 }
 
-/** A cursor that throws `evidence_truncated` instead of reading past the end. */
-class Reader {
+/** A cursor that throws `evidence_truncated` instead of reading past the end (SGX and TDX quotes). */
+export class Reader {
   constructor(
     private readonly buf: Buffer,
     public offset = 0,
     private readonly end = buf.length,
+    private readonly kind = 'SGX',
   ) {}
   bytes(n: number, what: string): Buffer {
-    if (this.offset + n > this.end) throw truncated(what);
+    if (this.offset + n > this.end) throw truncated(what, this.kind);
     const out = this.buf.subarray(this.offset, this.offset + n);
     this.offset += n;
     return out;

@@ -8,7 +8,7 @@ import { AttestationError, EvidenceFormatError } from '../claims.js';
 import { buildChain } from '../certs/chain.js';
 import { intelSgxRootCa } from '../certs/roots.js';
 import { strictHex } from '../certs/hex.js';
-import { checkValidity, commonName, parseCertificates, parseCrl, validity, type Crl, type Validity } from '../certs/x509.js';
+import { checkCrlTime, checkValidity, commonName, parseCertificates, parseCrl, validity, type Crl, type Validity } from '../certs/x509.js';
 
 export interface SgxCollateralInput {
   tcb_info: string;
@@ -22,10 +22,18 @@ export interface SgxCollateralInput {
   pck_crl_issuer_chain?: string;
 }
 
-const REQUIRED = ['tcb_info', 'tcb_info_signature', 'tcb_info_issuer_chain', 'qe_identity', 'qe_identity_signature', 'qe_identity_issuer_chain', 'pck_crl', 'root_ca_crl'] as const;
+/** Collateral as read: TDX collateral may come without CRLs when the caller accepts unchecked revocation. */
+export type CollateralInput = Omit<SgxCollateralInput, 'pck_crl' | 'root_ca_crl'> & { pck_crl?: string; root_ca_crl?: string };
 
-interface TcbLevel {
-  tcb: { sgxtcbcomponents?: { svn: number }[]; pcesvn: number; [k: string]: unknown };
+const SIGNED = ['tcb_info', 'tcb_info_signature', 'tcb_info_issuer_chain', 'qe_identity', 'qe_identity_signature', 'qe_identity_issuer_chain'] as const;
+const CRLS = ['pck_crl', 'root_ca_crl'] as const;
+const REQUIRED = [...SIGNED, ...CRLS] as const;
+
+/** Which collateral: SGX (TCB info id SGX, QE identity QE) or TDX (TCB info id TDX, QE identity TD_QE). */
+export type CollateralKind = 'SGX' | 'TDX';
+
+export interface TcbLevel {
+  tcb: { sgxtcbcomponents?: { svn: number }[]; tdxtcbcomponents?: { svn: number }[]; pcesvn: number; [k: string]: unknown };
   tcbStatus: string;
   advisoryIDs?: string[];
 }
@@ -38,6 +46,9 @@ export interface TcbInfo {
   fmspc: string;
   pceId: string;
   tcbLevels: TcbLevel[];
+  /** TDX TCB info: identities of the TDX module versions (by `TDX_<major>`). */
+  tdxModuleIdentities?: { id: string; mrsigner: string; attributes: string; attributesMask: string; tcbLevels: { tcb: { isvsvn: number }; tcbStatus: string; advisoryIDs?: string[] }[] }[];
+  tdxModule?: { mrsigner: string; attributes: string; attributesMask: string };
 }
 
 export interface QeIdentity {
@@ -58,8 +69,10 @@ export interface QeIdentity {
 export interface VerifiedCollateral {
   tcbInfo: TcbInfo;
   qeIdentity: QeIdentity;
-  pckCrl: Crl;
-  rootCrl: Crl;
+  /** Absent only for TDX collateral read with `crls: 'optional'`. */
+  pckCrl?: Crl;
+  rootCrl?: Crl;
+  kind: CollateralKind;
   windows: { name: string; window: Validity }[];
   signerChains: X509Certificate[][];
 }
@@ -69,7 +82,7 @@ function invalid(message: string, cause?: unknown): AttestationError {
 }
 
 /** Accepts the collateral as an object, JSON text or a Buffer of JSON text. */
-export function readCollateral(input: unknown): SgxCollateralInput {
+export function readCollateral(input: unknown, crls: 'required' | 'optional' = 'required'): CollateralInput {
   let value = input;
   if (Buffer.isBuffer(value)) value = value.toString('utf8');
   if (typeof value === 'string') {
@@ -86,11 +99,12 @@ export function readCollateral(input: unknown): SgxCollateralInput {
   }
   const record = value as Record<string, unknown>;
   for (const key of REQUIRED) {
-    if (typeof record[key] !== 'string') {
-      throw new EvidenceFormatError('sgx_collateral_malformed', `SGX collateral field ${key} is missing or not a string`, { location: { path: key } });
+    const optional = crls === 'optional' && (CRLS as readonly string[]).includes(key) && record[key] === undefined;
+    if (typeof record[key] !== 'string' && !optional) {
+      throw new EvidenceFormatError('sgx_collateral_malformed', `collateral field ${key} is missing or not a string`, { location: { path: key } });
     }
   }
-  return record as unknown as SgxCollateralInput;
+  return record as unknown as CollateralInput;
 }
 
 function verifySignedJson(text: string, signatureHex: string, chainPem: string, what: string, trustSimulator: boolean | undefined) {
@@ -115,36 +129,38 @@ function verifySignedJson(text: string, signatureHex: string, chainPem: string, 
 }
 
 /** Verified collateral by its two signatures; a hit is confirmed by comparing every field's text. */
-const cache = new Map<string, { input: SgxCollateralInput; verified: VerifiedCollateral }>();
+const cache = new Map<string, { input: CollateralInput; verified: VerifiedCollateral }>();
 
 export function clearCollateralCache(): void {
   cache.clear();
 }
 
 /** The same collateral object passed again (a service's cached collateral): confirmed field by field. */
-const byObject = new WeakMap<SgxCollateralInput, { trustSimulator: boolean; input: Record<string, unknown>; verified: VerifiedCollateral }>();
+const byObject = new WeakMap<CollateralInput, { trustSimulator: boolean; input: Record<string, unknown>; verified: VerifiedCollateral }>();
 
-export function verifyCollateral(input: SgxCollateralInput, trustSimulator: boolean | undefined): VerifiedCollateral {
+export function verifyCollateral(input: CollateralInput, trustSimulator: boolean | undefined, kind: CollateralKind = 'SGX'): VerifiedCollateral {
   const same = byObject.get(input);
-  if (same && same.trustSimulator === (trustSimulator === true) && REQUIRED.every((field) => same.input[field] === input[field])) return same.verified;
-  const verified = verifyCollateralUncached(input, trustSimulator);
+  if (same && same.trustSimulator === (trustSimulator === true) && same.verified.kind === kind && REQUIRED.every((field) => same.input[field] === input[field])) return same.verified;
+  const verified = verifyCollateralUncached(input, trustSimulator, kind);
   byObject.set(input, { trustSimulator: trustSimulator === true, input: Object.fromEntries(REQUIRED.map((f) => [f, input[f]])), verified });
   return verified;
 }
 
-function verifyCollateralUncached(input: SgxCollateralInput, trustSimulator: boolean | undefined): VerifiedCollateral {
-  const key = `${trustSimulator ? 1 : 0}:${input.tcb_info_signature}:${input.qe_identity_signature}`;
+function verifyCollateralUncached(input: CollateralInput, trustSimulator: boolean | undefined, kind: CollateralKind): VerifiedCollateral {
+  const key = `${kind}:${trustSimulator ? 1 : 0}:${input.tcb_info_signature}:${input.qe_identity_signature}`;
   const hit = cache.get(key);
   if (hit && REQUIRED.every((field) => hit.input[field] === input[field])) return hit.verified;
   const tcb = verifySignedJson(input.tcb_info, input.tcb_info_signature, input.tcb_info_issuer_chain, 'TCB info', trustSimulator);
   const qe = verifySignedJson(input.qe_identity, input.qe_identity_signature, input.qe_identity_issuer_chain, 'QE identity', trustSimulator);
   const tcbInfo = tcb.parsed as TcbInfo;
   const qeIdentity = qe.parsed as QeIdentity;
-  if (!Array.isArray(tcbInfo?.tcbLevels) || typeof tcbInfo.fmspc !== 'string' || ![2, 3].includes(tcbInfo.version) || (tcbInfo.id !== undefined && tcbInfo.id !== 'SGX')) {
-    throw invalid('the TCB info is not SGX TCB info version 2 or 3');
+  const sgxInfo = kind === 'SGX' && [2, 3].includes(tcbInfo?.version) && (tcbInfo.id === undefined || tcbInfo.id === 'SGX');
+  const tdxInfo = kind === 'TDX' && tcbInfo?.version === 3 && tcbInfo.id === 'TDX';
+  if (!Array.isArray(tcbInfo?.tcbLevels) || typeof tcbInfo.fmspc !== 'string' || !(sgxInfo || tdxInfo)) {
+    throw invalid(kind === 'SGX' ? 'the TCB info is not SGX TCB info version 2 or 3' : 'the TCB info is not TDX TCB info (id TDX, version 3)');
   }
-  if (!Array.isArray(qeIdentity?.tcbLevels) || qeIdentity.id !== 'QE' || typeof qeIdentity.mrsigner !== 'string') {
-    throw invalid('the QE identity is not an SGX QE identity');
+  if (!Array.isArray(qeIdentity?.tcbLevels) || qeIdentity.id !== (kind === 'SGX' ? 'QE' : 'TD_QE') || typeof qeIdentity.mrsigner !== 'string') {
+    throw invalid(kind === 'SGX' ? 'the QE identity is not an SGX QE identity' : 'the QE identity is not a TDX quoting enclave identity (TD_QE)');
   }
   const window = (issue: string, next: string, what: string): Validity => {
     const w = { notBefore: new Date(issue), notAfter: new Date(next) };
@@ -154,8 +170,9 @@ function verifyCollateralUncached(input: SgxCollateralInput, trustSimulator: boo
   const result: VerifiedCollateral = {
     tcbInfo,
     qeIdentity,
-    pckCrl: parseCrl(input.pck_crl, 'PCK CRL'),
-    rootCrl: parseCrl(input.root_ca_crl, 'root CA CRL'),
+    pckCrl: input.pck_crl === undefined ? undefined : parseCrl(input.pck_crl, 'PCK CRL'),
+    rootCrl: input.root_ca_crl === undefined ? undefined : parseCrl(input.root_ca_crl, 'root CA CRL'),
+    kind,
     windows: [
       { name: 'TCB info', window: window(tcbInfo.issueDate, tcbInfo.nextUpdate, 'TCB info') },
       { name: 'QE identity', window: window(qeIdentity.issueDate, qeIdentity.nextUpdate, 'QE identity') },
@@ -164,7 +181,7 @@ function verifyCollateralUncached(input: SgxCollateralInput, trustSimulator: boo
     signerChains: [tcb.chain.path, qe.chain.path],
   };
   if (cache.size > 64) cache.clear();
-  cache.set(key, { input: Object.fromEntries(REQUIRED.map((field) => [field, input[field]])) as unknown as SgxCollateralInput, verified: result });
+  cache.set(key, { input: Object.fromEntries(REQUIRED.map((field) => [field, input[field]])) as unknown as CollateralInput, verified: result });
   return result;
 }
 
@@ -181,12 +198,18 @@ export function checkCollateralTime(c: VerifiedCollateral, at: Date): void {
   }
 }
 
+/** The CRLs' thisUpdate/nextUpdate at `at` (for those present). */
+export function checkCollateralCrlTimes(c: VerifiedCollateral, at: Date): void {
+  if (c.pckCrl) checkCrlTime(c.pckCrl, at, 'PCK CRL');
+  if (c.rootCrl) checkCrlTime(c.rootCrl, at, 'root CA CRL');
+}
+
 export interface TcbResult {
   status: string;
   advisoryIds: string[];
 }
 
-function componentSvns(level: TcbLevel): number[] {
+export function componentSvns(level: TcbLevel): number[] {
   if (Array.isArray(level.tcb.sgxtcbcomponents)) return level.tcb.sgxtcbcomponents.map((c) => c.svn);
   // TCB info v2 names them sgxtcbcomp01svn .. sgxtcbcomp16svn.
   return Array.from({ length: 16 }, (_, i) => Number(level.tcb[`sgxtcbcomp${String(i + 1).padStart(2, '0')}svn`]));

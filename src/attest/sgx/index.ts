@@ -13,7 +13,12 @@ export const sgx: TeeModule<SgxClaims, SgxAppraisalClaims> = {
   what: 'SGX quote',
   sniff: (bytes) =>
     bytes.length >= 8 && [3, 4].includes(bytes.readUInt16LE(0)) && bytes.readUInt16LE(2) === ATT_KEY_TYPE_ECDSA_P256 && bytes.readUInt32LE(4) === TEE_TYPE_SGX,
-  fromJson: (doc, decode) => (doc.quote === undefined ? undefined : { bytes: decode(doc.quote, 'quote'), options: { collateral: doc.collateral } }),
+  // Shares the {quote, collateral} form with TDX: claimed only when the quote's TEE type is SGX.
+  fromJson(doc, decode) {
+    if (doc.quote === undefined) return undefined;
+    const bytes = decode(doc.quote, 'quote');
+    return bytes.length >= 8 && bytes.readUInt32LE(4) !== TEE_TYPE_SGX ? undefined : { bytes, options: { collateral: doc.collateral } };
+  },
   verify: (bytes, options) => verifySgx(bytes, options),
   normalize: normalizeSgx,
   summary(claims) {

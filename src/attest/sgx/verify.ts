@@ -7,9 +7,9 @@ import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject, ty
 import { AttestationError, type SgxClaims } from '../claims.js';
 import { buildChain } from '../certs/chain.js';
 import { intelSgxRootCa } from '../certs/roots.js';
-import { checkCrl, checkCrlTime, checkValidity, commonName, parseCertificates, validity, type Validity } from '../certs/x509.js';
+import { checkCrl, checkValidity, commonName, parseCertificates, validity, type Validity } from '../certs/x509.js';
 import { CERT_TYPE_PCK_CHAIN, parseQuote, type SgxQuote } from './abi.js';
-import { checkCollateralTime, platformTcbStatus, qeTcbStatus, readCollateral, verifyCollateral, type TcbResult, type VerifiedCollateral } from './collateral.js';
+import { checkCollateralCrlTimes, checkCollateralTime, platformTcbStatus, qeTcbStatus, readCollateral, verifyCollateral, type TcbResult, type VerifiedCollateral } from './collateral.js';
 import { readPckExtensions, type PckExtensions } from './pck.js';
 
 export interface SgxVerifyOptions {
@@ -20,7 +20,10 @@ export interface SgxVerifyOptions {
   trustSimulator?: boolean;
 }
 
-interface VerifiedPck {
+/** The parts of a quote (SGX or TDX) that the PCK chain and QE report vouch for. */
+export type QeSignedParts = Pick<SgxQuote, 'qeReport' | 'qeReportSignature' | 'attestationKey' | 'qeAuthData' | 'certType' | 'certData'>;
+
+export interface VerifiedPck {
   /** The exact chain bytes verified (compared in full on every cache hit). */
   bytes: Buffer;
   key: KeyObject;
@@ -33,7 +36,7 @@ interface VerifiedPck {
 }
 
 /** A QE report whose PCK signature verified, with what has been checked against it since. */
-interface VerifiedQe {
+export interface VerifiedQe {
   report: Buffer;
   /** The attestation key and QE auth data last found bound by this report's data. */
   bound?: { attestationKey: Buffer; authData: Buffer };
@@ -60,7 +63,7 @@ export function clearPckCache(): void {
   attestationKeys.clear();
 }
 
-function pckChainBytes(quote: SgxQuote, options: SgxVerifyOptions): Buffer[] {
+export function pckChainBytes(quote: QeSignedParts, options: SgxVerifyOptions): Buffer[] {
   if (quote.certType === CERT_TYPE_PCK_CHAIN) return [quote.certData];
   if (options.certs?.length) return options.certs;
   throw new AttestationError('sgx_pck_missing', `the quote carries certification data type ${quote.certType}, not a PCK chain, and no PCK chain was supplied`, {
@@ -68,7 +71,7 @@ function pckChainBytes(quote: SgxQuote, options: SgxVerifyOptions): Buffer[] {
   });
 }
 
-function verifyPck(chainBytes: Buffer[], trustSimulator: boolean | undefined): VerifiedPck {
+export function verifyPck(chainBytes: Buffer[], trustSimulator: boolean | undefined): VerifiedPck {
   const bytes = chainBytes.length === 1 ? chainBytes[0] : Buffer.concat(chainBytes);
   const key = `${trustSimulator ? 1 : 0}:${bytes.length}:${bytes.subarray(-64).toString('latin1')}`;
   const hit = pckCache.get(key);
@@ -87,7 +90,7 @@ function verifyPck(chainBytes: Buffer[], trustSimulator: boolean | undefined): V
   });
 }
 
-function attestationKey(xy: Buffer): KeyObject {
+export function attestationKey(xy: Buffer): KeyObject {
   const id = xy.toString('latin1');
   const cached = attestationKeys.get(id);
   if (cached) return cached;
@@ -103,7 +106,7 @@ function attestationKey(xy: Buffer): KeyObject {
 }
 
 /** The QE report's signature under the PCK key, remembered per PCK (QE reports repeat until the QE restarts). */
-function verifiedQeReport(pck: VerifiedPck, quote: SgxQuote): VerifiedQe {
+export function verifiedQeReport(pck: VerifiedPck, quote: QeSignedParts): VerifiedQe {
   const id = quote.qeReportSignature.toString('latin1');
   const known = pck.qeReports.get(id);
   if (known?.report.equals(quote.qeReport.raw)) return known;
@@ -116,7 +119,7 @@ function verifiedQeReport(pck: VerifiedPck, quote: SgxQuote): VerifiedQe {
 }
 
 /** QE report data = SHA-256(attestation key || QE auth data) || 32 zero bytes. */
-function checkBinding(qe: VerifiedQe, quote: SgxQuote): void {
+export function checkBinding(qe: VerifiedQe, quote: QeSignedParts): void {
   if (qe.bound?.attestationKey.equals(quote.attestationKey) && qe.bound.authData.equals(quote.qeAuthData)) return;
   const binding = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
   const qeData = quote.qeReport.reportData;
@@ -128,7 +131,7 @@ function checkBinding(qe: VerifiedQe, quote: SgxQuote): void {
   qe.bound = { attestationKey: Buffer.from(quote.attestationKey), authData: Buffer.from(quote.qeAuthData) };
 }
 
-const p1363 = (key: KeyObject, data: Buffer, sig: Buffer): boolean => cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+export const p1363 = (key: KeyObject, data: Buffer, sig: Buffer): boolean => cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
 
 /**
  * What depends only on the collateral and the PCK chain (CRL signatures and revocation, the FMSPC
@@ -136,21 +139,27 @@ const p1363 = (key: KeyObject, data: Buffer, sig: Buffer): boolean => cryptoVeri
  */
 const platformResults = new WeakMap<VerifiedCollateral, WeakMap<VerifiedPck, TcbResult>>();
 
-function platformStatus(collateral: VerifiedCollateral, pck: VerifiedPck, at: Date): TcbResult {
-  const known = platformResults.get(collateral)?.get(pck);
-  if (known) return known;
+/** CRLs (signatures and revocation) and the FMSPC/PCE-ID match between collateral and PCK. */
+export function checkPlatformCollateral(collateral: VerifiedCollateral, pck: VerifiedPck, at: Date): void {
   const [pckLeaf, pckCa, root] = pck.path;
   if (!collateral.signerChains.every((chain) => chain[chain.length - 1].raw.equals(root.raw))) {
     throw new AttestationError('sgx_collateral_invalid', 'the collateral and the PCK chain end at different roots', { hint: 'use collateral from the same PCS as the quote' });
   }
-  checkCrl(collateral.pckCrl, pckCa, [pckLeaf], at, 'PCK CRL');
-  checkCrl(collateral.rootCrl, root, [pckCa, ...collateral.signerChains.map((c) => c[0])], at, 'root CA CRL');
+  if (collateral.pckCrl) checkCrl(collateral.pckCrl, pckCa, [pckLeaf], at, 'PCK CRL');
+  if (collateral.rootCrl) checkCrl(collateral.rootCrl, root, [pckCa, ...collateral.signerChains.map((c) => c[0])], at, 'root CA CRL');
   const info = collateral.tcbInfo;
   if (info.fmspc.toLowerCase() !== pck.ext.fmspc || info.pceId.toLowerCase() !== pck.ext.pceId) {
     throw new AttestationError('sgx_collateral_mismatch', `the TCB info is for FMSPC ${info.fmspc} / PCE-ID ${info.pceId}, the PCK for ${pck.ext.fmspc} / ${pck.ext.pceId}`, {
       hint: 'fetch the TCB info for the FMSPC in the PCK certificate',
     });
   }
+}
+
+function platformStatus(collateral: VerifiedCollateral, pck: VerifiedPck, at: Date): TcbResult {
+  const known = platformResults.get(collateral)?.get(pck);
+  if (known) return known;
+  checkPlatformCollateral(collateral, pck, at);
+  const info = collateral.tcbInfo;
   const result = platformTcbStatus(info, pck.ext.tcbComponents, pck.ext.pceSvn);
   const perPck = platformResults.get(collateral) ?? new WeakMap<VerifiedPck, TcbResult>();
   perPck.set(pck, result);
@@ -158,26 +167,38 @@ function platformStatus(collateral: VerifiedCollateral, pck: VerifiedPck, at: Da
   return result;
 }
 
-export function verifySgx(raw: Buffer, options: SgxVerifyOptions = {}): SgxClaims {
-  const quote = parseQuote(raw);
-  const collateralInput = readCollateral(options.collateral);
-  const at = options.at ?? new Date();
+/**
+ * Everything the PCK chain vouches for, shared by SGX and TDX quotes: the chain (and its validity at
+ * `at`), the QE report's PCK signature, its binding of the attestation key, and the quote's signature.
+ */
+export function verifyQuoteSignatures(
+  quote: QeSignedParts & { signed: Buffer; signature: Buffer },
+  options: SgxVerifyOptions,
+  at: Date,
+  prefix: 'sgx' | 'tdx',
+): { pck: VerifiedPck; qeReport: VerifiedQe } {
   const pck = verifyPck(pckChainBytes(quote, options), options.trustSimulator);
   for (const { name, window } of pck.windows) checkValidity(name, window, at);
-
   const qeReport = verifiedQeReport(pck, quote);
   checkBinding(qeReport, quote);
   if (!p1363(attestationKey(quote.attestationKey), quote.signed, quote.signature)) {
-    throw new AttestationError('sgx_quote_signature_invalid', 'the quote signature does not verify with the attestation key', {
+    throw new AttestationError(`${prefix}_quote_signature_invalid`, 'the quote signature does not verify with the attestation key', {
       location: { path: 'signature' },
       hint: 'the quote was altered after the quoting enclave signed it',
     });
   }
+  return { pck, qeReport };
+}
+
+export function verifySgx(raw: Buffer, options: SgxVerifyOptions = {}): SgxClaims {
+  const quote = parseQuote(raw);
+  const collateralInput = readCollateral(options.collateral);
+  const at = options.at ?? new Date();
+  const { pck, qeReport } = verifyQuoteSignatures(quote, options, at, 'sgx');
 
   const collateral = verifyCollateral(collateralInput, options.trustSimulator);
   checkCollateralTime(collateral, at);
-  checkCrlTime(collateral.pckCrl, at, 'PCK CRL');
-  checkCrlTime(collateral.rootCrl, at, 'root CA CRL');
+  checkCollateralCrlTimes(collateral, at);
   const platform = platformStatus(collateral, pck, at);
   let qe = qeReport.status.get(collateral);
   if (!qe) {

@@ -27,25 +27,35 @@ export interface SimSgxFields {
 const DAY = 86_400_000;
 const FMSPC = '00c0ffee0000';
 const PCE_ID = '0000';
-const TCB_COMPONENTS = [7, 7, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-const PCE_SVN = 13;
+export const TCB_COMPONENTS = [7, 7, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+export const PCE_SVN = 13;
 const QE = { mrsigner: createHash('sha256').update('confcom simulated quoting enclave').digest(), isvProdId: 1, isvSvn: 8 };
 // INIT | MODE64BIT, as a production QE reports them.
-const QE_ATTRIBUTES = Buffer.from('11000000000000000700000000000000', 'hex');
+export const QE_ATTRIBUTES = Buffer.from('11000000000000000700000000000000', 'hex');
 
-const ec256 = (): { publicKey: KeyObject; privateKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const p1363 = (data: Buffer, key: KeyObject): Buffer => sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+export const ec256 = (): { publicKey: KeyObject; privateKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export const p1363 = (data: Buffer, key: KeyObject): Buffer => sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+
+/** A fresh attestation key, the QE auth data, and the QE report data binding both (SHA-256 || zeros). */
+export function newAttestationKey(): { attestation: { publicKey: KeyObject; privateKey: KeyObject }; attKey: Buffer; authData: Buffer; qeReportData: Buffer } {
+  const attestation = ec256();
+  const jwk = attestation.publicKey.export({ format: 'jwk' });
+  const attKey = Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+  const authData = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  const qeReportData = Buffer.concat([createHash('sha256').update(attKey).update(authData).digest(), Buffer.alloc(32)]);
+  return { attestation, attKey, authData, qeReportData };
+}
 
 export class SimulatedSgxPlatform {
-  private readonly root = ec256();
-  private readonly pckCa = ec256();
-  private readonly pck = ec256();
-  private readonly tcbSigner = ec256();
-  private readonly names: Record<'root' | 'pckCa' | 'pck' | 'tcb', Name>;
-  private readonly chainPem: string;
-  private readonly signerChainPem: string;
-  private readonly rootDer: Buffer;
-  private readonly pckCaDer: Buffer;
+  protected readonly root = ec256();
+  protected readonly pckCa = ec256();
+  protected readonly pck = ec256();
+  protected readonly tcbSigner = ec256();
+  protected readonly names: Record<'root' | 'pckCa' | 'pck' | 'tcb', Name>;
+  protected readonly chainPem: string;
+  protected readonly signerChainPem: string;
+  protected readonly rootDer: Buffer;
+  protected readonly pckCaDer: Buffer;
 
   constructor() {
     const O = SIMULATOR_ORGANIZATION;
@@ -69,11 +79,7 @@ export class SimulatedSgxPlatform {
   }
 
   quote(fields: SimSgxFields): { quote: Buffer; collateral: SgxCollateralInput } {
-    const attestation = ec256();
-    const jwk = attestation.publicKey.export({ format: 'jwk' });
-    const attKey = Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
-    const authData = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
-    const qeReportData = Buffer.concat([createHash('sha256').update(attKey).update(authData).digest(), Buffer.alloc(32)]);
+    const { attestation, attKey, authData, qeReportData } = newAttestationKey();
     const qeReport = serialiseReportBody({ cpuSvn: Buffer.from(TCB_COMPONENTS), attributes: QE_ATTRIBUTES, mrSigner: QE.mrsigner, isvProdId: QE.isvProdId, isvSvn: QE.isvSvn, reportData: qeReportData });
     const attributes = Buffer.from(QE_ATTRIBUTES);
     if (fields.debug) attributes[0] |= 0x02;
@@ -94,18 +100,21 @@ export class SimulatedSgxPlatform {
     return { quote, collateral: this.collateral(fields.tcbStatus ?? 'UpToDate') };
   }
 
-  private collateral(tcbStatus: string): SgxCollateralInput {
+  /** Signed collateral; `tcbInfoExtra` adds TDX fields (and `qeId` names the TD quoting enclave). */
+  protected collateral(tcbStatus: string, tdx?: { level: Record<string, unknown>; info: Record<string, unknown>; qe: { mrsigner: Buffer; isvProdId: number; isvSvn: number } }): SgxCollateralInput {
     const now = Date.now();
     const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+    const qe = tdx?.qe ?? QE;
     const tcbInfo = JSON.stringify({
-      id: 'SGX', version: 3, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), fmspc: FMSPC.toUpperCase(), pceId: PCE_ID, tcbType: 0, tcbEvaluationDataNumber: 17,
-      tcbLevels: [{ tcb: { sgxtcbcomponents: TCB_COMPONENTS.map((svn) => ({ svn })), pcesvn: PCE_SVN }, tcbDate: iso(now - 30 * DAY), tcbStatus, advisoryIDs: [] }],
+      id: tdx ? 'TDX' : 'SGX', version: 3, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), fmspc: FMSPC.toUpperCase(), pceId: PCE_ID, tcbType: 0, tcbEvaluationDataNumber: 17,
+      ...tdx?.info,
+      tcbLevels: [{ tcb: { sgxtcbcomponents: TCB_COMPONENTS.map((svn) => ({ svn })), pcesvn: PCE_SVN, ...tdx?.level }, tcbDate: iso(now - 30 * DAY), tcbStatus, advisoryIDs: [] }],
     });
     const qeIdentity = JSON.stringify({
-      id: 'QE', version: 2, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), tcbEvaluationDataNumber: 17,
+      id: tdx ? 'TD_QE' : 'QE', version: 2, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), tcbEvaluationDataNumber: 17,
       miscselect: '00000000', miscselectMask: 'FFFFFFFF', attributes: QE_ATTRIBUTES.toString('hex').toUpperCase(), attributesMask: 'FBFFFFFFFFFFFFFF0000000000000000',
-      mrsigner: QE.mrsigner.toString('hex').toUpperCase(), isvprodid: QE.isvProdId,
-      tcbLevels: [{ tcb: { isvsvn: QE.isvSvn }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate' }],
+      mrsigner: qe.mrsigner.toString('hex').toUpperCase(), isvprodid: qe.isvProdId,
+      tcbLevels: [{ tcb: { isvsvn: qe.isvSvn }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate' }],
     });
     const crl = (issuer: Name, key: KeyObject): string =>
       buildCrl({ issuer, signingKey: key, hash: 'sha256', thisUpdate: new Date(now - 3_600_000), nextUpdate: new Date(now + 30 * DAY) }).toString('hex');

@@ -133,7 +133,8 @@ describe('reference values', () => {
       [{ snp: { hostdata: [] } }, 'snp.hostdata'],
       [{ snp: { min_tcb: { snp: -1 } } }, 'snp.min_tcb.snp'],
       [{ sgx: { allow_debug: 'no' } }, 'sgx.allow_debug'],
-      [{ tdx: {} }, '$.tdx'],
+      [{ tdx: { mr_td: ['ab'] } }, 'tdx.mr_td[0]'],
+      [{ cca: {} }, '$.cca'],
     ];
     for (const [doc, path] of bad) {
       try {

@@ -1,0 +1,67 @@
+/**
+ * TDX quote verification, the SGX way for everything below the TD: the PCK chain to Intel's pinned
+ * root (with CRLs), the QE report signed by the PCK key and binding the attestation key, the quote
+ * signed by that key; then the TDX TCB info (platform, TDX module) and TD_QE identity, signed by
+ * Intel's TCB signing key, give the TCB statuses. Byte layout lives in abi.ts.
+ */
+import { AttestationError } from '../claims.js';
+import type { TeeVerifyOptions } from '../registry.js';
+import { checkCollateralCrlTimes, checkCollateralTime, qeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
+import { checkPlatformCollateral, verifyQuoteSignatures } from '../sgx/verify.js';
+import { parseTdxQuote } from './abi.js';
+import type { TdxClaims } from './claims.js';
+import { convergeModuleStatus, tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
+
+/** `allowMissingCrls` accepts collateral without CRLs; off by default, so verification fails closed without them. */
+export type TdxVerifyOptions = TeeVerifyOptions;
+
+const hex = (b: Buffer): string => b.toString('hex');
+
+export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaims {
+  const quote = parseTdxQuote(raw);
+  const collateralInput = readCollateral(options.collateral, options.allowMissingCrls ? 'optional' : 'required');
+  const at = options.at ?? new Date();
+  const { pck } = verifyQuoteSignatures(quote, options, at, 'tdx');
+
+  const collateral = verifyCollateral(collateralInput, options.trustSimulator, 'TDX');
+  checkCollateralTime(collateral, at);
+  checkCollateralCrlTimes(collateral, at);
+  checkPlatformCollateral(collateral, pck, at);
+  const platform = tdxPlatformStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn, quote.body);
+  const module = tdxModuleStatus(collateral.tcbInfo, quote.body);
+  const qe = qeTcbStatus(collateral.qeIdentity, quote.qeReport);
+  const status = convergeModuleStatus(platform.status, module?.status);
+  for (const [what, s] of [
+    ['platform', status],
+    ['TD quoting enclave', qe.status],
+  ] as const) {
+    if (s === 'Revoked') throw new AttestationError('tdx_tcb_revoked', `the ${what} TCB is revoked`);
+  }
+  const b = quote.body;
+  return {
+    tee: 'tdx',
+    simulated: pck.simulated,
+    quoteVersion: quote.version,
+    body: b.mrServiceTd ? 'TD1.5' : 'TD1.0',
+    teeTcbSvn: hex(b.teeTcbSvn),
+    mrSeam: hex(b.mrSeam),
+    mrSignerSeam: hex(b.mrSignerSeam),
+    seamAttributes: hex(b.seamAttributes),
+    tdAttributes: hex(b.tdAttributes),
+    xfam: hex(b.xfam),
+    mrTd: hex(b.mrTd),
+    mrConfigId: hex(b.mrConfigId),
+    mrOwner: hex(b.mrOwner),
+    mrOwnerConfig: hex(b.mrOwnerConfig),
+    rtmrs: b.rtmrs.map(hex),
+    reportData: hex(b.reportData),
+    debug: (b.tdAttributes[0] & 0x01) !== 0,
+    ...(b.mrServiceTd ? { mrServiceTd: hex(b.mrServiceTd) } : {}),
+    fmspc: pck.ext.fmspc,
+    tcbStatus: status,
+    ...(module ? { tdxModuleTcbStatus: module.status } : {}),
+    advisoryIds: [...new Set([...platform.advisoryIds, ...(module?.advisoryIds ?? []), ...qe.advisoryIds])],
+    qeTcbStatus: qe.status,
+    revocationChecked: collateral.pckCrl !== undefined && collateral.rootCrl !== undefined,
+  };
+}
