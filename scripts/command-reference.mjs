@@ -8,7 +8,7 @@ import { buildProgram } from '../src/cli/main.ts';
 
 const OUT = fileURLToPath(new globalThis.URL('../docs/reference.md', import.meta.url));
 
-export function commandReference() {
+export async function commandReference() {
   const sections = [];
   const walk = (command, path) => {
     command.configureHelp({ helpWidth: 100 });
@@ -16,11 +16,12 @@ export function commandReference() {
     sections.push(`## \`${path.join(' ')}\`\n\n\`\`\`text\n${help}\n\`\`\``);
     for (const sub of command.commands) if (sub.name() !== 'help') walk(sub, [...path, sub.name()]);
   };
-  walk(buildProgram(), ['confcom']);
+  // buildProgram is async (command groups load lazily); with no filter it loads every group.
+  walk(await buildProgram(), ['confcom']);
   return `# Command reference\n\nGenerated from the CLI's help by \`node --import tsx scripts/command-reference.mjs\`; do not edit by hand.\n\n${sections.join('\n\n')}\n`;
 }
 
-const text = commandReference();
+const text = await commandReference();
 if (process.argv.includes('--check')) {
   if (readFileSync(OUT, 'utf8') !== text) {
     process.stderr.write('docs/reference.md is out of date: run node --import tsx scripts/command-reference.mjs\n');

@@ -63,6 +63,7 @@ export interface Decision {
   reason: DecisionReason;
   /** The entry point's value as JSON (undefined when it was undefined or errored). */
   value?: Json;
+  /** Print output of the evaluation; formatted when first read (most decisions never read it). */
   prints: string[];
   error?: { code: string; message: string };
   /** The agent's wording: `<kind> is blocked by policy: <prints>` or `<kind>: internal error <e>`. */
@@ -72,6 +73,27 @@ export interface Decision {
 }
 
 const ENTRY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Print lines, produced on demand. */
+type PrintReader = () => string[];
+const NO_PRINTS: PrintReader = () => [];
+
+/**
+ * A decision whose `prints` is formatted only when read. Kata policies print on almost every step;
+ * formatting every line of every allowed decision cost ~40% of decide() while only denials (their
+ * message) and explanations read them.
+ */
+function withPrints(decision: Omit<Decision, 'prints'>, read: PrintReader): Decision {
+  let lines: string[] | undefined;
+  return Object.defineProperty(decision, 'prints', {
+    enumerable: true,
+    configurable: true,
+    get: () => (lines ??= read()),
+    set: (value: string[]) => {
+      lines = value;
+    },
+  }) as Decision;
+}
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -158,11 +180,11 @@ export class PolicyEnforcer {
 
   private evaluate(kind: string, request: unknown, tracer?: Tracer): Decision {
     let value: Value | undefined;
-    let prints: string[] = [];
+    let prints: PrintReader = NO_PRINTS;
     try {
       const result = this.engine.evalRule(`data.${POLICY_PACKAGE}.${kind}`, { input: request, tracer });
       value = result.value;
-      prints = result.prints;
+      prints = () => result.prints;
     } catch (error) {
       return this.failed(kind, prints, error);
     }
@@ -198,24 +220,24 @@ export class PolicyEnforcer {
     return this.failed(kind, prints, new ConfcomError('agent_bad_result', `data.${POLICY_PACKAGE}.${kind} is neither a boolean nor {allowed, ops}`), toJson(value));
   }
 
-  private decided(kind: string, allowed: boolean, value: Json, prints: string[], stateChanged: boolean): Decision {
+  private decided(kind: string, allowed: boolean, value: Json, prints: PrintReader, stateChanged: boolean): Decision {
     if (!allowed && this.allowFailuresFlag && kind !== ALLOW_FAILURES_ENTRY) {
       this.logger.warn(`INSECURE: ${kind} was denied by the policy but AllowRequestsFailingPolicy lets it through`);
-      return { kind, allowed: true, reason: 'allow_failures', value, prints, stateChanged, message: `${kind} is blocked by policy: ${prints.join(' ')} (allowed: AllowRequestsFailingPolicy is true)` };
+      return withPrints({ kind, allowed: true, reason: 'allow_failures', value, stateChanged, message: `${kind} is blocked by policy: ${prints().join(' ')} (allowed: AllowRequestsFailingPolicy is true)` }, prints);
     }
-    const decision: Decision = { kind, allowed, reason: 'policy', value, prints, stateChanged };
-    if (!allowed) decision.message = `${kind} is blocked by policy: ${prints.join(' ')}`;
+    const decision = withPrints({ kind, allowed, reason: 'policy', value, stateChanged }, prints);
+    if (!allowed) decision.message = `${kind} is blocked by policy: ${decision.prints.join(' ')}`;
     return decision;
   }
 
-  private failed(kind: string, prints: string[], error: unknown, value?: Json): Decision {
+  private failed(kind: string, prints: PrintReader, error: unknown, value?: Json): Decision {
     const code = error instanceof ConfcomError ? error.code : error instanceof RegoError ? error.regoCode : 'internal';
     const message = error instanceof Error ? error.message : String(error);
     if (this.allowFailuresFlag && kind !== ALLOW_FAILURES_ENTRY) {
       this.logger.warn(`INSECURE: ${kind} failed policy evaluation (${code}) but AllowRequestsFailingPolicy lets it through`);
-      return { kind, allowed: true, reason: 'allow_failures', value, prints, stateChanged: false, error: { code, message }, message: `${kind}: internal error ${message} (allowed: AllowRequestsFailingPolicy is true)` };
+      return withPrints({ kind, allowed: true, reason: 'allow_failures', value, stateChanged: false, error: { code, message }, message: `${kind}: internal error ${message} (allowed: AllowRequestsFailingPolicy is true)` }, prints);
     }
-    return { kind, allowed: false, reason: 'error', value, prints, stateChanged: false, error: { code, message }, message: `${kind}: internal error ${message}` };
+    return withPrints({ kind, allowed: false, reason: 'error', value, stateChanged: false, error: { code, message }, message: `${kind}: internal error ${message}` }, prints);
   }
 
   private readAllowFailuresFlag(): void {
@@ -233,7 +255,7 @@ export class PolicyEnforcer {
     if (!gate.allowed) return gate;
     const policy = (request as { policy?: unknown } | null)?.policy;
     if (typeof policy !== 'string') {
-      return { ...this.failed(kind, gate.prints, new ConfcomError('agent_bad_request', 'SetPolicyRequest has no string field "policy"')), allowed: false, reason: 'error' };
+      return { ...this.failed(kind, () => gate.prints, new ConfcomError('agent_bad_request', 'SetPolicyRequest has no string field "policy"')), allowed: false, reason: 'error' };
     }
     const expected = this.options.hostData?.toLowerCase();
     if (expected !== undefined) {

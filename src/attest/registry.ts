@@ -8,6 +8,7 @@
  * The claims' `tee` field holds the module's `name` (the one TEE field name everywhere: verifier
  * claims, appraisal claims, KBS sessions).
  */
+import { azSnpVtpm } from './az-snp-vtpm/index.js';
 import { sgx } from './sgx/index.js';
 import { snp } from './snp/index.js';
 
@@ -49,6 +50,14 @@ export type TcbStatus = string;
 export interface BaseAppraisalClaims {
   tee: string;
   simulated: boolean;
+  /** What the verifier concluded about the platform TCB (e.g. 'UpToDate'), when it knows. */
+  tcb_status?: string;
+}
+
+/** Runtime data a token carries: the exact bytes whose hash the TEE bound, and their JSON when JSON. */
+export interface RuntimeDataInput {
+  bytes: Uint8Array;
+  json?: unknown;
 }
 
 export interface TeeModule<C extends BaseClaims = BaseClaims, A extends BaseAppraisalClaims = BaseAppraisalClaims> {
@@ -69,15 +78,17 @@ export interface TeeModule<C extends BaseClaims = BaseClaims, A extends BaseAppr
   summary(claims: C): string[];
   /** The TCB statuses the verifier established (platform first, then e.g. the quoting enclave's). */
   tcbStatus(claims: C): TcbStatus[];
+  /** The kind's token claims (MAA names where MAA has them) from an allowed appraisal's claims. */
+  tokenClaims(claims: A, runtime: RuntimeDataInput | undefined): Record<string, unknown>;
+  /** The few identifying claims the service's audit log line carries (nothing secret). */
+  auditFields(claims: A): Record<string, unknown>;
 }
 
 /** The registry. Order matters only for sniffing raw bytes: the first module that claims them wins. */
-// `az-snp-vtpm` (./az-snp-vtpm/index.ts) is complete but not listed yet: the service and token code
-// (src/attest/service/service.ts, src/attest/token/claims.ts) still treat "not snp" as SGX, which the
-// type check refuses as soon as a third kind is here. Once they dispatch on `tee`, add `azSnpVtpm`.
 const TEE_MODULES = [
   sgx,
   snp,
+  azSnpVtpm,
 ] as const;
 
 type Registered = (typeof TEE_MODULES)[number];
@@ -94,6 +105,11 @@ const modules = TEE_MODULES as readonly TeeModule[];
 
 export function teeModules(): readonly TeeModule[] {
   return modules;
+}
+
+/** The module whose `name` is the `tee` of appraisal claims (they only come from the modules above). */
+export function teeOfAppraisal(claims: BaseAppraisalClaims): TeeModule {
+  return teeOf({ tee: claims.tee, simulated: claims.simulated, reportData: '' });
 }
 
 /** The module for a TEE name or alias, or undefined. */

@@ -16,8 +16,10 @@ export function registerDemo(program: Command): void {
       if (json) printJson(result);
       else {
         printLine(`confcom demo: ${result.resource} of the built-in ${DEMO_MANIFEST_NAME}, image ${result.image} (built in, written as an OCI layout)`);
-        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step} [${s.ms ?? 0} ms]\n       ${s.detail}`);
-        printLine('note: the software TEE is a simulation for local use; its evidence is never trusted unless asked for.');
+        printLine('SIMULATED TEE: the attestation steps run on confcom\'s software TEE, which only a service told to trust it accepts.');
+        // One line a step: verdict, time, what was done, what came of it.
+        for (const s of result.steps) printLine(`${s.ok ? 'ok  ' : 'FAIL'} ${String(s.ms ?? 0).padStart(5)} ms  ${s.step}: ${s.detail}`);
+        printLine(result.released ? `released ${result.released} (value not shown)` : 'nothing was released');
       }
       const failed = result.steps.filter((s) => !s.ok);
       if (failed.length > 0) throw new CheckFailedError('demo_failed', `${failed.length} demo step(s) failed: ${failed.map((s) => s.step).join('; ')}`);

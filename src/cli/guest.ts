@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import { createLogger } from '../core/log.js';
 import { evidenceProvider, PROVIDERS } from '../guest/evidence/index.js';
-import { KbsClient, type KbsDialect } from '../guest/kbs-client.js';
-import { AzureSkrClient, type ReleaseForm } from '../guest/azure-client.js';
+import { KbsClient } from '../guest/kbs-client.js';
+import { AzureSkrClient } from '../guest/azure-client.js';
 import { assertLoopback, createGuestApi } from '../guest/api.js';
 import { writeSecretFile } from '../guest/oneshot.js';
 import { UsageError } from '../core/errors.js';
@@ -16,7 +16,6 @@ interface CommonFlags {
   tsmRoot?: string;
   tpmDevice?: string;
   simHostData?: string;
-  dialect: KbsDialect;
   retries: string;
 }
 
@@ -29,7 +28,6 @@ function common(command: Command): Command {
     .option('--tsm-root <dir>', 'configfs-tsm report directory', '/sys/kernel/config/tsm/report')
     .option('--tpm-device <path>', 'TPM device for the Azure vTPM path', '/dev/tpmrm0')
     .option('--sim-host-data <hex>', 'HOST_DATA of the simulated VM (with --evidence simulated)')
-    .addOption(new Option('--dialect <form>', 'KBS request form').choices(['kbs-0.4', 'confcom-0.1']).default('kbs-0.4'))
     .option('--retries <n>', 'retries per step with exponential backoff', '4');
 }
 
@@ -46,7 +44,7 @@ function setup(flags: CommonFlags, needKbs: boolean) {
   if (needKbs && !flags.kbs) throw new UsageError('--kbs URL is required');
   const retry = { retries: retries(flags.retries) };
   const log = createLogger({ level: 'info', json: true });
-  const kbs = flags.kbs ? new KbsClient({ url: flags.kbs, evidence, dialect: flags.dialect, retry, onStep: (step, fields) => log.debug(step, fields) }) : undefined;
+  const kbs = flags.kbs ? new KbsClient({ url: flags.kbs, evidence, retry, onStep: (step, fields) => log.debug(step, fields) }) : undefined;
   return { evidence, kbs, retry };
 }
 
@@ -82,12 +80,11 @@ export function registerGuest(program: Command): void {
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port)', '8006')
     .option('--azure', 'enable the Azure SKR endpoints (/attest/maa, /key/release)', false)
-    .addOption(new Option('--release-form <form>', 'key release request form').choices(['akv', 'confcom-0.1']).default('akv'))
-    .action(async (flags: CommonFlags & { host: string; port: string; azure: boolean; releaseForm: ReleaseForm }) => {
+    .action(async (flags: CommonFlags & { host: string; port: string; azure: boolean }) => {
       assertLoopback(flags.host);
       const port = parsePort(flags.port);
       const { evidence, kbs, retry } = setup(flags, false);
-      const azure = flags.azure ? new AzureSkrClient({ evidence, retry, releaseForm: flags.releaseForm }) : undefined;
+      const azure = flags.azure ? new AzureSkrClient({ evidence, retry }) : undefined;
       const app = createGuestApi({ evidence, kbs, azure });
       await app.listen({ host: flags.host, port });
       const address = app.server.address();

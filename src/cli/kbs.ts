@@ -8,8 +8,8 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { readInputFile, readInputText } from '../core/fs.js';
-import { KbsClient, type KbsEvidenceSource } from '../attest/kbs/client.js';
-import { createSimulatedTee } from '../attest/sim/index.js';
+import { KbsClient } from '../guest/kbs-client.js';
+import { SimulatedSnpProvider } from '../guest/evidence/sim.js';
 import { printLine } from './context.js';
 
 interface ClientFlags {
@@ -24,34 +24,27 @@ function url(command: Command): string {
   return u;
 }
 
-async function simulatedSource(flags: ClientFlags, initData: string | undefined): Promise<KbsEvidenceSource> {
+function simulatedHostData(flags: ClientFlags, initData: string | undefined): Buffer {
   if (!flags.simulate) throw new UsageError('no TEE evidence source: pass --simulate to use the software TEE (for services started with --trust-simulator)');
-  let hostData: Buffer;
   if (flags.hostData !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(flags.hostData)) throw new UsageError('--host-data must be 64 hex digits (32 bytes)');
-    hostData = Buffer.from(flags.hostData, 'hex');
-  } else if (initData !== undefined) {
+    return Buffer.from(flags.hostData, 'hex');
+  }
+  if (initData !== undefined) {
     // As Kata does: HOST_DATA is the init-data digest (here with the algorithm its TOML names).
     const alg = /^\s*algorithm\s*=\s*"(sha256|sha384|sha512)"/m.exec(initData)?.[1] ?? 'sha256';
-    hostData = createHash(alg).update(initData).digest().subarray(0, 32);
-  } else {
-    hostData = Buffer.alloc(32);
+    return createHash(alg).update(initData).digest().subarray(0, 32);
   }
-  const tee = await createSimulatedTee();
-  return {
-    tee: 'snp',
-    evidence: async (reportData) => {
-      const { report, certs } = await tee.snpReport({ reportData, hostData });
-      return { report: report.toString('base64'), certs: certs.map((c) => c.toString('base64')) };
-    },
-  };
+  return Buffer.alloc(32);
 }
 
-async function attested(command: Command, flags: ClientFlags): Promise<KbsClient> {
+/** The one KBS client (src/guest) with the software TEE as its evidence, attested. */
+async function attested(command: Command, flags: ClientFlags): Promise<{ client: KbsClient; token: string }> {
   const initData = flags.initData ? await readInputText(flags.initData) : undefined;
-  const client = new KbsClient({ url: url(command) });
-  await client.attest(await simulatedSource(flags, initData), initData);
-  return client;
+  const evidence = new SimulatedSnpProvider({ hostData: simulatedHostData(flags, initData) });
+  const client = new KbsClient({ url: url(command), evidence, initData, retry: { retries: 0 } });
+  const { token } = await client.attest();
+  return { client, token };
 }
 
 async function adminKey(file: string | undefined): Promise<KeyObject> {
@@ -71,6 +64,8 @@ function resourcePathFlag(path: string): string {
   return path;
 }
 
+const adminClient = (command: Command) => new KbsClient({ url: url(command), retry: { retries: 0 } });
+
 const clientOptions = (c: Command): Command =>
   c
     .option('--simulate', "INSECURE: evidence from confcom's software TEE (the service must trust the simulator)", false)
@@ -87,7 +82,7 @@ export function registerKbs(program: Command): void {
   clientOptions(group.command('get-resource').description('attest, fetch a resource and write it (decrypted) to stdout'))
     .requiredOption('--path <repo/type/tag>', 'the resource path')
     .action(async (flags: ClientFlags & { path: string }, command: Command) => {
-      const client = await attested(command, flags);
+      const { client } = await attested(command, flags);
       process.stdout.write(await client.getResource(resourcePathFlag(flags.path)));
     });
 
@@ -99,7 +94,7 @@ export function registerKbs(program: Command): void {
     .option('--auth-private-key <file>', 'the admin Ed25519 private key (PEM)')
     .action(async (flags: { path: string; resourceFile: string; authPrivateKey?: string }, command: Command) => {
       const key = await adminKey(flags.authPrivateKey);
-      await new KbsClient({ url: url(command) }).setResource(key, resourcePathFlag(flags.path), await readInputFile(flags.resourceFile));
+      await adminClient(command).setResource(key, resourcePathFlag(flags.path), await readInputFile(flags.resourceFile));
       printLine(`set ${flags.path}`);
     });
 
@@ -110,7 +105,7 @@ export function registerKbs(program: Command): void {
     .option('--auth-private-key <file>', 'the admin Ed25519 private key (PEM)')
     .action(async (flags: { policyFile: string; authPrivateKey?: string }, command: Command) => {
       const key = await adminKey(flags.authPrivateKey);
-      await new KbsClient({ url: url(command) }).setResourcePolicy(key, await readInputText(flags.policyFile));
+      await adminClient(command).setResourcePolicy(key, await readInputText(flags.policyFile));
       printLine('resource policy set');
     });
 }

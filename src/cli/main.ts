@@ -105,6 +105,13 @@ export async function runCli(argv: string[]): Promise<number> {
   const named = namedGroup(argv);
   try {
     const program = await buildProgram((name) => name === named);
+    // A group named alone (`confcom node`) prints its help on stdout and succeeds; commander's own
+    // default writes it to stderr as if it were a mistake.
+    const group = argv.length === 1 ? program.commands.find((c) => c.name() === named) : undefined;
+    if (group && group.commands.length > 0) {
+      group.outputHelp();
+      return ExitCode.Ok;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
   } catch (error) {

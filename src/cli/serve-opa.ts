@@ -3,8 +3,8 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 import { log } from '../core/log.js';
-import { createOpaServer } from '../agent/server/opa-server.js';
-import { DecisionLog } from '../agent/server/decision-log.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { PolicySyntax } from '../agent/enforcer.js';
 import { closeOnSignals, isLoopback, parsePort } from './listen.js';
 
@@ -20,24 +20,50 @@ export function registerServeOpa(group: Command): void {
     .option('--max-body <bytes>', 'request body limit in bytes', String(4 * 1024 * 1024))
     .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
     .addOption(new Option('--syntax <version>', 'Rego syntax of uploaded policies').choices(['auto', 'v0', 'v1']).default('auto'))
-    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax }) => {
+    .option('--default-decision <path>', 'the data path `POST /` answers, as OPA\'s --set default_decision', 'system/main')
+    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax; defaultDecision: string }) => {
       const port = parsePort(flags.port);
+      const [{ pino }, { createOpaServer }, { DecisionLog }, { VERSION }] = await Promise.all([import('pino'), import('../agent/server/opa-server.js'), import('../agent/server/decision-log.js'), import('./main.js')]);
+      if (flags.decisionLog) await checkParentFolder(flags.decisionLog, '--decision-log');
+      // The request log (pino JSON lines on stderr) follows the global --log-level: `info` shows each request.
+      // Its lines name the route and status, never the query string: `?input=` can carry secrets.
+      const logger = pino(
+        { level: log.level, serializers: { req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }) } },
+        pino.destination({ dest: 2, sync: true }),
+      );
       const app = await createOpaServer({
         syntax: flags.syntax,
         maxBodyBytes: Number(flags.maxBody),
         evalTimeoutMs: Number(flags.evalTimeout),
         decisionLog: flags.decisionLog ? new DecisionLog({ file: flags.decisionLog }) : undefined,
+        defaultDecision: flags.defaultDecision,
+        version: VERSION,
+        logger,
       });
-      for (const file of flags.policy ?? []) {
-        const text = await readInputText(file);
-        const response = await app.inject({ method: 'PUT', url: `/v1/policies/${encodeURIComponent(file)}`, payload: text, headers: { 'content-type': 'text/plain' } });
-        if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
+      let address: string;
+      try {
+        for (const file of flags.policy ?? []) {
+          const text = await readInputText(file);
+          const response = await app.inject({ method: 'PUT', url: `/v1/policies/${encodeURIComponent(file)}`, payload: text, headers: { 'content-type': 'text/plain' } });
+          if (response.statusCode !== 200) throw new UsageError(`policy ${file} does not load: ${response.body}`);
+        }
+        address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
+      } catch (error) {
+        // The query worker and the log stream would keep the process alive after the error.
+        await app.close();
+        throw error;
       }
-      const address = flags.socket ? await app.listen({ path: flags.socket }) : await app.listen({ host: flags.host, port });
       if (!isLoopback(flags.host) && !flags.socket) {
         log.warn(`listening on ${flags.host}: the policy API is reachable beyond loopback`);
       }
       process.stderr.write(`confcom OPA-compatible server listening on ${address}\n`);
       closeOnSignals(app);
     });
+}
+
+/** A log file's folder must exist: the log opens asynchronously and would fail after start-up. */
+async function checkParentFolder(file: string, flag: string): Promise<void> {
+  const folder = dirname(file);
+  const found = await stat(folder).catch(() => undefined);
+  if (!found?.isDirectory()) throw new UsageError(`${flag} ${file}: folder ${folder} does not exist`, { hint: 'create the folder first, or give a path in an existing one' });
 }

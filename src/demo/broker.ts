@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import { SecretStore } from '../attest/kbs/secrets.js';
 import { createAttestationServer } from '../attest/service/index.js';
@@ -24,6 +24,8 @@ export interface LocalBrokerOptions {
   /** HOST_DATA (hex) the release policy requires. */
   hostData: string;
   secret: Buffer;
+  /** More secrets under the same release policy, by path in the secrets directory (e.g. Key Vault keys at `keys/<name>/<version>`). */
+  more?: Record<string, Buffer>;
   logger?: Logger;
 }
 
@@ -39,6 +41,10 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     const typeDir = join(dir, DEMO_RESOURCE.repository, DEMO_RESOURCE.type);
     await mkdir(typeDir, { recursive: true });
     await writeFile(join(typeDir, DEMO_RESOURCE.tag), options.secret, { mode: 0o600 });
+    for (const [path, value] of Object.entries(options.more ?? {})) {
+      await mkdir(join(dir, dirname(path)), { recursive: true });
+      await writeFile(join(dir, path), value, { mode: 0o600 });
+    }
     const { app, service } = await createAttestationServer({ issuer: 'http://pending', trustSimulator: true, secrets: new SecretStore(dir), logger });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();

@@ -56,6 +56,8 @@ export interface DemoResult {
   requests: { total: number; asExpected: number };
   /** The resource the guest agent got released (its name; the value is never kept or shown). */
   released?: string;
+  /** Always true: the demo's TEE is confcom's software TEE, never hardware. */
+  simulatedTee: true;
   steps: DemoStep[];
 }
 
@@ -102,7 +104,7 @@ async function releaseSteps(hostData: string, tamperedHostData: string, secret: 
   const broker = await startLocalBroker({ hostData, secret });
   try {
     push({ step: 'start the attestation service and key broker on loopback (INSECURE: trusts the software TEE)', ok: true, detail: `${broker.url}: resource ${DEMO_RESOURCE_PATH}, released only to HOST_DATA ${short(hostData)}` });
-    const agent = (hd: string) => new KbsClient({ url: broker.url, dialect: 'confcom-0.1', evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 1, minTimeoutMs: 50 } });
+    const agent = (hd: string) => new KbsClient({ url: broker.url, evidence: new SimulatedSnpProvider({ hostData: Buffer.from(hd, 'hex') }), retry: { retries: 1, minTimeoutMs: 50 } });
     let released: string | undefined;
     try {
       const got = await agent(hostData).getResource(DEMO_RESOURCE_PATH);
@@ -208,6 +210,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       manifest: serializeManifest(workload.manifest),
       requests: { total, asExpected: replayed.asExpected },
       released,
+      simulatedTee: true,
       steps,
     };
   } finally {

@@ -10,12 +10,12 @@
  *        {target: <MAA token>} -> {value: <JWS>}; payload.response.key.key.key_hsm =
  *        b64url(JSON {ciphertext: b64url(RSA-OAEP(tmp AES key) || AES-KWP(tmp key, key bytes))})  (CKM_RSA_AES_KEY_WRAP)
  *
- * REPORT_DATA[0..32] = SHA-256 of the exact runtime data bytes (MAA's binding). `releaseForm` keeps the
- * release request switchable: `akv` as above, or `confcom-0.1` (today's confcom service:
- * POST {url}/release/{repo}/{type}/{tag} -> {value: compact JWE to the runtime key}).
+ * REPORT_DATA[0..32] = SHA-256 of the exact runtime data bytes (MAA's binding). The OAEP hash of the
+ * unwrap follows the payload's `request.enc`, as the sidecar does (src/attest/azure/skr.ts).
  */
-import { createDecipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { KEY_WRAP_ALGORITHMS, rsaAesKeyUnwrap, type KeyWrapAlgorithm } from '../attest/azure/skr.js';
 import { GuestFlowError } from './errors.js';
 import { exchange, objectBody, retrying, type FetchLike, type RetryOptions } from './http.js';
 import { ephemeralKey, type EphemeralKey } from './keys.js';
@@ -23,13 +23,11 @@ import type { EvidenceProvider } from './evidence/provider.js';
 
 export const MAA_API_VERSION = '2022-08-01';
 export const AKV_API_VERSION = '7.3';
-export type ReleaseForm = 'akv' | 'confcom-0.1';
 
 export interface AzureClientOptions {
   evidence: EvidenceProvider;
   retry?: RetryOptions;
   fetch?: FetchLike;
-  releaseForm?: ReleaseForm;
 }
 
 export interface MaaAttestation {
@@ -66,13 +64,10 @@ export class AzureSkrClient {
     createHash('sha256').update(runtime).digest().copy(reportData);
     const evidence = await this.options.evidence.evidence(reportData);
     const report = evidence.wire.report as string;
-    const confcomForm = this.options.releaseForm === 'confcom-0.1';
-    const body = confcomForm
-      ? { evidence: evidence.wire, runtimeData: { data: b64url(runtime), dataType: 'JSON' } }
-      : {
-          report: b64url(JSON.stringify({ SnpReport: b64url(Buffer.from(report, 'base64')), VcekCertChain: b64url(pemChain(evidence.wire.certs)) })),
-          runtimeData: { data: b64url(runtime), dataType: 'JSON' },
-        };
+    const body = {
+      report: b64url(JSON.stringify({ SnpReport: b64url(Buffer.from(report, 'base64')), VcekCertChain: b64url(pemChain(evidence.wire.certs)) })),
+      runtimeData: { data: b64url(runtime), dataType: 'JSON' },
+    };
     const url = `${maaEndpoint.replace(/\/+$/, '')}/attest/SevSnpVm?api-version=${MAA_API_VERSION}`;
     const result = await retrying('maa/attest', this.options.retry ?? {}, () => exchange(this.fetcher, 'maa/attest', url, { method: 'POST', body }, this.options.retry?.timeoutMs));
     const token = objectBody('maa/attest', result.body).token;
@@ -80,20 +75,10 @@ export class AzureSkrClient {
     return { token, reportData };
   }
 
-  /**
-   * Releases a key: `kid` is the Key Vault key URL path (`/keys/{name}[/{version}]`, or with the confcom
-   * form `{repo}/{type}/{tag}`); returns the key bytes.
-   */
+  /** Releases a key: `kid` is the Key Vault key URL or path (`/keys/{name}[/{version}]`); returns the key bytes. */
   async releaseKey(akvEndpoint: string, kid: string, maaToken: string, accessToken?: string): Promise<Buffer> {
     const base = akvEndpoint.replace(/\/+$/, '');
     const key = await this.runtimeKey();
-    if (this.options.releaseForm === 'confcom-0.1') {
-      const url = `${base}/release/${kid.replace(/^\/+/, '')}`;
-      const result = await retrying('key/release', this.options.retry ?? {}, () => exchange(this.fetcher, 'key/release', url, { method: 'POST', body: { target: maaToken } }, this.options.retry?.timeoutMs));
-      const value = objectBody('key/release', result.body).value;
-      if (typeof value !== 'string') throw new GuestFlowError('key/release', 'peer_response_invalid', 'the release answer has no value');
-      return key.decryptCompact(value);
-    }
     const path = kid.startsWith('http') ? new URL(kid).pathname : kid.startsWith('/') ? kid : `/keys/${kid}`;
     const url = `${base}${path.replace(/\/+$/, '')}/release?api-version=${AKV_API_VERSION}`;
     const headers: Record<string, string> = accessToken ? { authorization: `Bearer ${accessToken}` } : {};
@@ -104,7 +89,7 @@ export class AzureSkrClient {
   }
 }
 
-/** The key bytes inside a Key Vault release JWS (key_hsm, CKM_RSA_AES_KEY_WRAP). */
+/** The key bytes inside a Key Vault release JWS (key_hsm, wrapped as the payload's `request.enc` says). */
 async function unwrapKeyHsm(jws: string, key: EphemeralKey): Promise<Buffer> {
   const bad = (what: string) => new GuestFlowError('key/release', 'peer_response_invalid', `the release answer ${what}`);
   let payload: Record<string, unknown>;
@@ -114,8 +99,12 @@ async function unwrapKeyHsm(jws: string, key: EphemeralKey): Promise<Buffer> {
   } catch {
     throw bad('is not a JWS');
   }
-  const keyHsm = ((((payload.response as Record<string, unknown> | undefined)?.key as Record<string, unknown> | undefined)?.key as Record<string, unknown> | undefined)?.key_hsm);
+  const field = (o: unknown, name: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[name] : undefined);
+  const keyHsm = field(field(field(payload.response, 'key'), 'key'), 'key_hsm');
   if (typeof keyHsm !== 'string') throw bad('has no response.key.key.key_hsm');
+  // Key Vault's default when the request named none, as the sidecar assumes.
+  const enc = field(payload.request, 'enc') ?? 'CKM_RSA_AES_KEY_WRAP';
+  if (typeof enc !== 'string' || !Object.prototype.hasOwnProperty.call(KEY_WRAP_ALGORITHMS, enc)) throw bad(`names an unknown key wrap algorithm '${String(enc).slice(0, 32)}'`);
   let wrapped: Buffer;
   try {
     const doc = JSON.parse(Buffer.from(keyHsm, 'base64url').toString('utf8')) as { ciphertext?: unknown };
@@ -124,12 +113,9 @@ async function unwrapKeyHsm(jws: string, key: EphemeralKey): Promise<Buffer> {
   } catch {
     throw bad('key_hsm is not {ciphertext}');
   }
-  const rsaBytes = 256; // our runtime key is RSA-2048
-  if (wrapped.length <= rsaBytes) throw bad('key_hsm ciphertext is too short');
-  const tmp = await key.decryptRsaOaep(wrapped.subarray(0, rsaBytes));
+  if (wrapped.length <= key.modulusBytes + 8) throw bad('key_hsm ciphertext is too short');
   try {
-    const decipher = createDecipheriv(`id-aes${tmp.length * 8}-wrap-pad`, tmp, Buffer.from('a65959a6', 'hex'));
-    return Buffer.concat([decipher.update(wrapped.subarray(rsaBytes)), decipher.final()]);
+    return await rsaAesKeyUnwrap(wrapped, enc as KeyWrapAlgorithm, key.modulusBytes, (data, hash) => key.decryptRsaOaep(data, hash));
   } catch {
     throw new GuestFlowError('decrypt', 'key_unwrap_failed', 'the released key does not unwrap with this attestation\'s key');
   }

@@ -1,6 +1,6 @@
 /**
  * The guest agent's errors. Every failure names the step that failed (`evidence`, `kbs/auth`,
- * `kbs/attest`, `kbs/resource`, `maa/attest`, `key/release`, `decrypt`, `write`) so an operator can
+ * `kbs/attest`, `kbs/resource`, `kbs/admin`, `maa/attest`, `key/release`, `decrypt`, `write`) so an operator can
  * tell a TEE problem from a network or policy one. Messages never carry secret material, tokens or
  * session cookies: only step names, status codes and the peer's error code.
  */
@@ -11,6 +11,7 @@ export type GuestStep =
   | 'kbs/auth'
   | 'kbs/attest'
   | 'kbs/resource'
+  | 'kbs/admin'
   | 'maa/attest'
   | 'key/release'
   | 'decrypt'

@@ -28,14 +28,21 @@ export interface HttpResult {
 
 const RETRY_STATUS = (status: number) => status === 429 || status >= 500;
 
-/** The peer's error code, from problem-details (`code`, `type`), CloudError (`error.code`) or trustee bodies. */
-function peerCode(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
+const safe = (raw: unknown): string | undefined => (typeof raw === 'string' && raw !== '' ? raw.slice(0, 80).replace(/[^\w./:-]/g, '') : undefined);
+
+/**
+ * The peer's error identity: trustee's problem type (the last segment of `type`, e.g. `PolicyDeny`) and
+ * the error code (`code`, or CloudError's `error.code`). Never the peer's free text.
+ */
+function peerError(body: unknown): { type?: string; code?: string } {
+  if (typeof body !== 'object' || body === null) return {};
   const b = body as Record<string, unknown>;
   const nested = typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>).code : undefined;
-  const raw = b.code ?? nested ?? b.type;
-  return typeof raw === 'string' ? raw.slice(0, 80).replace(/[^\w./:-]/g, '') : undefined;
+  const type = typeof b.type === 'string' && b.type !== 'about:blank' ? b.type.split('/').pop() : undefined;
+  return { type: safe(type), code: safe(b.code ?? nested) };
 }
+
+const STATUS_CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
 
 export async function retrying<T>(step: GuestStep, options: RetryOptions, attempt: () => Promise<T>): Promise<T> {
   try {
@@ -58,14 +65,16 @@ export async function exchange(
   fetcher: FetchLike,
   step: GuestStep,
   url: string,
-  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string> },
+  init: { method: 'GET' | 'POST'; body?: unknown; raw?: Uint8Array; headers?: Record<string, string> },
   timeoutMs = 15_000,
 ): Promise<HttpResult> {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.raw !== undefined) headers['content-type'] = 'application/octet-stream';
+  const payload = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   let response: Response;
   try {
-    response = await fetcher(url, { method: init.method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    response = await fetcher(url, { method: init.method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new GuestFlowError(step, 'peer_unreachable', `cannot reach ${new URL(url).origin} (${cause})`, { hint: 'check the service URL and that it is reachable from the pod' });
@@ -80,10 +89,10 @@ export async function exchange(
     }
   }
   if (!response.ok) {
-    const code = peerCode(body);
-    throw new GuestFlowError(step, response.status === 401 ? 'unauthorized' : response.status === 403 ? 'forbidden' : response.status === 404 ? 'not_found' : 'peer_error', `the service answered ${response.status}${code ? ` (${code})` : ''}`, {
+    const peer = peerError(body);
+    throw new GuestFlowError(step, STATUS_CODES[response.status] ?? 'peer_error', `the service answered ${response.status}${peer.type ? ` ${peer.type}` : ''}${peer.code ? ` (${peer.code})` : ''}`, {
       status: response.status,
-      details: code ? { peerCode: code } : undefined,
+      details: peer.code || peer.type ? { peerCode: peer.code, peerType: peer.type } : undefined,
     });
   }
   if (text !== '' && body === undefined) throw new GuestFlowError(step, 'peer_response_invalid', `the service answered ${response.status} with a body that is not JSON`, { status: response.status });

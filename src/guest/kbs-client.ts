@@ -8,26 +8,30 @@
  * REPORT_DATA = H(JCS(runtime-data)) zero-padded to 64 bytes, H = SHA-384 (trustee's choice for SNP).
  * The key pair is made per attestation and its private half never leaves this process. Nonces are
  * single-use, so auth and attest are retried together; a resource fetch that finds the session gone
- * (401) re-attests once. `dialect` keeps the body shape switchable while servers move between forms:
- * `kbs-0.4` (runtime-data + tee-evidence {primary_evidence, additional_evidence}) and `confcom-0.1`
- * (today's confcom service: top-level tee-pubkey, tee-evidence as the raw wire evidence).
+ * (401) re-attests once. CoCo init-data (TOML) travels as `init-data: {format: "toml", body}`.
+ *
+ * The admin calls of trustee's kbs-client are here too (the one KBS client behind `confcom kbs`,
+ * `confcom guest` and the demo): resource and resource-policy upload with `Authorization: Bearer` of
+ * an EdDSA JWT signed by the admin's Ed25519 private key.
  */
-import { primaryRuntimeData, structuredReportData } from '../attest/kbs/protocol.js';
-import type { FlattenedJWE } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { SignJWT, type FlattenedJWE } from 'jose';
+import { KBS_PROTOCOL_VERSION, primaryRuntimeData, structuredReportData } from '../attest/kbs/protocol.js';
 import { GuestFlowError } from './errors.js';
 import { exchange, objectBody, retrying, type FetchLike, type RetryOptions } from './http.js';
 import { ephemeralKey, type EphemeralAlg, type EphemeralKey } from './keys.js';
 import type { EvidenceProvider, GuestEvidence } from './evidence/provider.js';
 
-export const KBS_PROTOCOL_VERSION = '0.4.0';
+export { KBS_PROTOCOL_VERSION };
 export const KBS_SESSION_COOKIE = 'kbs-session-id';
-export type KbsDialect = 'kbs-0.4' | 'confcom-0.1';
 
 export interface KbsClientOptions {
   /** Base URL of the KBS (scheme, host, port; the /kbs/v0 paths are appended). */
   url: string;
-  evidence: EvidenceProvider;
-  dialect?: KbsDialect;
+  /** Where evidence comes from; needed for attest and get-resource, not for the admin calls. */
+  evidence?: EvidenceProvider;
+  /** CoCo init-data (TOML text) sent with the attestation; its digest must be HOST_DATA. */
+  initData?: string;
   keyAlg?: EphemeralAlg;
   retry?: RetryOptions;
   fetch?: FetchLike;
@@ -98,6 +102,7 @@ export class KbsClient {
 
   private async attestOnce(): Promise<KbsAttestation> {
     const provider = this.options.evidence;
+    if (!provider) throw new GuestFlowError('evidence', 'no_evidence_source', 'this client has no evidence provider to attest with');
     let started = Date.now();
     const auth = await exchange(this.fetcher, 'kbs/auth', `${this.base}/kbs/v0/auth`, {
       method: 'POST',
@@ -118,11 +123,11 @@ export class KbsClient {
     this.step('evidence', started, { provider: provider.name, tee: evidence.tee, simulated: evidence.simulated });
 
     started = Date.now();
-    const runtimeData = { nonce, 'tee-pubkey': key.publicJwk };
-    const body =
-      (this.options.dialect ?? 'kbs-0.4') === 'kbs-0.4'
-        ? { 'runtime-data': runtimeData, 'tee-evidence': { primary_evidence: evidence.wire, additional_evidence: '' } }
-        : { 'tee-pubkey': key.publicJwk, 'tee-evidence': evidence.wire };
+    const body: Record<string, unknown> = {
+      'runtime-data': { nonce, 'tee-pubkey': key.publicJwk },
+      'tee-evidence': { primary_evidence: evidence.wire, additional_evidence: '' },
+    };
+    if (this.options.initData !== undefined) body['init-data'] = { format: 'toml', body: this.options.initData };
     const attest = await exchange(this.fetcher, 'kbs/attest', `${this.base}/kbs/v0/attest`, { method: 'POST', body, headers: { cookie: `${KBS_SESSION_COOKIE}=${cookie}` } }, this.options.retry?.timeoutMs);
     const token = objectBody('kbs/attest', attest.body).token;
     if (typeof token !== 'string' || token === '') throw new GuestFlowError('kbs/attest', 'token_missing', 'the attestation answer has no token');
@@ -145,9 +150,13 @@ export class KbsClient {
     }
   }
 
+  private resourceUrl(id: ResourcePath): string {
+    return `${this.base}/kbs/v0/resource/${[id.repository, id.type, id.tag].map(encodeURIComponent).join('/')}`;
+  }
+
   private async fetchResource(id: ResourcePath): Promise<Buffer> {
     const started = Date.now();
-    const url = `${this.base}/kbs/v0/resource/${[id.repository, id.type, id.tag].map(encodeURIComponent).join('/')}`;
+    const url = this.resourceUrl(id);
     const result = await retrying('kbs/resource', this.options.retry ?? {}, () =>
       exchange(this.fetcher, 'kbs/resource', url, { method: 'GET', headers: { cookie: `${KBS_SESSION_COOKIE}=${this.cookie ?? ''}` } }, this.options.retry?.timeoutMs),
     );
@@ -156,5 +165,24 @@ export class KbsClient {
     const secret = await (this.key as EphemeralKey).decryptFlattened(jwe as unknown as FlattenedJWE);
     this.step('kbs/resource', started, { resource: `${id.repository}/${id.type}/${id.tag}`, bytes: secret.length });
     return secret;
+  }
+
+  /** Admin: upload a resource's bytes (`POST /kbs/v0/resource/{repo}/{type}/{tag}`, octet-stream). */
+  async setResource(adminKey: KeyObject, path: ResourcePath | string, value: Uint8Array): Promise<void> {
+    const id = typeof path === 'string' ? parseResourcePath(path) : path;
+    await this.admin('kbs/admin', this.resourceUrl(id), adminKey, { raw: value });
+  }
+
+  /** Admin: set the resource (release) policy (`POST /kbs/v0/resource-policy`, `{"policy": base64}`). */
+  async setResourcePolicy(adminKey: KeyObject, policyText: string): Promise<void> {
+    await this.admin('kbs/admin', `${this.base}/kbs/v0/resource-policy`, adminKey, { body: { policy: Buffer.from(policyText).toString('base64') } });
+  }
+
+  private async admin(step: 'kbs/admin', url: string, adminKey: KeyObject, payload: { body?: unknown; raw?: Uint8Array }): Promise<void> {
+    // A fresh short-lived JWT per call, as trustee's kbs-client signs one (iat + exp).
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuedAt().setExpirationTime('5m').sign(adminKey);
+    await retrying(step, this.options.retry ?? {}, () =>
+      exchange(this.fetcher, step, url, { method: 'POST', ...payload, headers: { authorization: `Bearer ${jwt}` } }, this.options.retry?.timeoutMs),
+    );
   }
 }

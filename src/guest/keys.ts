@@ -3,8 +3,8 @@
  * inside this process and cannot be exported, logged or serialised; only the public JWK is sent. A new
  * pair is made for each attestation, as the KBS protocol asks ("valid until the next challenge").
  */
-import { exportJWK, flattenedDecrypt, compactDecrypt, generateKeyPair, type FlattenedJWE, type JWK } from 'jose';
-import { webcrypto } from 'node:crypto';
+import { exportJWK, flattenedDecrypt, generateKeyPair, type FlattenedJWE, type JWK } from 'jose';
+import { KeyObject, constants, privateDecrypt } from 'node:crypto';
 import { GuestFlowError } from './errors.js';
 
 export type EphemeralAlg = 'ECDH-ES+A256KW' | 'RSA-OAEP-256';
@@ -12,9 +12,10 @@ export type EphemeralAlg = 'ECDH-ES+A256KW' | 'RSA-OAEP-256';
 export interface EphemeralKey {
   readonly publicJwk: JWK;
   decryptFlattened(jwe: FlattenedJWE): Promise<Buffer>;
-  decryptCompact(jwe: string): Promise<Buffer>;
-  /** RSA-OAEP (SHA-256) decryption of raw bytes, for Key Vault's CKM_RSA_AES_KEY_WRAP (RSA keys only). */
-  decryptRsaOaep(data: Buffer): Promise<Buffer>;
+  /** RSA-OAEP decryption of raw bytes with the named hash, for Key Vault's key_hsm unwrap (RSA keys only). */
+  decryptRsaOaep(data: Buffer, oaepHash: 'sha1' | 'sha256' | 'sha384'): Promise<Buffer>;
+  /** The RSA modulus length in bytes (0 for EC keys). */
+  readonly modulusBytes: number;
 }
 
 export async function ephemeralKey(alg: EphemeralAlg = 'ECDH-ES+A256KW'): Promise<EphemeralKey> {
@@ -29,10 +30,16 @@ export async function ephemeralKey(alg: EphemeralAlg = 'ECDH-ES+A256KW'): Promis
   return {
     publicJwk,
     decryptFlattened: async (jwe) => Buffer.from((await flattenedDecrypt(jwe, pair.privateKey, { keyManagementAlgorithms: [alg] }).catch(fail)).plaintext),
-    decryptCompact: async (jwe) => Buffer.from((await compactDecrypt(jwe, pair.privateKey, { keyManagementAlgorithms: [alg] }).catch(fail)).plaintext),
-    decryptRsaOaep: async (data) => {
+    modulusBytes: alg === 'RSA-OAEP-256' ? Buffer.from(String(exported.n), 'base64url').length : 0,
+    decryptRsaOaep: async (data, oaepHash) => {
       if (alg !== 'RSA-OAEP-256') return fail();
-      return Buffer.from(await webcrypto.subtle.decrypt({ name: 'RSA-OAEP' }, pair.privateKey as import("node:crypto").webcrypto.CryptoKey, data).catch(fail));
+      // WebCrypto binds one OAEP hash to a key; Key Vault's hash follows `enc`, so the handle (never
+      // exported, never leaving this closure) is used through node:crypto with the hash asked for.
+      try {
+        return privateDecrypt({ key: KeyObject.from(pair.privateKey as unknown as import('node:crypto').webcrypto.CryptoKey), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, data);
+      } catch {
+        return fail();
+      }
     },
   };
 }

@@ -6,10 +6,10 @@
  * pointed at in the last online run. Bytes are checked against their digests when read back: an entry
  * that does not verify is treated as missing.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/fs.js';
+import { sha256Hex } from '../core/hash.js';
 import { sha256Digest } from './verify.js';
 
 const VERSION = 1;
@@ -37,7 +37,7 @@ export class ManifestCache {
   constructor(readonly dir: string) {}
 
   private file(key: string): string {
-    return join(this.dir, 'manifests', `${createHash('sha256').update(key).digest('hex')}.json`);
+    return join(this.dir, 'manifests', `${sha256Hex(key)}.json`);
   }
 
   async get(image: string, platform: string): Promise<ResolvedImage | undefined> {

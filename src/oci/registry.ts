@@ -62,9 +62,43 @@ export class RegistrySource implements ImageSource {
   }
 
   async blob(repository: string, digest: string): Promise<AsyncIterable<Uint8Array>> {
-    const response = await this.get(repository, `/${repository}/blobs/${digest}`, '*/*', digest);
+    const path = `/${repository}/blobs/${digest}`;
+    const response = await this.get(repository, path, '*/*', digest);
     if (!response.body) return emptyStream();
-    return this.failing(response.stream(), digest);
+    return this.failing(this.resuming(repository, path, digest, response), digest);
+  }
+
+  /**
+   * A blob body that survives the connection dropping mid-way (a reset, a read timeout): it asks again
+   * for the rest (`Range: bytes=N-`) with backoff, up to the policy's retries, and goes on from byte N.
+   * A registry that ignores the range and sends the whole blob again (200) has its first N bytes
+   * skipped. The caller checks the digest of the whole, so a resumed blob is verified like any other.
+   */
+  private async *resuming(repository: string, path: string, digest: string, first: GuardedResponse): AsyncGenerator<Uint8Array> {
+    let response = first;
+    let delivered = 0;
+    for (let resumes = 0; ; ) {
+      let skip = response.status === 206 ? 0 : delivered;
+      try {
+        for await (const chunk of response.stream()) {
+          if (skip >= chunk.length) {
+            skip -= chunk.length;
+            continue;
+          }
+          const part = skip > 0 ? chunk.subarray(skip) : chunk;
+          skip = 0;
+          delivered += part.length;
+          yield part;
+        }
+        return;
+      } catch (cause) {
+        if (this.signal?.aborted || resumes >= this.http.retries) throw cause;
+        resumes++;
+        await new Promise((resolve) => setTimeout(resolve, this.http.minBackoffMs * 2 ** (resumes - 1)));
+        response = await this.get(repository, path, '*/*', digest, { range: `bytes=${delivered}-` });
+        if (response.status !== 206 && response.status !== 200) throw cause;
+      }
+    }
   }
 
   /** Reads at most `limit` + 1 bytes (enough to tell the body is too large). */
@@ -89,14 +123,14 @@ export class RegistrySource implements ImageSource {
     }
   }
 
-  private async get(repository: string, path: string, accept: string, what: string): Promise<GuardedResponse> {
+  private async get(repository: string, path: string, accept: string, what: string, extra: Record<string, string> = {}): Promise<GuardedResponse> {
     const url = `${this.base}${path}`;
     let auth = this.authorization.get(repository);
-    let response = await this.fetch(url, accept, auth);
+    let response = await this.fetch(url, accept, auth, extra);
     if (response.status === 401) {
       await response.body?.cancel();
       auth = await this.authenticate(repository, response.headers.get('www-authenticate') ?? '');
-      response = await this.fetch(url, accept, auth);
+      response = await this.fetch(url, accept, auth, extra);
       if (response.status === 401 || response.status === 403) {
         await response.body?.cancel();
         throw this.unauthorized(repository);
@@ -118,9 +152,9 @@ export class RegistrySource implements ImageSource {
     return response;
   }
 
-  private async fetch(url: string | URL, accept: string, authorization: string | undefined): Promise<GuardedResponse> {
+  private async fetch(url: string | URL, accept: string, authorization: string | undefined, extra: Record<string, string> = {}): Promise<GuardedResponse> {
     try {
-      return await fetchWithRetry(url, { headers: { accept, ...(authorization ? { authorization } : {}) }, redirect: 'follow' }, this.http, this.signal);
+      return await fetchWithRetry(url, { headers: { accept, ...extra, ...(authorization ? { authorization } : {}) }, redirect: 'follow' }, this.http, this.signal);
     } catch (cause) {
       if (!(cause instanceof HttpFailure)) throw cause;
       const tries = cause.attempts > 1 ? ` (after ${cause.attempts} attempts)` : '';

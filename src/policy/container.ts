@@ -50,6 +50,22 @@ export interface ContainerModel {
   readonlyPaths: string[];
   execCommands: string[][];
   secretVariables: number;
+  /** Passthrough GPUs the container asks for (resources.limits of a VFIO GPU resource). */
+  vfioGpus: number;
+}
+
+/** Extended resources that are whole GPUs passed through by VFIO (genpolicy's `pgpu_resource_keys`). */
+export const VFIO_GPU_RESOURCES = ['nvidia.com/pgpu'];
+
+function vfioGpus(container: Record<string, unknown>): number {
+  const resources = isRecord(container.resources) ? container.resources : {};
+  const limits = isRecord(resources.limits) ? resources.limits : {};
+  let n = 0;
+  for (const key of VFIO_GPU_RESOURCES) {
+    const v = Number(limits[key] ?? 0);
+    if (Number.isInteger(v) && v > 0) n += v;
+  }
+  return n;
 }
 
 const sha256hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -111,6 +127,7 @@ export function sandboxModel(image: ImageInfo, pod: PodInputs, sysctls: Record<s
     readonlyPaths: pod.settings.sandbox.readonly_paths,
     execCommands: [],
     secretVariables: 0,
+    vfioGpus: 0,
   };
 }
 
@@ -186,5 +203,6 @@ export function containerModel(container: Record<string, unknown>, at: NodePath,
     readonlyPaths: security.privileged ? [] : settings.container.readonly_paths,
     execCommands: settings.exec.probes_and_hooks ? execCommands(container, env.declared) : [],
     secretVariables: env.secretVariables,
+    vfioGpus: vfioGpus(container),
   };
 }

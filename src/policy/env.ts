@@ -24,6 +24,8 @@ export interface EnvContext {
   locator: PodLocator;
   configs: ConfigStore;
   namespace: string;
+  /** False when the manifest names no namespace: the pod may then run in any (the policy pins none). */
+  namespaceFixed?: boolean;
   podName: PodNamePattern;
   /** The pod template's metadata (labels and annotations for fieldRef). */
   metadata: Record<string, unknown>;
@@ -34,6 +36,9 @@ export interface EnvContext {
 }
 
 const runtime = (re: string, sample: string): Value => [{ re, sample }];
+
+/** A Kubernetes namespace name (a DNS label). */
+export const NAMESPACE_PATTERN = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
 
 /** kubelet's `$(VAR)` expansion: `$$` is `$`, an unknown `$(VAR)` stays as written. */
 export function expandVariables(input: string, lookup: (name: string) => Value | undefined): Value {
@@ -115,7 +120,7 @@ function fieldRefValue(fieldPath: string, ctx: EnvContext, at: NodePath): Value 
     case 'metadata.name':
       return ctx.podName.exact !== undefined ? lit(ctx.podName.exact) : runtime(ctx.podName.regex.slice(1, -1), ctx.podName.sample);
     case 'metadata.namespace':
-      return lit(ctx.namespace);
+      return ctx.namespaceFixed === false ? runtime(NAMESPACE_PATTERN, ctx.namespace) : lit(ctx.namespace);
     case 'metadata.uid':
       return runtime(p.uid, SAMPLE.uid);
     case 'spec.nodeName':

@@ -9,6 +9,7 @@
  * simulated request a concrete path from the same model.
  */
 import { posix } from 'node:path';
+import { InputError } from '../core/errors.js';
 import { isRecord, type NodePath } from '../k8s/manifest.js';
 import type { PodLocator } from './errors.js';
 import type { Settings } from './settings.js';
@@ -17,7 +18,9 @@ export type MountSource =
   | { kind: 'fixed'; path: string }
   | { kind: 'shared'; name: string }
   | { kind: 'local'; volume: string; subPath?: string }
-  | { kind: 'ephemeral'; volume: string; subPath?: string };
+  | { kind: 'ephemeral'; volume: string; subPath?: string }
+  /** An emptyDir on its own block device (genpolicy's block-encrypted / block-plain emptyDirs). */
+  | { kind: 'block'; index: number };
 
 export interface MountModel {
   destination: string;
@@ -26,7 +29,13 @@ export interface MountModel {
   options: string[];
 }
 
-export type VolumeStorage = { kind: 'local'; volume: string } | { kind: 'ephemeral'; volume: string };
+export type VolumeStorage =
+  | { kind: 'local'; volume: string; fsGroup?: number }
+  | { kind: 'ephemeral'; volume: string; fsGroup?: number }
+  | { kind: 'block'; volume: string; encrypted: boolean; fsGroup?: number };
+
+/** Where a disk-backed emptyDir lives, as genpolicy's `emptydir_type`. */
+export const EMPTY_DIR_TYPES = ['shared-fs', 'block-encrypted', 'block-plain'] as const;
 
 export interface ContainerMounts {
   mounts: MountModel[];
@@ -79,9 +88,20 @@ function propagation(mount: Record<string, unknown>): string {
   return 'rprivate';
 }
 
+function emptyDirType(inputs: MountInputs): (typeof EMPTY_DIR_TYPES)[number] {
+  const type = inputs.settings.empty_dir.type ?? 'shared-fs';
+  const known = EMPTY_DIR_TYPES.find((t) => t === type);
+  if (known === undefined) throw new InputError('settings_invalid', `settings empty_dir.type '${type}' is not one of ${EMPTY_DIR_TYPES.join(', ')}`, { location: { file: 'settings' }, hint: `set empty_dir.type to one of ${EMPTY_DIR_TYPES.join(', ')}` });
+  return known;
+}
+
 /** A container's mounts (and the storages its emptyDir volumes need), in the order the runtime sends them. */
 export function containerMounts(inputs: MountInputs): ContainerMounts {
   const { spec, container, at, locator } = inputs;
+  const diskType = emptyDirType(inputs);
+  const podSc = isRecord(spec.securityContext) ? spec.securityContext : {};
+  const fsGroup = typeof podSc.fsGroup === 'number' && Number.isInteger(podSc.fsGroup) && podSc.fsGroup >= 0 ? podSc.fsGroup : undefined;
+  const withGroup = fsGroup === undefined ? {} : { fsGroup };
   const access = inputs.readonlyRoot ? 'ro' : 'rw';
   const terminationPath = typeof container.terminationMessagePath === 'string' ? container.terminationMessagePath : '/dev/termination-log';
   const cri: MountModel[] = [
@@ -110,9 +130,15 @@ export function containerMounts(inputs: MountInputs): ContainerMounts {
       mount = shared(destination, ['rbind', propagation(vm), mountAccess]);
     } else if (isRecord(volume.emptyDir) || volume.emptyDir === null) {
       const memory = isRecord(volume.emptyDir) && volume.emptyDir.medium === 'Memory';
-      const source: MountSource = memory ? { kind: 'ephemeral', volume: name, ...(subPath ? { subPath } : {}) } : { kind: 'local', volume: name, ...(subPath ? { subPath } : {}) };
-      mount = { destination, type: memory ? 'bind' : 'local', source, options: ['rbind', 'rprivate', mountAccess] };
-      if (!storages.some((s) => s.volume === name)) storages.push({ kind: memory ? 'ephemeral' : 'local', volume: name });
+      if (!memory && diskType !== 'shared-fs') {
+        // One block device per mount, mounted where the agent formats it.
+        mount = { destination, type: 'bind', source: { kind: 'block', index: storages.filter((s) => s.kind === 'block').length }, options: ['rbind', 'rprivate', mountAccess] };
+        storages.push({ kind: 'block', volume: name, encrypted: diskType === 'block-encrypted', ...withGroup });
+      } else {
+        const source: MountSource = memory ? { kind: 'ephemeral', volume: name, ...(subPath ? { subPath } : {}) } : { kind: 'local', volume: name, ...(subPath ? { subPath } : {}) };
+        mount = { destination, type: memory ? 'bind' : 'local', source, options: ['rbind', 'rprivate', mountAccess] };
+        if (!storages.some((s) => s.volume === name)) storages.push({ kind: memory ? 'ephemeral' : 'local', volume: name, ...withGroup });
+      }
     } else if (SHARED_FILE_TYPES.some((t) => isRecord(volume[t]))) {
       mount = shared(destination, ['rbind', 'rprivate', 'ro']);
     } else if (isRecord(volume.persistentVolumeClaim)) {
@@ -141,5 +167,7 @@ export function containerMounts(inputs: MountInputs): ContainerMounts {
   const depth = (p: string) => p.split('/').filter(Boolean).length;
   const sorted = cri.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.destination) - depth(b.m.destination) || a.i - b.i).map((x) => x.m);
   const defaults = ociDefaults(inputs.privileged, false).filter((d) => !sorted.some((m) => m.destination === d.destination));
-  return { mounts: [...defaults, ...sorted], storages };
+  // The runtime hands over memory-backed emptyDirs before the disk ones.
+  const ordered = [...storages.filter((s) => s.kind === 'ephemeral'), ...storages.filter((s) => s.kind !== 'ephemeral')];
+  return { mounts: [...defaults, ...sorted], storages: ordered };
 }

@@ -19,6 +19,8 @@ export interface PodModel {
   template: PodTemplate;
   locator: PodLocator;
   namespace: string;
+  /** Whether the manifest names the namespace (else the pod may run in any, and the policy pins none). */
+  namespaceFixed: boolean;
   podName: PodNamePattern;
   hostname: Value;
   sandboxPidns: boolean;
@@ -90,6 +92,7 @@ export async function buildPodModel(template: PodTemplate, options: BuildOptions
       locator,
       configs: options.configs,
       namespace: template.namespace,
+      namespaceFixed: template.resource.namespace !== undefined,
       podName: template.podName,
       metadata: template.metadata,
       spec,
@@ -115,6 +118,7 @@ export async function buildPodModel(template: PodTemplate, options: BuildOptions
     template,
     locator,
     namespace: template.namespace,
+    namespaceFixed: template.resource.namespace !== undefined,
     podName: template.podName,
     hostname,
     sandboxPidns: spec.shareProcessNamespace === true,

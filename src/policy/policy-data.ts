@@ -6,6 +6,7 @@
 import { escapeRegex } from '../k8s/kinds/index.js';
 import { AKS_ANNOTATION, INITDATA_ANNOTATION } from './formats/index.js';
 import type { ContainerModel, LayerPin } from './container.js';
+import { NAMESPACE_PATTERN } from './env.js';
 import type { MountModel, MountSource, VolumeStorage } from './mounts.js';
 import { exactText, patternOf, type Value } from './parts.js';
 import type { PodModel } from './pod.js';
@@ -31,8 +32,17 @@ export function mountSourcePattern(source: MountSource, settings: Settings): str
       return `${expandPatterns(settings.empty_dir.source, settings)}${escapeRegex(source.volume)}${sub(source.subPath)}$`;
     case 'ephemeral':
       return `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(source.volume)}${sub(source.subPath)}$`;
+    case 'block':
+      // The rules match it against the mount points of the request's own block storages.
+      return BLOCK_STORAGE;
   }
 }
+
+/** Rule-time tokens for block emptyDirs: the mount's source is a block storage's mount point, which is the device's. */
+export const BLOCK_STORAGE = '$(block-storage)';
+export const BLOCK_MOUNT_POINT = '$(spath)/$(b64-device-id)';
+export const BLOCK_SOURCE = '^[0-9a-f]{2}/[0-9a-f]{2}$';
+export const BLOCK_STORAGE_PATH = '/run/kata-containers/sandbox/storage';
 
 function mountData(m: MountModel, settings: Settings): JsonValue {
   return { destination: m.destination, type_: m.type, source: mountSourcePattern(m.source, settings), options: m.options };
@@ -47,7 +57,7 @@ export function overlayLayerOption(layer: LayerPin): string {
 }
 
 /** An agent `Storage` as the policy lists it (source and mount_point are patterns). */
-export type StorageData = StorageSpec;
+export type StorageData = Omit<StorageSpec, 'fs_group'> & { fs_group: null | { group_id: number; group_change_policy: number }; shared?: boolean };
 
 /** `repo` of `repo[:tag][@digest]` (a colon after the last slash starts the tag). */
 function repositoryOf(reference: string): string {
@@ -134,12 +144,29 @@ export function storageData(c: ContainerModel, settings: Settings): StorageData[
   return [...layers, overlay, ...volumes];
 }
 
+/** The runtime adds `fsgid=` to a file-system emptyDir's options when the pod sets fsGroup. */
+const fsgid = (v: VolumeStorage) => (v.fsGroup === undefined ? [] : [`fsgid=${v.fsGroup}`]);
+
 function volumeStorageData(c: ContainerModel, settings: Settings): StorageData[] {
-  return c.volumeStorages.map((v: VolumeStorage): StorageData =>
-    v.kind === 'local'
-      ? { driver: 'local', driver_options: [], source: '^local$', fstype: 'local', options: [`mode=${settings.empty_dir.mode}`], mount_point: `${expandPatterns(settings.empty_dir.mount_point, settings)}${escapeRegex(v.volume)}$`, fs_group: null }
-      : { driver: 'ephemeral', driver_options: [], source: '^tmpfs$', fstype: 'tmpfs', options: [], mount_point: `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(v.volume)}$`, fs_group: null },
-  );
+  return c.volumeStorages.map((v: VolumeStorage): StorageData => {
+    switch (v.kind) {
+      case 'local':
+        return { driver: 'local', driver_options: [], source: '^local$', fstype: 'local', options: [`mode=${settings.empty_dir.mode}`, ...fsgid(v)], mount_point: `${expandPatterns(settings.empty_dir.mount_point, settings)}${escapeRegex(v.volume)}$`, fs_group: null };
+      case 'ephemeral':
+        return { driver: 'ephemeral', driver_options: [], source: '^tmpfs$', fstype: 'tmpfs', options: fsgid(v), mount_point: `^${escapeRegex(settings.paths.ephemeral)}/${escapeRegex(v.volume)}$`, fs_group: null };
+      case 'block':
+        return {
+          driver: 'blk',
+          driver_options: v.encrypted ? ['encryption_key=ephemeral', 'create_filesystem'] : ['create_filesystem'],
+          source: BLOCK_SOURCE,
+          fstype: 'ext4',
+          options: v.encrypted ? [] : ['discard'],
+          mount_point: BLOCK_MOUNT_POINT,
+          fs_group: v.fsGroup === undefined ? null : { group_id: v.fsGroup, group_change_policy: 0 },
+          shared: true,
+        };
+    }
+  });
 }
 
 const anchored = (v: Value) => `^${patternOf(v)}$`;
@@ -165,10 +192,13 @@ function processData(c: ContainerModel): JsonValue {
   return process;
 }
 
+/** The namespace the manifest names; any when it names none (as kubectl apply -n does, and genpolicy). */
+const namespaceRegex = (pod: PodModel) => (pod.namespaceFixed ? `^${escapeRegex(pod.namespace)}$` : `^${NAMESPACE_PATTERN}$`);
+
 function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): Record<string, string> {
   const common: Record<string, string> = {
     'io.kubernetes.cri.sandbox-name': pod.podName.regex,
-    'io.kubernetes.cri.sandbox-namespace': `^${escapeRegex(pod.namespace)}$`,
+    'io.kubernetes.cri.sandbox-namespace': namespaceRegex(pod),
     'io.kubernetes.cri.sandbox-id': '^$(sandbox-id)$',
     'io.katacontainers.pkg.oci.bundle_path': `^${escapeRegex(settings.paths.bundle_prefix)}$(bundle-id)$`,
   };
@@ -177,7 +207,7 @@ function annotationData(c: ContainerModel, pod: PodModel, settings: Settings): R
       ...common,
       'io.kubernetes.cri.container-type': '^sandbox$',
       'io.katacontainers.pkg.oci.container_type': '^pod_sandbox$',
-      'io.kubernetes.cri.sandbox-log-directory': `^/var/log/pods/${escapeRegex(pod.namespace)}_${pod.podName.regex.slice(1, -1)}_${settings.env.patterns.uid}$`,
+      'io.kubernetes.cri.sandbox-log-directory': `^/var/log/pods/$(sandbox-namespace)_${pod.podName.regex.slice(1, -1)}_${settings.env.patterns.uid}$`,
     };
   }
   return {
@@ -220,6 +250,7 @@ function containerData(c: ContainerModel, pod: PodModel, settings: Settings): Js
     storages: storageData(c, settings) as unknown as JsonValue,
     linux: { MaskedPaths: c.maskedPaths, ReadonlyPaths: c.readonlyPaths, Sysctl: c.sysctls },
     exec_commands: c.execCommands,
+    vfio_gpus: c.vfioGpus,
   };
 }
 
@@ -234,6 +265,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
     common: {
       cpath: settings.paths.cpath,
       cpath_regex: escapeRegex(settings.paths.cpath),
+      bundle_prefix: settings.paths.bundle_prefix,
       oci_version: settings.oci_version,
       runtime_sysctls: settings.runtime_sysctls,
       namespaces: settings.namespaces,
@@ -242,6 +274,7 @@ export function policyData(pod: PodModel, settings: Settings): JsonValue {
     },
     pod: {
       namespace: pod.namespace,
+      namespace_regex: namespaceRegex(pod),
       name_regex: pod.podName.regex,
       // The pod's hostname is its name unless spec.hostname fixes it.
       hostname_regex: hostname !== undefined && hostname !== pod.podName.exact ? `^${escapeRegex(hostname)}$` : '^$(sandbox-name)$',

@@ -37,7 +37,8 @@ export interface Settings {
   paths: { cpath: string; root_path: string; layers: string; bundle_prefix: string; ephemeral: string; layer_src_prefix: string };
   capabilities: { default: string[]; privileged: string[] };
   env: { allow_regex: string[]; patterns: Record<string, string> };
-  empty_dir: { mode: string; source: string; mount_point: string };
+  /** `type` as genpolicy's `emptydir_type` (default shared-fs): checked where it is used (mounts.ts). */
+  empty_dir: { mode: string; source: string; mount_point: string; type?: string };
   exec: { probes_and_hooks: boolean; allow_commands: string[][] };
   logs: { allow_read: boolean };
   stdin: { allow_write: boolean; allow_close: boolean };

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerModel } from './container.js';
 import type { MountModel, MountSource } from './mounts.js';
-import { guestPullName, runtimeImageName, storageData, type JsonValue } from './policy-data.js';
+import { BLOCK_STORAGE_PATH, guestPullName, runtimeImageName, storageData, type JsonValue } from './policy-data.js';
 import { sampleOf } from './parts.js';
 import type { PodModel } from './pod.js';
 import type { Settings } from './settings.js';
@@ -49,8 +49,14 @@ function sampleSource(source: MountSource, settings: Settings, ids: Ids): string
       return `${samplePrefix(settings.empty_dir.source, settings, ids)}${source.volume}${sub(source.subPath)}`;
     case 'ephemeral':
       return `${settings.paths.ephemeral}/${source.volume}${sub(source.subPath)}`;
+    case 'block':
+      return blockMountPoint(source.index);
   }
 }
+
+/** The n-th block emptyDir's device (`major/minor`-shaped, as genpolicy's cases) and where the agent mounts it. */
+const blockDevice = (n: number) => `${n.toString(16).padStart(2, '0')}/${n.toString(16).padStart(2, '0')}`;
+const blockMountPoint = (n: number) => `${BLOCK_STORAGE_PATH}/${Buffer.from(blockDevice(n)).toString('base64url')}${'='.repeat((3 - (blockDevice(n).length % 3)) % 3)}`;
 
 function guestRoot(settings: Settings, ids: Ids): string {
   return settings.paths.root_path.replace('$(bundle-id)', ids.containerId);
@@ -67,6 +73,11 @@ function sampleStorages(c: ContainerModel, settings: Settings, ids: Ids, metadat
       source = c.type === 'sandbox' ? 'pause' : guestPullName(c);
       mountPoint = guestRoot(settings, ids);
       driverOptions = [`image_guest_pull=${JSON.stringify({ metadata })}`];
+    } else if (s.driver === 'blk' && i >= firstVolume) {
+      const n = c.volumeStorages.slice(0, i - firstVolume).filter((v) => v.kind === 'block').length;
+      source = blockDevice(n);
+      mountPoint = blockMountPoint(n);
+      driverOptions = s.driver_options;
     } else if (s.driver === 'blk') {
       source = `0001:00:${(i + 1).toString(16).padStart(2, '0')}.0`;
       mountPoint = `${settings.paths.layers}/${c.layers[i].name}`;
@@ -80,7 +91,7 @@ function sampleStorages(c: ContainerModel, settings: Settings, ids: Ids, metadat
       source = 'tmpfs';
       mountPoint = `${settings.paths.ephemeral}/${c.volumeStorages[i - firstVolume].volume}`;
     }
-    return { driver: s.driver, driver_options: driverOptions, source, fstype: s.fstype, options: s.options, mount_point: mountPoint, fs_group: null };
+    return { driver: s.driver, driver_options: driverOptions, source, fstype: s.fstype, options: s.options, mount_point: mountPoint, fs_group: s.fs_group, ...(s.shared === undefined ? {} : { shared: s.shared }) };
   });
 }
 

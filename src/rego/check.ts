@@ -5,13 +5,15 @@
  * codes (rego_type_error) and the location of the offending call. A policy is checked once (the result
  * is kept with the compiled policy, which is itself cached by hash).
  *
- * Not here yet (the evaluator still does them at run time): unsafe variables, statement ordering and
- * recursion between rules.
+ * Rules that reach themselves are rejected with rego_recursion_error (check-recursion.ts).
+ *
+ * Not here yet (the evaluator still does them at run time): unsafe variables and statement ordering.
  */
 import type { Expr, Module, Rule, Term } from './ast.js';
 import { lookupBuiltin } from './builtins/index.js';
-import { findNode, type CompiledPolicy, type RuleSet } from './compile.js';
+import { userFunction, type CompiledPolicy } from './compile.js';
 import { RegoError } from './errors.js';
+import { recursionError } from './check-recursion.js';
 import { typeName, type Value } from './value.js';
 
 /** Calls the evaluator handles itself rather than through the builtin table, with their arities. */
@@ -46,20 +48,26 @@ export function checkQuery(policy: CompiledPolicy, body: readonly Expr[]): void 
   if (error) throw error;
 }
 
+/** A module's import aliases (future.* and rego.* imports switch features, they name no document). */
+function moduleImports(mod: Module): Map<string, string[]> {
+  const imports = new Map<string, string[]>();
+  for (const imp of mod.imports) {
+    if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
+    imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
+  }
+  return imports;
+}
+
 function firstError(policy: CompiledPolicy, modules: Iterable<Module>): RegoError | undefined {
-  for (const mod of modules) {
-    const imports = new Map<string, string[]>();
-    for (const imp of mod.imports) {
-      if (imp.path[0] === 'future' || imp.path[0] === 'rego') continue;
-      imports.set(imp.alias ?? imp.path[imp.path.length - 1], imp.path);
-    }
-    const ctx: Context = { policy, pkg: mod.pkg, imports };
+  const all = [...modules];
+  for (const mod of all) {
+    const ctx: Context = { policy, pkg: mod.pkg, imports: moduleImports(mod) };
     for (const rule of mod.rules) {
       const error = checkRule(ctx, rule);
       if (error) return error;
     }
   }
-  return undefined;
+  return recursionError(policy, all, moduleImports);
 }
 
 interface Context {
@@ -159,7 +167,7 @@ function checkCall(ctx: Context, t: Extract<Term, { type: 'call' }>): RegoError 
     if (special.length > 0 && !special.includes(t.args.length)) return arityError(name, t, special[special.length - 1]);
     return undefined;
   }
-  const userFn = resolveFunction(ctx, t.fn);
+  const userFn = userFunction(ctx.policy, ctx.pkg, ctx.imports, t.fn);
   if (userFn) {
     const arity = userFn.rules[0]?.head.args?.length ?? userFn.defaultRule?.head.args?.length ?? 0;
     if (t.args.length !== arity && t.args.length !== arity + 1) {
@@ -207,17 +215,4 @@ function staticType(t: Term): string {
     default:
       return 'any';
   }
-}
-
-/** The user function a call names, resolved as the evaluator resolves it (data refs, imports, package). */
-function resolveFunction(ctx: Context, fn: readonly string[]): RuleSet | undefined {
-  let path: string[] | undefined;
-  if (fn[0] === 'data') path = fn.slice(1);
-  else if (ctx.imports.has(fn[0])) {
-    const imp = ctx.imports.get(fn[0]) as string[];
-    if (imp[0] === 'data') path = [...imp.slice(1), ...fn.slice(1)];
-  } else path = [...ctx.pkg, ...fn];
-  if (!path) return undefined;
-  const set = findNode(ctx.policy.root, path)?.ruleSet;
-  return set?.kind === 'function' ? set : undefined;
 }

@@ -130,3 +130,15 @@ export function findNode(root: RuleNode, path: readonly string[]): RuleNode | un
 function scalarKey(t: Term | undefined): string {
   return t?.type === 'scalar' ? keyOf(t.value) : 'non-scalar';
 }
+
+/** The user function a call names, resolved as the evaluator resolves it (data refs, imports, package). */
+export function userFunction(policy: CompiledPolicy, pkg: readonly string[], imports: Map<string, string[]>, fn: readonly string[]): RuleSet | undefined {
+  let path: string[] | undefined;
+  if (fn[0] === 'data') path = fn.slice(1);
+  else if (imports.has(fn[0])) {
+    const imp = imports.get(fn[0]) as string[];
+    if (imp[0] === 'data') path = [...imp.slice(1), ...fn.slice(1)];
+  } else path = [...pkg, ...fn];
+  const set = path && findNode(policy.root, path)?.ruleSet;
+  return set?.kind === 'function' ? set : undefined;
+}

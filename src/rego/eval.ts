@@ -142,6 +142,24 @@ function insertAt(out: RObject, keys: readonly Value[], leaf: Value, leafSet: bo
   } else mergeAt(obj, last, leaf, loc);
 }
 
+/** A complete rule and its else chain as branches with their value terms (`true` when absent), built once per rule. */
+interface Branch {
+  value: Term;
+  body: Expr[];
+  loc: Loc;
+}
+const branchesOf = new WeakMap<Rule, Branch[]>();
+
+function completeBranches(rule: Rule): Branch[] {
+  let branches = branchesOf.get(rule);
+  if (!branches) {
+    const valueOr = (value: Term | undefined, loc: Loc): Term => value ?? { type: 'scalar', value: true, loc };
+    branches = [{ value: valueOr(rule.head.value, rule.loc), body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: valueOr(e.value, e.loc), body: e.body, loc: e.loc }))];
+    branchesOf.set(rule, branches);
+  }
+  return branches;
+}
+
 export class Evaluator {
   private steps = 0;
   private readonly deadline: number;
@@ -1055,12 +1073,11 @@ export class Evaluator {
 
   /** One complete rule (with its else chain): its value, or undefined. */
   private evalCompleteRule(rule: Rule, name: string, _prior: Value | undefined): Value | undefined {
-    const chain = [{ value: rule.head.value, body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: e.value ?? (rule.elses.length ? e.value : undefined), body: e.body, loc: e.loc }))];
-    for (const branch of chain) {
+    for (const branch of completeBranches(rule)) {
       const scope = this.ruleScope(rule, name);
       this.trace('enter', 'rule', branch.loc, scope);
       let result: Value | undefined;
-      const valueTerm: Term = branch.value ?? { type: 'scalar', value: true, loc: branch.loc };
+      const valueTerm = branch.value;
       const constant = valueTerm.type === 'scalar';
       this.evalBody(branch.body, 0, scope, () =>
         this.evalTerm(valueTerm, scope, (v) => {

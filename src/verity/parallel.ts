@@ -4,18 +4,28 @@
  * Hashing the data blocks (level 0, over 99% of the work) on workers lets the main thread read and
  * parse while the blocks are hashed, and uses every core. The upper levels stay on the main thread.
  *
- * Input is cut into 4 MiB segments (block-aligned); the calling thread hashes one segment in
+ * Input is cut into 1 MiB segments (block-aligned; small, as memory is what the segments in flight hold); the calling thread hashes one segment in
  * (workers + 1) itself and transfers (not copies) the others to workers, which return the segment's
  * block digests; results are fed to the tree in submission order. At most two
- * segments per worker are in flight, so memory stays constant. Small inputs never start a worker.
+ * segments per worker are in flight and at most that many (plus two) spare buffers are kept, so memory
+ * stays constant (a worker's isolate is capped small too). Small inputs never start a worker.
+ *
+ * Whether workers pay off depends on the machine and its load (on 2 busy cores one worker was slower
+ * than none), so by default the count is measured: one core means none; otherwise the first segments
+ * are hashed on the calling thread alone, the next ones with the workers, and the faster way (wall time
+ * per segment, reading included) is kept for the rest.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockHasher, VERITY_BLOCK_SIZE, VERITY_SALT, VerityHasher } from './tree.js';
 
-const SEGMENT_SIZE = 4 << 20;
+export const SEGMENT_SIZE = 1 << 20;
 const IN_FLIGHT_PER_WORKER = 2;
-const MAX_SPARE = 8;
+/** Segments timed on the calling thread alone, then with the workers, before choosing. */
+export const CALIBRATE_MAIN = 16;
+export const CALIBRATE_POOL = 32;
+/** The workers must beat the calling thread alone by this much to be kept (they cost memory). */
+const POOL_ADVANTAGE = 0.9;
 
 /** Plain JavaScript (evaluated) so it runs the same from source under tsx/vitest and from dist. */
 const WORKER_SOURCE = `
@@ -61,7 +71,8 @@ class HashPool {
 
   constructor(size: number, salt: Buffer) {
     this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { salt: Uint8Array.from(salt) } });
+      // The worker holds no more than a segment and its digests: a small heap keeps its isolate's RSS down.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { salt: Uint8Array.from(salt) }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
       worker.unref();
       worker.on('message', ({ id, digests, buffer }: { id: number; digests: ArrayBuffer; buffer: ArrayBuffer }) => {
         const entry = this.pending.get(id);
@@ -103,14 +114,26 @@ class HashPool {
 }
 
 export interface ParallelVerityOptions {
-  /** Worker threads besides the calling thread; default: CPUs − 1 (at most 3). 0 hashes on the calling thread only. */
-  workers?: number;
+  /**
+   * Worker threads besides the calling thread. 0 hashes on the calling thread only. 'auto' (default):
+   * none on one CPU, else up to CPUs − 1 (at most 3), kept only when measured faster than none.
+   */
+  workers?: number | 'auto';
+  /** CPUs to plan for (tests); default availableParallelism(). */
+  cpus?: number;
+  /** The clock the measurement reads (tests); default process.hrtime.bigint. */
+  clock?: () => bigint;
 }
 
 /** The streaming dm-verity hasher, hashing data blocks on worker threads. Call `close()` when done. */
 export class ParallelVerityHasher {
   private readonly tree = new VerityHasher();
-  private readonly workerCount: number;
+  private workerCount: number;
+  /** Measuring the calling thread alone, then the workers; 'decided' once the faster is chosen. */
+  private phase: 'main' | 'pool' | 'decided';
+  private phaseStarted = 0n;
+  private mainNsPerSegment = 0;
+  private readonly clock: () => bigint;
   private pool: HashPool | undefined;
   private segment: Buffer = Buffer.allocUnsafeSlow(SEGMENT_SIZE);
   private fill = 0;
@@ -126,7 +149,19 @@ export class ParallelVerityHasher {
   }
 
   constructor(options: ParallelVerityOptions = {}) {
-    this.workerCount = options.workers ?? Math.min(3, availableParallelism() - 1);
+    const auto = options.workers === undefined || options.workers === 'auto';
+    this.workerCount = auto ? Math.max(0, Math.min(3, (options.cpus ?? availableParallelism()) - 1)) : (options.workers as number);
+    this.phase = auto && this.workerCount > 0 ? 'main' : 'decided';
+    this.clock = options.clock ?? process.hrtime.bigint;
+  }
+
+  /** Worker threads in use: the measured choice once made (until then, the candidates). */
+  get workers(): number {
+    return this.workerCount;
+  }
+
+  private get maxSpare(): number {
+    return this.workerCount * IN_FLIGHT_PER_WORKER + 2;
   }
 
   /**
@@ -135,9 +170,11 @@ export class ParallelVerityHasher {
    * skipping the copy into a segment. Without it, the chunk is copied and stays the caller's.
    */
   async update(chunk: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
-    if (this.workerCount === 0) {
+    // Alone (chosen, or measured better): straight into the tree, once nothing earlier is pending.
+    if (this.workerCount === 0 && this.fill === 0) {
+      while (this.inFlight.length > 0) await this.takeOne();
       this.tree.update(chunk);
-      if (options.owned && chunk.length === SEGMENT_SIZE && Buffer.isBuffer(chunk) && this.spare.length < MAX_SPARE) this.spare.push(chunk);
+      if (options.owned && chunk.length === SEGMENT_SIZE && Buffer.isBuffer(chunk) && this.spare.length < this.maxSpare) this.spare.push(chunk);
       return;
     }
     if (options.owned && this.fill === 0 && isTransferable(chunk)) {
@@ -158,15 +195,18 @@ export class ParallelVerityHasher {
 
   /** Hashes a block-aligned segment here or on a worker; true when its buffer was handed to a worker (it comes back as a spare). */
   private async dispatch(segment: Buffer): Promise<boolean> {
+    // Started at once, so its start-up overlaps the calling thread's measured segments.
     this.pool ??= new HashPool(this.workerCount, VERITY_SALT);
+    const n = this.segments++;
+    if (this.phase !== 'decided') await this.measure(n);
     let handedOver = false;
     // The calling thread takes one segment in (workers + 1): every core hashes, none is oversubscribed.
-    if (this.segments++ % (this.workerCount + 1) === 0) {
+    if (this.workerCount === 0 || this.phase === 'main' || n % (this.workerCount + 1) === 0) {
       this.inFlight.push(Promise.resolve(this.mainBlocks.hashAll(segment)));
-      if (segment.length === SEGMENT_SIZE && segment !== this.segment && this.spare.length < MAX_SPARE) this.spare.push(segment);
+      if (segment.length === SEGMENT_SIZE && segment !== this.segment && this.spare.length < this.maxSpare) this.spare.push(segment);
     } else {
       const digests = this.pool.hash(segment).then(({ digests, buffer }) => {
-        if (buffer.byteLength === SEGMENT_SIZE && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(buffer));
+        if (buffer.byteLength === SEGMENT_SIZE && this.spare.length < this.maxSpare) this.spare.push(Buffer.from(buffer));
         return digests;
       });
       // Marked handled now: a worker may fail while we await an earlier segment; takeOne rethrows it.
@@ -174,8 +214,29 @@ export class ParallelVerityHasher {
       this.inFlight.push(digests);
       handedOver = true;
     }
-    while (this.inFlight.length >= this.pool.size * IN_FLIGHT_PER_WORKER) await this.takeOne();
+    while (this.inFlight.length >= Math.max(1, this.workerCount) * IN_FLIGHT_PER_WORKER) await this.takeOne();
     return handedOver;
+  }
+
+  /** At segment `n`: closes a measuring phase, and after the second keeps the faster way. */
+  private async measure(n: number): Promise<void> {
+    const now = this.clock();
+    if (n === 0) this.phaseStarted = now;
+    if (n === CALIBRATE_MAIN) {
+      this.mainNsPerSegment = Number(now - this.phaseStarted) / CALIBRATE_MAIN;
+      this.phase = 'pool';
+      this.phaseStarted = now;
+    } else if (n === CALIBRATE_MAIN + CALIBRATE_POOL) {
+      const poolNsPerSegment = Number(now - this.phaseStarted) / CALIBRATE_POOL;
+      this.phase = 'decided';
+      if (poolNsPerSegment < this.mainNsPerSegment * POOL_ADVANTAGE) return;
+      // Not worth it here: finish what the workers hold, stop them, go on alone.
+      while (this.inFlight.length > 0) await this.takeOne();
+      await this.pool?.close();
+      this.pool = undefined;
+      this.workerCount = 0;
+      this.spare.splice(this.maxSpare);
+    }
   }
 
   private async takeOne(): Promise<void> {
@@ -207,7 +268,7 @@ export class ParallelVerityHasher {
  * reused segment buffers that travel to the workers and back: memory stays flat whatever the size.
  * A trailing partial block is zero-padded, as by the streaming hasher.
  */
-export async function verityRootHashOfFile(path: string, length?: number): Promise<string> {
+export async function verityRootHashOfFile(path: string, length?: number, stats?: { workers?: number }): Promise<string> {
   const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   const hasher = new ParallelVerityHasher();
@@ -226,7 +287,9 @@ export async function verityRootHashOfFile(path: string, length?: number): Promi
       position += filled;
       await hasher.update(filled === buffer.length ? buffer : buffer.subarray(0, filled), { owned: true });
     }
-    return (await hasher.digest()).toString('hex');
+    const root = (await hasher.digest()).toString('hex');
+    if (stats) stats.workers = hasher.workers;
+    return root;
   } finally {
     await hasher.close();
     await handle.close();

@@ -43,6 +43,25 @@ describe('PolicyEnforcer: agent semantics', () => {
     expect(e.decide('StartContainerRequest', {}).allowed).toBe(true);
   });
 
+  it('gives the print lines of allowed and denied decisions (formatted when read), and the denial message carries them', () => {
+    const policy = `package agent_policy
+CreateContainerRequest if {
+  print("checking", input.name)
+  input.name == "ok"
+}
+default CreateContainerRequest := false
+`;
+    const e = PolicyEnforcer.fromText(policy, { logger: quiet });
+    const allowed = e.decide('CreateContainerRequest', { name: 'ok' });
+    expect(allowed.allowed).toBe(true);
+    expect(allowed.prints).toEqual(['checking ok']);
+    expect(JSON.parse(JSON.stringify(allowed)).prints).toEqual(['checking ok']);
+    const denied = e.decide('CreateContainerRequest', { name: 'bad' });
+    expect(denied.allowed).toBe(false);
+    expect(denied.prints).toEqual(['checking bad']);
+    expect(denied.message).toBe('CreateContainerRequest is blocked by policy: checking bad');
+  });
+
   it('refuses ops outside /pstate', () => {
     const e = PolicyEnforcer.fromText(fixture('bad-ops.rego'), { logger: quiet });
     const d = e.decide('CreateContainerRequest', {});

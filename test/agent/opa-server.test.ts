@@ -47,12 +47,12 @@ describe('OPA-compatible server', () => {
 
   it('has no result key for an undefined document, and data PUT/PATCH work', async () => {
     expect((await put('t', 'package t\n\nimport rego.v1\n\nv := data.cfg.level + 1 if data.cfg.level\n')).status).toBe(200);
-    expect(await (await post('t/v', {})).json()).toEqual({});
+    expect(await (await post('t/v', {})).json()).not.toHaveProperty('result');
     expect((await fetch(`${base}/v1/data/cfg`, { method: 'PUT', body: JSON.stringify({ level: 1 }), headers: { 'content-type': 'application/json' } })).status).toBe(204);
-    expect(await (await post('t/v', {})).json()).toEqual({ result: 2 });
+    expect(await (await post('t/v', {})).json()).toMatchObject({ result: 2 });
     const patch = [{ op: 'replace', path: '/level', value: 41 }];
     expect((await fetch(`${base}/v1/data/cfg`, { method: 'PATCH', body: JSON.stringify(patch), headers: { 'content-type': 'application/json' } })).status).toBe(204);
-    expect(await (await post('t/v', {})).json()).toEqual({ result: 42 });
+    expect(await (await post('t/v', {})).json()).toMatchObject({ result: 42 });
     const del = await fetch(`${base}/v1/policies/t`, { method: 'DELETE' });
     expect(del.status).toBe(200);
     expect((await fetch(`${base}/v1/policies/t`)).status).toBe(404);

@@ -149,7 +149,7 @@ describe('confcom demo chain', () => {
     expect(at(/tampered policy is refused/)).toBe(at(/gets the secret/) + 1);
     expect(result.released).toBe('default/key/demo-secret');
     expect(result.steps[at(/gets the secret/)].detail).toMatch(/^released default\/key\/demo-secret \(\d+ bytes, value not shown\)$/);
-    expect(result.steps[at(/tampered policy/)].detail).toMatch(/403 \(release_denied\)/);
+    expect(result.steps[at(/tampered policy/)].detail).toMatch(/403 PolicyDeny \(release_denied\)/);
     expect(JSON.stringify(result)).not.toContain(DEMO_SECRET.toString());
     expect(JSON.stringify(result)).not.toContain(DEMO_SECRET.toString('base64'));
     for (const s of result.steps) expect(s.ms).toBeGreaterThanOrEqual(0);

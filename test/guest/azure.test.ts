@@ -18,6 +18,10 @@ const KEY = randomBytes(32);
 let server: Server;
 let url: string;
 const seen: { path: string; auth?: string; body: Record<string, unknown> }[] = [];
+/** What the fake Key Vault names in `request.enc`, and the OAEP hash it really wraps with. */
+const akv: { enc?: string; hash: string } = { enc: 'CKM_RSA_AES_KEY_WRAP', hash: 'sha1' };
+/** The sidecar's reading of `enc` (confidential-sidecar-containers pkg/skr/akv.go rsaAESKeyUnwrap). */
+const OAEP_HASH: Record<string, string> = { CKM_RSA_AES_KEY_WRAP: 'sha1', RSA_AES_KEY_WRAP_256: 'sha256', RSA_AES_KEY_WRAP_384: 'sha384' };
 
 beforeAll(async () => {
   const signer = await generateKeyPair('ES256');
@@ -45,11 +49,11 @@ beforeAll(async () => {
           const maa = decodeJwt(body.target as string) as unknown as { 'x-ms-runtime': { keys: JWK[] } };
           const rsa = createPublicKey({ key: maa['x-ms-runtime'].keys[0], format: 'jwk' });
           const tmp = randomBytes(32);
-          const head = publicEncrypt({ key: rsa, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, tmp);
+          const head = publicEncrypt({ key: rsa, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: akv.hash }, tmp);
           const c = createCipheriv('id-aes256-wrap-pad', tmp, Buffer.from('a65959a6', 'hex'));
           const wrapped = Buffer.concat([head, c.update(KEY), c.final()]);
-          const keyHsm = Buffer.from(JSON.stringify({ schema_version: '1.0', header: { alg: 'dir', enc: 'CKM_RSA_AES_KEY_WRAP' }, ciphertext: wrapped.toString('base64url') })).toString('base64url');
-          const value = await new SignJWT({ response: { key: { key: { kty: 'oct-HSM', key_hsm: keyHsm } } } }).setProtectedHeader({ alg: 'ES256' }).sign(signer.privateKey);
+          const keyHsm = Buffer.from(JSON.stringify({ schema_version: '1.0', header: { alg: 'dir', enc: akv.enc }, ciphertext: wrapped.toString('base64url') })).toString('base64url');
+          const value = await new SignJWT({ request: akv.enc === undefined ? {} : { enc: akv.enc }, response: { key: { key: { kty: 'oct-HSM', key_hsm: keyHsm } } } }).setProtectedHeader({ alg: 'ES256' }).sign(signer.privateKey);
           return send(200, { value });
         }
         return send(404, { error: { code: 'NotFound' } });
@@ -95,5 +99,36 @@ describe('Azure SKR flow', () => {
     const bad = await app.inject({ method: 'POST', url: '/key/release', payload: { maa_endpoint: url } });
     expect(bad.statusCode).toBe(400);
     await app.close();
+  });
+
+  it.each(Object.entries(OAEP_HASH))('unwraps key_hsm with the OAEP hash request.enc names: %s = %s', async (enc, hash) => {
+    Object.assign(akv, { enc, hash });
+    const app = api();
+    try {
+      const res = await app.inject({ method: 'POST', url: '/key/release', payload: { maa_endpoint: url, akv_endpoint: url, kid: 'app-key/v1', access_token: 'aad-token' } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(JSON.parse((res.json() as { key: string }).key)).toEqual({ kty: 'oct', k: KEY.toString('base64url') });
+    } finally {
+      Object.assign(akv, { enc: 'CKM_RSA_AES_KEY_WRAP', hash: 'sha1' });
+      await app.close();
+    }
+  });
+
+  it('defaults to CKM_RSA_AES_KEY_WRAP (SHA-1) without request.enc, and refuses a wrap whose hash is not the one named', async () => {
+    const app = api();
+    const release = () => app.inject({ method: 'POST', url: '/key/release', payload: { maa_endpoint: url, akv_endpoint: url, kid: 'app-key/v1', access_token: 'aad-token' } });
+    try {
+      Object.assign(akv, { enc: undefined, hash: 'sha1' });
+      expect((await release()).statusCode).toBe(200);
+      Object.assign(akv, { enc: 'CKM_RSA_AES_KEY_WRAP', hash: 'sha256' });
+      const mismatched = await release();
+      expect(mismatched.statusCode).toBe(502);
+      expect(mismatched.json()).toMatchObject({ step: 'decrypt', code: 'key_unwrap_failed' });
+      Object.assign(akv, { enc: 'RSA_AES_KEY_WRAP_512', hash: 'sha512' });
+      expect((await release()).json()).toMatchObject({ step: 'key/release', code: 'peer_response_invalid' });
+    } finally {
+      Object.assign(akv, { enc: 'CKM_RSA_AES_KEY_WRAP', hash: 'sha1' });
+      await app.close();
+    }
   });
 });

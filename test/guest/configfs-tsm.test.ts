@@ -1,6 +1,6 @@
 /**
  * The agent against an emulated configfs-tsm tree and a KBS written from trustee's protocol document:
- * the exact inblob written is SHA-384 of the JCS runtime data {nonce, tee-pubkey} the KBS saw, the
+ * the exact inblob written is SHA-384 of the JCS runtime data {nonce, tee-pubkey, additional-evidence} the KBS saw, the
  * outblob read is the report the KBS verified, and generation races are retried.
  */
 import { createHash } from 'node:crypto';
@@ -34,7 +34,7 @@ beforeEach(async () => {
 });
 
 describe('configfs-tsm evidence with the KBS flow', () => {
-  it('writes REPORT_DATA = SHA-384(JCS(runtime-data)) to inblob and sends the outblob it read', async () => {
+  it('writes REPORT_DATA = SHA-384(JCS(runtime-data + additional-evidence)) to inblob and sends the outblob it read', async () => {
     const client = new KbsClient({ url: kbs.url, evidence: new ConfigfsTsmProvider({ root, fs: emulator.fs }), retry: { retries: 0 } });
     kbs.seen.length = 0;
     const secret = await client.getResource('default/key/app');
@@ -46,7 +46,8 @@ describe('configfs-tsm evidence with the KBS flow', () => {
     const runtime = attest['runtime-data'];
     expect(Object.keys(runtime).sort()).toEqual(['nonce', 'tee-pubkey']);
     const expected = Buffer.alloc(64);
-    createHash('sha384').update(jcs(runtime)).digest().copy(expected);
+    expect(attest['tee-evidence']).toMatchObject({ additional_evidence: '' });
+    createHash('sha384').update(jcs({ ...runtime, 'additional-evidence': '' })).digest().copy(expected);
     expect(emulator.inblobs).toHaveLength(1);
     expect(emulator.inblobs[0].equals(expected)).toBe(true);
     expect(emulator.inblobs[0].subarray(48).equals(Buffer.alloc(16))).toBe(true); // SHA-384 is 48 bytes, zero-padded

@@ -1,8 +1,9 @@
 /**
  * A small KBS written in the test from trustee's protocol document (not from src/attest): /auth issues a
  * nonce and a kbs-session-id cookie; /attest takes {runtime-data: {nonce, tee-pubkey}, tee-evidence:
- * {primary_evidence, additional_evidence}}, checks that REPORT_DATA = SHA-384 of the JCS form of
- * runtime-data (RFC 8785: sorted keys, no whitespace) and that the report verifies on the simulated
+ * {primary_evidence, additional_evidence}}, checks that REPORT_DATA = SHA-384 of the JCS form (RFC 8785:
+ * sorted keys, no whitespace) of the runtime data trustee's KBS hands its verifier, {nonce, tee-pubkey,
+ * additional-evidence} (the last from tee-evidence.additional_evidence), and that the report verifies on the simulated
  * chain; /resource answers a flattened JWE to tee-pubkey. Knobs inject failures.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -80,13 +81,13 @@ export async function startFakeKbs(): Promise<FakeKbs> {
       if (request.method === 'POST' && url.pathname === '/kbs/v0/attest') {
         const session = cookie ? sessions.get(cookie) : undefined;
         if (!session) return send(401, { type: 'https://github.com/confidential-containers/kbs/errors/UnAuthenticated' });
-        const b = body as { 'runtime-data': { nonce: string; 'tee-pubkey': JWK }; 'tee-evidence': { primary_evidence: { report: string; certs: string[] } } };
+        const b = body as { 'runtime-data': { nonce: string; 'tee-pubkey': JWK }; 'tee-evidence': { primary_evidence: { report: string; certs: string[] }; additional_evidence?: string } };
         const runtime = b['runtime-data'];
         if (runtime.nonce !== session.nonce) return send(401, { type: 'https://github.com/confidential-containers/kbs/errors/AttestationFailed' });
         const evidence = b['tee-evidence'].primary_evidence;
         const claims = await verifySnpReport(Buffer.from(evidence.report, 'base64'), { certs: evidence.certs.map((c) => Buffer.from(c, 'base64')), trustSimulator: true }).catch(() => undefined);
         const expected = Buffer.alloc(64);
-        createHash('sha384').update(jcs(runtime)).digest().copy(expected);
+        createHash('sha384').update(jcs({ ...runtime, 'additional-evidence': b['tee-evidence'].additional_evidence ?? '' })).digest().copy(expected);
         if (!claims || claims.reportData !== expected.toString('hex')) return send(401, { type: 'https://github.com/confidential-containers/kbs/errors/AttestationFailed' });
         session.nonce = ''; // single use
         session.pubkey = runtime['tee-pubkey'];

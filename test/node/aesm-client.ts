@@ -57,7 +57,7 @@ export function decode(buf: Buffer): Map<number, bigint | Buffer> {
 }
 
 /** Request field numbers (aesm.message.Request) and the Response field that answers each. */
-export const REQ = { initQuoteEx: 15, getQuoteSizeEx: 16, getQuoteEx: 17, selectAttKeyID: 18, getSupportedAttKeyIDNum: 21, getSupportedAttKeyIDs: 22 } as const;
+export const REQ = { initQuoteEx: 15, getQuoteSizeEx: 16, getQuoteEx: 17, selectAttKeyID: 19, getSupportedAttKeyIDNum: 21, getSupportedAttKeyIDs: 22 } as const;
 
 export function sendRaw(socketPath: string, bytes: Buffer, options: { end?: boolean } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {

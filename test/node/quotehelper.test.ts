@@ -36,16 +36,16 @@ async function quoteThrough(socket: string, reportData: Buffer): Promise<Buffer>
   const ids = await transact(socket, REQ.getSupportedAttKeyIDs, [[1, 256], [9, 1_000_000]]);
   const idList = ids.get(2) as Buffer;
   expect(idList).toHaveLength(256);
-  const selected = await transact(socket, REQ.selectAttKeyID, [[1, idList], [9, 1_000_000]]);
+  const selected = await transact(socket, REQ.selectAttKeyID, [[1, idList], [2, 1_000_000]]);
   const keyId = selected.get(2) as Buffer;
   expect(keyId.readUInt32LE(154)).toBe(2); // SGX_QL_ALG_ECDSA_P256
-  const sizeOnly = await transact(socket, REQ.initQuoteEx, [[1, keyId], [2, 0], [3, false], [4, false]]);
+  const sizeOnly = await transact(socket, REQ.initQuoteEx, [[1, keyId], [3, false]]);
   expect(sizeOnly.get(1)).toBe(0n);
   const pubKeySize = Number(sizeOnly.get(3));
-  const init = await transact(socket, REQ.initQuoteEx, [[1, keyId], [2, 0], [3, false], [4, true], [5, pubKeySize]]);
+  const init = await transact(socket, REQ.initQuoteEx, [[1, keyId], [3, true], [4, pubKeySize]]);
   expect((init.get(2) as Buffer).length).toBe(512); // sgx_target_info_t
   expect((init.get(4) as Buffer).length).toBe(pubKeySize);
-  const size = await transact(socket, REQ.getQuoteSizeEx, [[1, keyId], [2, 0]]);
+  const size = await transact(socket, REQ.getQuoteSizeEx, [[1, keyId]]);
   const quoteSize = Number(size.get(2));
   const answer = await transact(socket, REQ.getQuoteEx, [[1, report({ mrenclave: Buffer.alloc(32, 0xaa), mrsigner: Buffer.alloc(32, 0xbb), reportData })], [2, keyId], [4, quoteSize]]);
   expect(answer.get(1)).toBe(0n);
@@ -84,7 +84,7 @@ describe('quote helper', () => {
   it('answers bad parameters with Intel error codes', async () => {
     const short = await transact(simSocket, REQ.getQuoteEx, [[1, Buffer.alloc(100)], [4, 100_000]]);
     expect(short.get(1)).toBe(3n); // AESM_PARAMETER_ERROR
-    const badKey = await transact(simSocket, REQ.getQuoteSizeEx, [[1, Buffer.alloc(256)], [2, 0]]);
+    const badKey = await transact(simSocket, REQ.getQuoteSizeEx, [[1, Buffer.alloc(256)]]);
     expect(badKey.get(1)).toBe(3n);
     const smallBuffer = await transact(simSocket, REQ.getSupportedAttKeyIDs, [[1, 10]]);
     expect(smallBuffer.get(1)).toBe(3n);

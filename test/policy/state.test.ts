@@ -17,7 +17,14 @@ afterAll(async () => h?.close());
 
 const fresh = () => PolicyEnforcer.fromText(pod.policy.policy, { syntax: 'v1' });
 const first = (kind: string, n = 0): SimulatedRequest => pod.requests.filter((r) => r.kind === kind)[n];
-type Create = { container_id: string; OCI: { Annotations: Record<string, string>; Linux: { Resources: { Devices: unknown[] } } } };
+type Create = {
+  container_id: string;
+  exec_id: string;
+  OCI: { Annotations: Record<string, string>; Process: Record<string, unknown>; Linux: { Resources: { Devices: unknown[] } } };
+};
+const BUNDLE = 'io.katacontainers.pkg.oci.bundle_path';
+const bundleOf = (c: Create) => c.OCI.Annotations[BUNDLE].split('/').at(-1)!;
+const nameOf = (c: Create, i: number) => (i === 0 ? 'pause (sandbox)' : c.OCI.Annotations['io.kubernetes.cri.container-name']);
 
 /** Replays the simulated requests up to (not including) the n-th request of `kind`. */
 function replayUntil(kind: string, n: number): PolicyEnforcer {
@@ -37,7 +44,10 @@ describe('state kept in data.pstate', () => {
     expect(e.state).toEqual({
       sandbox_id: creates[0].container_id,
       sandbox_name: creates[0].OCI.Annotations['io.kubernetes.cri.sandbox-name'],
-      containers: Object.fromEntries(creates.map((c, i) => [c.container_id, i === 0 ? 'pause (sandbox)' : c.OCI.Annotations['io.kubernetes.cri.container-name']])),
+      containers: Object.fromEntries(creates.map((c, i) => [c.container_id, nameOf(c, i)])),
+      bundles: Object.fromEntries(creates.map((c, i) => [bundleOf(c), nameOf(c, i)])),
+      network_namespace: '',
+      namespace: creates[0].OCI.Annotations['io.kubernetes.cri.sandbox-namespace'],
     });
   });
 
@@ -47,24 +57,75 @@ describe('state kept in data.pstate', () => {
     expect(e.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(false);
   });
 
-  it('lets the first container pin the sandbox ID and name (as upstream), then holds every container to them', () => {
-    const e = fresh();
+  it('holds every container to the sandbox ID of CreateSandbox, never to its own bundle', () => {
     const app = first('CreateContainerRequest', 1).request as Create;
     const foreign = structuredClone(app);
     foreign.OCI.Annotations['io.kubernetes.cri.sandbox-id'] = 'e'.repeat(64);
-    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
-    expect(e.decide('CreateContainerRequest', foreign).allowed).toBe(false);
+    const pinned = fresh();
+    expect(pinned.decide('CreateSandboxRequest', first('CreateSandboxRequest').request).allowed).toBe(true);
+    expect(pinned.decide('CreateContainerRequest', foreign).allowed).toBe(false);
+    expect(pinned.decide('CreateContainerRequest', app).allowed).toBe(true);
+    // Without CreateSandbox (genpolicy's cases) the ID is only checked for its form...
+    expect(fresh().decide('CreateContainerRequest', foreign).allowed).toBe(true);
+    // ...and it must not be the container's own bundle (emptyDirs live below the sandbox's).
+    const withSandbox = (id: string): unknown => JSON.parse(JSON.stringify(app).replaceAll(app.OCI.Annotations['io.kubernetes.cri.sandbox-id'], id));
+    expect(fresh().decide('CreateContainerRequest', withSandbox(bundleOf(app))).allowed).toBe(false);
+    expect(fresh().decide('CreateContainerRequest', withSandbox('d'.repeat(64))).allowed).toBe(true);
   });
 
-  it('creates each container once and ties later containers to the sandbox name', () => {
+  it('never lets a container ID or bundle change container, and ties later containers to the sandbox name', () => {
     const e = replayUntil('CreateContainerRequest', 0);
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(true);
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 0).request).allowed).toBe(false);
-    const other = structuredClone(first('CreateContainerRequest', 1).request) as Create;
+    const pause = first('CreateContainerRequest', 0).request as Create;
+    const app = first('CreateContainerRequest', 1).request as Create;
+    expect(e.decide('CreateContainerRequest', pause).allowed).toBe(true);
+    const other = structuredClone(app);
     other.OCI.Annotations['io.kubernetes.cri.sandbox-name'] = 'api-6d4cf56db6-zzzzz';
     expect(e.decide('CreateContainerRequest', other).allowed).toBe(false);
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(true);
-    expect(e.decide('CreateContainerRequest', first('CreateContainerRequest', 1).request).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
+    // The same container again (the agent refuses the duplicate itself), as upstream allows.
+    expect(e.decide('CreateContainerRequest', app).allowed).toBe(true);
+    // The app's ID or bundle for the pause container: denied, whatever else matches.
+    const renamed = structuredClone(app);
+    renamed.container_id = renamed.exec_id = 'a'.repeat(64);
+    expect(e.decide('CreateContainerRequest', renamed).allowed).toBe(true);
+    const sameId = structuredClone(pause);
+    sameId.container_id = sameId.exec_id = app.container_id;
+    expect(e.decide('CreateContainerRequest', sameId).allowed).toBe(false);
+  });
+
+  it('lets a guest-pull storage be left out only for a bundle no other container used', async () => {
+    const [run] = (await runExample(h, 'deployment.yaml', { settings: { ...h.settings, image_pull: 'guest-pull' } })).pods;
+    const e = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
+    const creates = run.requests.filter((r) => r.kind === 'CreateContainerRequest').map((r) => r.request as Create & { storages: { driver: string }[] });
+    const app = creates[1];
+    const bare = structuredClone(app);
+    bare.storages = bare.storages.filter((st) => st.driver !== 'image_guest_pull');
+    expect(bare.storages.length).toBeLessThan(app.storages.length);
+    expect(e.decide('CreateContainerRequest', bare).allowed).toBe(true);
+    // A container on another container's bundle would run in that one's rootfs.
+    const e2 = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
+    expect(e2.decide('CreateContainerRequest', app).allowed).toBe(true);
+    const onBundle = (c: Create, from: string, to: string): Create => ({ ...structuredClone(c), OCI: JSON.parse(JSON.stringify(c.OCI).replaceAll(from, to)) as Create['OCI'] });
+    const pauseBare = { ...onBundle(creates[0], bundleOf(creates[0]), bundleOf(app)), storages: [] };
+    pauseBare.container_id = pauseBare.exec_id = 'b'.repeat(64);
+    expect(e2.decide('CreateContainerRequest', pauseBare).allowed).toBe(false);
+    const own = { ...onBundle(pauseBare, bundleOf(app), 'c'.repeat(64)), storages: [] };
+    expect(e2.decide('CreateContainerRequest', own).allowed).toBe(true);
+  });
+
+  it('pins the namespace the manifest names; without one, the first container pins any', async () => {
+    const named = replayUntil('CreateContainerRequest', 0);
+    const elsewhere = (c: Create, ns: string) => JSON.parse(JSON.stringify(c).replaceAll(`"io.kubernetes.cri.sandbox-namespace":"${c.OCI.Annotations['io.kubernetes.cri.sandbox-namespace']}"`, `"io.kubernetes.cri.sandbox-namespace":"${ns}"`).replaceAll(`/var/log/pods/${c.OCI.Annotations['io.kubernetes.cri.sandbox-namespace']}_`, `/var/log/pods/${ns}_`)) as Create;
+    const pause = first('CreateContainerRequest', 0).request as Create;
+    expect(named.decide('CreateContainerRequest', elsewhere(pause, 'other')).allowed).toBe(false);
+    const [run] = (await runExample(h, 'pod.yaml')).pods;
+    const creates = run.requests.filter((r) => r.kind === 'CreateContainerRequest').map((r) => r.request as Create);
+    const e = PolicyEnforcer.fromText(run.policy.policy, { syntax: 'v1' });
+    for (const r of run.requests) if (r.kind === 'CreateSandboxRequest') e.decide(r.kind, r.request);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[0], 'team-a')).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'team-b')).allowed).toBe(false);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'team-a')).allowed).toBe(true);
+    expect(e.decide('CreateContainerRequest', elsewhere(creates[1], 'Not_A_Label')).allowed).toBe(false);
   });
 
   it('refuses a sandbox name outside the pattern of the Deployment', () => {
@@ -128,7 +189,9 @@ describe('host-side requests', () => {
     const created = run.requests.filter((r) => r.kind === 'CreateContainerRequest').at(-1)!.request as { container_id: string };
     expect(run.requests.some((r) => r.kind === 'ExecProcessRequest')).toBe(false);
     expect(e.decide('ReadStreamRequest', { container_id: created.container_id, exec_id: created.container_id, len: 10 }).allowed).toBe(true);
-    const exec = (args: string[]) => ({ container_id: created.container_id, exec_id: 'e', string_user: null, process: { Args: args, Env: [] } });
+    const p = (created as unknown as Create).OCI.Process;
+    const process = { Terminal: p.Terminal, Cwd: p.Cwd, User: p.User, NoNewPrivileges: p.NoNewPrivileges, Capabilities: null, SelinuxLabel: '', ApparmorProfile: '', Env: [] };
+    const exec = (args: string[]) => ({ container_id: created.container_id, exec_id: 'e', string_user: null, process: { ...process, Args: args } });
     expect(e.decide('ExecProcessRequest', exec(['date'])).allowed).toBe(true);
     expect(e.decide('ExecProcessRequest', exec(['/bin/sh', '-c', 'test -e /tmp/started'])).allowed).toBe(false);
   });

@@ -3,7 +3,7 @@
  * values, tokens, file contents), so values under keys that look secret are redacted before writing,
  * and the policy text of SetPolicy requests is never logged.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { pino, type Logger } from 'pino';
 
 const SECRET_KEY = /(pass(word)?|secret|token|credential|private[_-]?key|api[_-]?key|auth)/i;
 /** Environment variable entries (`NAME=value`) whose name looks secret get their value redacted. */
@@ -34,30 +34,47 @@ export interface DecisionRecord {
   requestId?: string;
 }
 
+/**
+ * Writes one pino JSON line per decision, in the fields of OPA's console decision logger
+ * (`msg: "Decision Log"`, `type: openpolicyagent.org/decision_logs`, decision_id, path, input, result,
+ * metrics), to a file or to a sink (tests).
+ */
 export class DecisionLog {
-  private readonly stream: WriteStream | undefined;
-  private readonly sink: ((line: string) => void) | undefined;
+  private readonly logger: Logger;
+  private readonly destination: ReturnType<typeof pino.destination> | undefined;
 
   constructor(target: { file: string } | { sink: (line: string) => void }) {
-    if ('file' in target) this.stream = createWriteStream(target.file, { flags: 'a' });
-    else this.sink = target.sink;
+    if ('file' in target) {
+      this.destination = pino.destination({ dest: target.file, append: true, sync: false, mkdir: false });
+      this.logger = pino({ base: undefined }, this.destination);
+    } else {
+      const sink = target.sink;
+      this.logger = pino({ base: undefined }, { write: (line: string) => sink(line.replace(/\n$/, '')) });
+    }
   }
 
   record(entry: DecisionRecord): void {
-    const line = JSON.stringify({
-      timestamp: new Date().toISOString(),
-      decision_id: entry.requestId,
-      path: entry.path,
-      input: redact(entry.input),
-      result: entry.result,
-      error: entry.error,
-      metrics: { timer_eval_ns: entry.durationNs },
-    });
-    if (this.stream) this.stream.write(line + '\n');
-    else this.sink?.(line);
+    this.logger.info(
+      {
+        type: 'openpolicyagent.org/decision_logs',
+        timestamp: new Date().toISOString(),
+        decision_id: entry.requestId,
+        path: entry.path,
+        input: redact(entry.input),
+        result: entry.result,
+        error: entry.error,
+        metrics: { timer_eval_ns: entry.durationNs },
+      },
+      'Decision Log',
+    );
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => (this.stream ? this.stream.end(resolve) : resolve()));
+    const destination = this.destination;
+    if (!destination) return Promise.resolve();
+    return new Promise((resolve) => {
+      destination.once('close', () => resolve());
+      destination.end();
+    });
   }
 }

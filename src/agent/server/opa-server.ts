@@ -10,7 +10,19 @@
  *   GET    /v1/data/{path}       200 {result}
  *   PUT    /v1/data/{path}       JSON body replaces the base document; 204
  *   PATCH  /v1/data/{path}       JSON Patch on the base document; 204
- *   GET    /health               200 {}
+ *   GET    /v1/data?input=JSON   the same with a URL-encoded input document
+ *   POST   /                     the body is the input; answers the default decision's value itself
+ *                                (`defaultDecision`, data.system.main unless set); 404 undefined_document
+ *   GET    /v1/query?q=...       ad-hoc query; POST /v1/query {"query", "input"}: 200 {result: [bindings]}
+ *   GET    /v1/status            200 {result: {labels, plugins}}
+ *   GET    /health[?bundles][&plugins]  200 {} once the start-up policies are loaded, else 500 {error}
+ *   GET    /metrics              Prometheus text (request durations, decisions, process)
+ *   any other route               404 {code: resource_not_found, message}
+ *
+ * Data and query reads take OPA's `explain` (full|fails|notes|debug), `metrics`, `provenance` and `pretty`
+ * URL parameters. An explained query and an ad-hoc query run here, on this thread, under the engine's
+ * step and time limits (they need the tracer and the query text, which the worker protocol does not
+ * carry); everything else runs in the query worker.
  *
  * Bodies above `maxBodyBytes` get 413. Each query runs under the engine's step and time limits, in a
  * worker thread with a hard deadline and a memory cap (query-runner.ts), so /health and other clients
@@ -18,14 +30,18 @@
  * server keeps serving. Data paths through `__proto__`, `constructor` or `prototype` are refused (400).
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { registerHttpMetrics } from '../../core/http-metrics.js';
 import { RegoEngine } from '../../rego/index.js';
-import type { Json } from '../../rego/value.js';
+import { serializeJson, type Json } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { PolicySyntax } from '../enforcer.js';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch.js';
 import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
 import { QueryRunner, replyError, type WorkerSyntax } from './query-runner.js';
+import { evalTraced, explainCollector, explanation, ParamError, provenanceOf, readQueryParams, resultSetText, type QueryParams, type Timers } from './opa-api.js';
 
 export interface OpaServerOptions {
   /** Rego syntax for uploaded policies ('auto': v1, falling back to v0). */
@@ -35,8 +51,12 @@ export interface OpaServerOptions {
   evalTimeoutMs?: number;
   /** Where decision log lines go (JSON lines); none when undefined. */
   decisionLog?: DecisionLog;
-  /** Emit Fastify's own request log. */
-  logger?: boolean;
+  /** Request log (pino, JSON lines): Fastify's "incoming request" / "request completed" lines. */
+  logger?: Logger;
+  /** The data path `POST /` answers (`system/main`, OPA's default). */
+  defaultDecision?: string;
+  /** The version `?provenance` and /v1/status report. */
+  version?: string;
   /** Heap cap (MB) of the query worker; a query that needs more fails with rego_limit_error. */
   maxQueryHeapMb?: number;
 }
@@ -81,9 +101,19 @@ class OpaState {
   private syntaxes = new Map<string, WorkerSyntax>();
   baseData: Json = {};
   readonly runner: QueryRunner;
+  /** The same policies and data on this thread, for explained and ad-hoc queries. */
+  inspect: RegoEngine;
+  /** Resolves once the worker holds the policies loaded at start (for /health?bundles). */
+  loaded: Promise<unknown> = Promise.resolve();
+  ready = true;
 
   constructor(private readonly options: OpaServerOptions) {
     this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb });
+    this.inspect = this.engine();
+  }
+
+  private engine(): RegoEngine {
+    return new RegoEngine({ strictBuiltinErrors: false, limits: { timeoutMs: this.options.evalTimeoutMs ?? 5000 } });
   }
 
   /**
@@ -91,7 +121,7 @@ class OpaState {
    * first parse/compile error. The worker compiles them again when `sync` hands them over.
    */
   build(policies: Map<string, string>): void {
-    const engine = new RegoEngine({ strictBuiltinErrors: false });
+    const engine = this.engine();
     const syntaxes = new Map<string, WorkerSyntax>();
     for (const [id, text] of policies) {
       const syntax = this.options.syntax ?? 'auto';
@@ -113,20 +143,33 @@ class OpaState {
       }
     }
     this.syntaxes = syntaxes;
+    engine.setData(this.baseData);
+    this.inspect = engine;
   }
 
   /** Hands the current policies and base data to the query worker (queued before later queries). */
   sync(): void {
     const policies = [...this.policies].map(([id, text]): [string, string, WorkerSyntax] => [id, text, this.syntaxes.get(id) ?? 'v1']);
-    void this.runner.load(policies, this.baseData);
+    this.inspect.setData(this.baseData);
+    this.ready = false;
+    const loading = this.runner.load(policies, this.baseData).then(() => {
+      if (this.loaded === loading) this.ready = true;
+    });
+    this.loaded = loading;
   }
 }
 
 export async function createOpaServer(options: OpaServerOptions = {}): Promise<FastifyInstance> {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxBodyBytes });
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: maxBodyBytes }) as unknown as FastifyInstance;
   const state = new OpaState(options);
   app.addHook('onClose', () => state.runner.close());
+  const version = options.version ?? '0.0.0';
+  const defaultDecision = pathSegments(options.defaultDecision ?? 'system/main');
+  const registry = registerHttpMetrics(app);
+  const decisions = new Counter({ name: 'confcom_opa_decisions_total', help: 'data queries answered, by outcome', labelNames: ['outcome'], registers: [registry] });
+
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(opaError('resource_not_found', `${request.method} ${request.url.split('?')[0]} is not an API route`)));
 
   // Bodies are parsed here, not by Fastify: any JSON value is a valid document (`"a string"` too).
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -144,7 +187,11 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     return reply.code(500).send(opaError('internal_error', error.message));
   });
 
-  app.get('/health', async () => ({}));
+  // No bundles or plugins to wait for: healthy once the policies given at start are in the worker.
+  app.get('/health', async (_request, reply) => (state.ready ? {} : reply.code(500).send({ error: 'not all policies are loaded yet' })));
+  app.get('/v1/status', async () => ({
+    result: { labels: { id: 'confcom', version }, plugins: { decision_logs: { state: options.decisionLog ? 'OK' : 'NOT_READY' }, policies: { state: state.ready ? 'OK' : 'NOT_READY' } } },
+  }));
 
   app.get('/v1/policies', async () => ({ result: [...state.policies].map(([id, raw]) => ({ id, raw })) }));
 
@@ -181,22 +228,64 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     return {};
   });
 
-  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest) => {
+  /** The members OPA adds next to a result: metrics, explanation, provenance, decision id. */
+  const extras = (params: QueryParams, timers: Timers, events: Parameters<typeof explanation>[0] | undefined, decisionId?: string): string => {
+    const parts: string[] = [];
+    if (params.metrics) parts.push(`"metrics":${JSON.stringify(timers)}`);
+    if (events) parts.push(`"explanation":${JSON.stringify(explanation(events, params.pretty))}`);
+    if (params.provenance) parts.push(`"provenance":${JSON.stringify(provenanceOf(version))}`);
+    if (decisionId !== undefined) parts.push(`"decision_id":${JSON.stringify(decisionId)}`);
+    return parts.join(',');
+  };
+  const joined = (...parts: string[]) => `{${parts.filter((p) => p !== '').join(',')}}`;
+
+  type Outcome = { ok: true; resultText?: string; events?: Parameters<typeof explanation>[0] } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number] };
+  /** Evaluates a data path: in the worker, or here with a tracer when an explanation is asked for. */
+  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers): Promise<Outcome> => {
     const started = process.hrtime.bigint();
-    const answer = await state.runner.query(dataRef(segments), input);
-    const durationNs = Number(process.hrtime.bigint() - started);
-    if (answer.ok) {
-      if (answer.resultText === undefined) {
-        options.decisionLog?.record({ path: segments.join('/'), input, durationNs, requestId: request.id });
-        return {};
+    try {
+      if (params.explain !== 'off') {
+        const { tracer, events } = explainCollector(params.explain);
+        const { value } = evalTraced(state.inspect, { ref: dataRef(segments) }, input, tracer);
+        return { ok: true, resultText: value === undefined ? undefined : serializeJson(value), events };
       }
-      if (options.decisionLog) options.decisionLog.record({ path: segments.join('/'), input, result: JSON.parse(answer.resultText) as Json, durationNs, requestId: request.id });
-      // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
-      return reply.type('application/json').send(`{"result":${answer.resultText}}`);
+      const answer = await state.runner.query(dataRef(segments), input);
+      return answer.ok ? { ok: true, resultText: answer.resultText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
+    } catch (error) {
+      return { ok: false, detail: regoErrorDetail(error) };
+    } finally {
+      timers.timer_rego_query_eval_ns = Number(process.hrtime.bigint() - started);
     }
-    const detail = regoErrorDetail(replyError(answer));
-    options.decisionLog?.record({ path: segments.join('/'), input, error: detail, durationNs, requestId: request.id });
-    return reply.code(500).send(opaError('internal_error', detail.message, [detail]));
+  };
+
+  const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
+    decisions.inc({ outcome: !outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined' });
+    if (!options.decisionLog) return;
+    const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;
+    options.decisionLog.record({ path: segments.join('/'), input, result, error: outcome.ok ? undefined : outcome.detail, durationNs: timers.timer_rego_query_eval_ns ?? 0, requestId: request.id });
+  };
+
+  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest, params: QueryParams) => {
+    const handlerStarted = process.hrtime.bigint();
+    const timers: Timers = {};
+    const outcome = await decide(segments, input, params, timers);
+    logDecision(request, segments, input, outcome, timers);
+    timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
+    if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
+    // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
+    const result = outcome.resultText === undefined ? '' : `"result":${outcome.resultText}`;
+    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.events, options.decisionLog ? request.id : undefined)));
+  };
+
+  /** The URL parameters, or a 400 answer when one is malformed. */
+  const paramsOf = (request: FastifyRequest, reply: FastifyReply): QueryParams | undefined => {
+    try {
+      return readQueryParams(request.query as Record<string, string | string[] | undefined>);
+    } catch (error) {
+      if (!(error instanceof ParamError)) throw error;
+      void reply.code(400).send(opaError('invalid_parameter', error.message));
+      return undefined;
+    }
   };
 
   /** Path segments of a data request, or a 400 answer when one would reach an object prototype. */
@@ -208,30 +297,78 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     return undefined;
   };
 
-  app.get<{ Params: { '*': string } }>('/v1/data/*', async (request, reply) => {
-    const segments = dataSegments(request.params['*'], reply);
-    return segments ? query(segments, undefined, reply, request) : reply;
-  });
-  app.get('/v1/data', async (request, reply) => query([], undefined, reply, request));
+  const get = async (request: FastifyRequest<{ Params: { '*'?: string } }>, reply: FastifyReply) => {
+    const params = paramsOf(request, reply);
+    const segments = params && dataSegments(request.params['*'], reply);
+    return params && segments ? query(segments, params.input, reply, request, params) : reply;
+  };
+  app.get('/v1/data/*', get);
+  app.get('/v1/data', get);
+
+  /** A JSON request body (empty = undefined), or a 400 answer. */
+  const bodyOf = (request: FastifyRequest, reply: FastifyReply): { value: unknown } | undefined => {
+    const body: unknown = request.body;
+    if (typeof body !== 'string') return { value: body };
+    if (body.trim() === '') return { value: undefined };
+    try {
+      return { value: JSON.parse(body) };
+    } catch (error) {
+      void reply.code(400).send(opaError('invalid_parameter', `body is not JSON: ${(error as Error).message}`));
+      return undefined;
+    }
+  };
+  const member = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
 
   const post = async (request: FastifyRequest<{ Params: { '*'?: string }; Body: unknown }>, reply: FastifyReply) => {
-    let body: unknown = request.body;
-    if (typeof body === 'string') {
-      if (body.trim() === '') body = {};
-      else {
-        try {
-          body = JSON.parse(body);
-        } catch (error) {
-          return reply.code(400).send(opaError('invalid_parameter', `body is not JSON: ${(error as Error).message}`));
-        }
-      }
-    }
-    const input = typeof body === 'object' && body !== null && Object.hasOwn(body, 'input') ? (body as { input?: unknown }).input : undefined;
-    const segments = dataSegments(request.params['*'], reply);
-    return segments ? query(segments, input, reply, request) : reply;
+    const params = paramsOf(request, reply);
+    const body = params && bodyOf(request, reply);
+    const segments = body && dataSegments(request.params['*'], reply);
+    return params && body && segments ? query(segments, member(body.value, 'input'), reply, request, params) : reply;
   };
   app.post('/v1/data/*', post);
   app.post('/v1/data', post);
+
+  // OPA's default decision: the whole body is the input and the answer is the value itself.
+  app.post('/', async (request, reply) => {
+    const body = bodyOf(request, reply);
+    if (!body) return reply;
+    const timers: Timers = {};
+    const outcome = await decide(defaultDecision, body.value, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers);
+    logDecision(request, defaultDecision, body.value, outcome, timers);
+    if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
+    if (outcome.resultText === undefined) return reply.code(404).send(opaError('undefined_document', `document missing or undefined: ${dataRef(defaultDecision)}`));
+    return reply.type('application/json').send(outcome.resultText);
+  });
+
+  // Ad-hoc queries: `q` in the URL, or {"query", "input"} in the body.
+  const adhoc = async (text: string | undefined, input: unknown, params: QueryParams, reply: FastifyReply) => {
+    if (text === undefined || text.trim() === '') return reply.code(400).send(opaError('invalid_parameter', 'missing query (the q parameter, or "query" in the body)'));
+    const handlerStarted = process.hrtime.bigint();
+    const timers: Timers = {};
+    const { tracer, events } = explainCollector(params.explain);
+    let rows;
+    try {
+      rows = evalTraced(state.inspect, { text }, input, tracer).rows ?? [];
+    } catch (error) {
+      const detail = regoErrorDetail(error);
+      const status = detail.code.endsWith('parse_error') || detail.code.endsWith('compile_error') || detail.code === 'rego_type_error' ? 400 : 500;
+      return reply.code(status).send(opaError(status === 400 ? 'invalid_parameter' : 'internal_error', detail.message, [detail]));
+    }
+    timers.timer_rego_query_eval_ns = timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
+    const result = rows.length === 0 ? '' : `"result":${resultSetText(rows)}`;
+    return reply.type('application/json').send(joined(result, extras(params, timers, params.explain === 'off' ? undefined : events)));
+  };
+  app.get('/v1/query', async (request, reply) => {
+    const params = paramsOf(request, reply);
+    return params ? adhoc(params.q, params.input, params, reply) : reply;
+  });
+  app.post('/v1/query', async (request, reply) => {
+    const params = paramsOf(request, reply);
+    const body = params && bodyOf(request, reply);
+    if (!params || !body) return reply;
+    const text = member(body.value, 'query');
+    return adhoc(typeof text === 'string' ? text : params.q, member(body.value, 'input'), params, reply);
+  });
 
   const parseJsonBody = (request: FastifyRequest<{ Body: unknown }>): Json => {
     const body = request.body;

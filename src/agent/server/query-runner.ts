@@ -1,16 +1,19 @@
 /**
- * Runs `serve opa` queries in a worker thread with a hard deadline and a memory cap.
+ * Runs `serve opa` queries in a pool of worker threads, each with a hard deadline and a memory cap.
  *
  * The engine checks its own step and time limits, and builtins check their size budgets, but one
  * evaluation still runs on one thread; in the HTTP thread it would stall /health and every other client.
- * Here the HTTP thread sends each query to a worker and starts a timer: when the worker has not answered
- * by the evaluation timeout plus a grace period, or dies (out of memory under `resourceLimits`), the
- * worker is terminated, the query fails with rego_limit_error, and a fresh worker is started from the
- * last loaded state. Requests run one at a time, in order, so a query sent after a policy or data change
- * sees that change.
+ * Here the HTTP thread sends each query to an idle worker and starts a timer: when the worker has not
+ * answered by the evaluation timeout plus a grace period, or dies (out of memory under `resourceLimits`),
+ * it is terminated, the query fails with rego_limit_error, and a fresh worker takes its place.
+ *
+ * Several workers answer queries at once (one per core by default, started as load demands). Policy and
+ * data changes are numbered: a worker that has not applied the latest change applies it before it takes
+ * another query, so a query sent after a change always sees that change (or a later one).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfcomError, type ErrorLocation } from '../../core/errors.js';
 import type { Json } from '../../rego/value.js';
@@ -30,13 +33,28 @@ export interface QueryRunnerOptions {
   /** The engine's own evaluation timeout; the worker is stopped at this plus `graceMs`. */
   timeoutMs: number;
   graceMs?: number;
-  /** Old-generation heap of the worker (MB). */
+  /** Old-generation heap of each worker (MB). */
   maxHeapMb?: number;
+  /** Most workers at once (default: the number of cores, at most 8). */
+  workers?: number;
 }
 
 interface Job {
   request: WorkerRequest;
   resolve(reply: WorkerReply): void;
+}
+
+/** One worker thread and what it is doing. */
+interface Slot {
+  worker: Worker;
+  /** The worker has loaded its code (start-up, slow from source, is not counted against a deadline). */
+  ready: boolean;
+  current: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The number of the last policy/data change this worker applied (0: none, an empty engine). */
+  loaded: number;
+  /** The number of the change it is applying now, if it is. */
+  loading?: number;
 }
 
 /**
@@ -56,62 +74,46 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
 }
 
 export class QueryRunner {
-  private worker: Worker;
+  private readonly slots: Slot[] = [];
+  private readonly maxWorkers: number;
   private readonly queue: Job[] = [];
-  private current: Job | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The latest policy/data change, its number, and who waits for it to be applied. */
   private lastLoad: Extract<WorkerRequest, { type: 'load' }> | undefined;
+  private loadNumber = 0;
+  private loadWaiters: { number: number; resolve(reply: WorkerReply): void }[] = [];
   private nextId = 0;
   private closed = false;
-  /** The worker has loaded its code (start-up, slow from source, is not counted against a deadline). */
-  private ready = false;
   /** Workers stopped for running over the deadline or the memory cap (for tests and logs). */
   restarts = 0;
 
   constructor(private readonly options: QueryRunnerOptions) {
-    this.worker = this.spawn();
+    this.maxWorkers = Math.max(1, options.workers ?? Math.min(availableParallelism(), 8));
+    this.slots.push(this.spawn());
   }
 
-  /** Replaces the worker's policies and data. Resolves with the worker's error reply when they do not load. */
+  /** How many workers run now (they are started as queries queue up, up to the pool size). */
+  get workerCount(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Replaces the workers' policies and data. Resolves with the first worker's reply to it (its error
+   * reply when they do not load); every worker applies it before its next query.
+   */
   load(policies: [string, string, WorkerSyntax][], data: Json): Promise<WorkerReply> {
     const request: WorkerRequest = { type: 'load', id: this.nextId++, policies, data, timeoutMs: this.options.timeoutMs };
     this.lastLoad = request;
-    return this.enqueue(request);
+    const number = ++this.loadNumber;
+    return new Promise((resolve) => {
+      if (this.closed) return resolve({ id: request.id, ok: false, error: { code: 'rego_limit_error', message: 'the server is closing' } });
+      this.loadWaiters.push({ number, resolve });
+      this.pump();
+    });
   }
 
   /** Evaluates a data ref (`data["a"]["b"]`); input undefined means "no input". */
   query(ref: string, input: unknown): Promise<WorkerReply> {
-    return this.enqueue({ type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    for (const job of this.queue.splice(0)) job.resolve(this.failure(job, 'the server is closing'));
-    await this.worker.terminate();
-  }
-
-  private spawn(): Worker {
-    const { entry, eval: isEval } = workerEntry();
-    const worker = new Worker(entry, {
-      eval: isEval,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 512, maxYoungGenerationSizeMb: 64 },
-    });
-    this.ready = false;
-    worker.on('message', (reply: WorkerReply | 'ready') => {
-      if (reply === 'ready') {
-        if (worker === this.worker) this.ready = true;
-        return this.pump();
-      }
-      if (worker !== this.worker || !this.current || reply.id !== this.current.request.id) return;
-      this.finish(reply);
-    });
-    worker.on('error', (error) => this.replace(worker, `the query worker failed: ${error.message}`));
-    worker.on('exit', () => this.replace(worker, 'the query worker exited'));
-    return worker;
-  }
-
-  private enqueue(request: WorkerRequest): Promise<WorkerReply> {
+    const request: WorkerRequest = { type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined };
     return new Promise((resolve) => {
       const job = { request, resolve };
       if (this.closed) return resolve(this.failure(job, 'the server is closing'));
@@ -120,21 +122,79 @@ export class QueryRunner {
     });
   }
 
-  private pump(): void {
-    if (this.current || this.closed || !this.ready) return;
-    const job = this.queue.shift();
-    if (!job) return;
-    this.current = job;
-    // Loading policies compiles them: give it the same deadline as a query.
-    const limit = this.options.timeoutMs + (this.options.graceMs ?? 250);
-    this.timer = setTimeout(() => this.replace(this.worker, `evaluation exceeded ${this.options.timeoutMs} ms; the query worker was stopped`), limit);
-    this.worker.postMessage(job.request);
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of this.slots) clearTimeout(slot.timer);
+    for (const job of this.queue.splice(0)) job.resolve(this.failure(job, 'the server is closing'));
+    for (const waiter of this.loadWaiters.splice(0)) waiter.resolve({ id: -1, ok: false, error: { code: 'rego_limit_error', message: 'the server is closing' } });
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
-  private finish(reply: WorkerReply): void {
-    clearTimeout(this.timer);
-    const job = this.current;
-    this.current = undefined;
+  private spawn(loaded = 0): Slot {
+    const { entry, eval: isEval } = workerEntry();
+    const worker = new Worker(entry, {
+      eval: isEval,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 512, maxYoungGenerationSizeMb: 64 },
+    });
+    const slot: Slot = { worker, ready: false, current: undefined, timer: undefined, loaded };
+    worker.on('message', (reply: WorkerReply | 'ready') => {
+      if (reply === 'ready') {
+        slot.ready = true;
+        return this.pump();
+      }
+      if (!this.slots.includes(slot) || !slot.current || reply.id !== slot.current.request.id) return;
+      this.finish(slot, reply);
+    });
+    worker.on('error', (error) => this.replace(slot, `the query worker failed: ${error.message}`));
+    worker.on('exit', () => this.replace(slot, 'the query worker exited'));
+    return slot;
+  }
+
+  /** Gives every idle worker its next job: the latest change when it is behind, else the next query. */
+  private pump(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (slot.current || !slot.ready) continue;
+      if (this.lastLoad && slot.loaded < this.loadNumber) {
+        const number = this.loadNumber;
+        slot.loading = number;
+        this.send(slot, {
+          request: this.lastLoad,
+          resolve: (reply) => {
+            slot.loading = undefined;
+            slot.loaded = Math.max(slot.loaded, number);
+            this.settleLoads(number, reply);
+          },
+        });
+        continue;
+      }
+      const job = this.queue.shift();
+      if (!job) return;
+      this.send(slot, job);
+    }
+    // Every worker is busy (or starting) and queries wait: start another, up to the pool size.
+    if (this.queue.length > this.slots.filter((s) => !s.ready).length && this.slots.length < this.maxWorkers) this.slots.push(this.spawn());
+  }
+
+  private send(slot: Slot, job: Job): void {
+    slot.current = job;
+    // Loading policies compiles them: give it the same deadline as a query.
+    const limit = this.options.timeoutMs + (this.options.graceMs ?? 250);
+    slot.timer = setTimeout(() => this.replace(slot, `evaluation exceeded ${this.options.timeoutMs} ms; the query worker was stopped`), limit);
+    slot.worker.postMessage(job.request);
+  }
+
+  /** Resolves the callers of every change up to `number` with the first worker's reply to it. */
+  private settleLoads(number: number, reply: WorkerReply): void {
+    const due = this.loadWaiters.filter((w) => w.number <= number);
+    this.loadWaiters = this.loadWaiters.filter((w) => w.number > number);
+    for (const waiter of due) waiter.resolve(waiter.number === number ? reply : { ...reply, id: -1 });
+  }
+
+  private finish(slot: Slot, reply: WorkerReply): void {
+    clearTimeout(slot.timer);
+    const job = slot.current;
+    slot.current = undefined;
     job?.resolve(reply);
     this.pump();
   }
@@ -144,16 +204,17 @@ export class QueryRunner {
   }
 
   /** Stops a worker that overran or died, fails its job, and continues on a fresh worker. */
-  private replace(worker: Worker, message: string): void {
-    if (worker !== this.worker || this.closed) return;
-    clearTimeout(this.timer);
+  private replace(slot: Slot, message: string): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0 || this.closed) return;
+    clearTimeout(slot.timer);
     this.restarts++;
-    const job = this.current;
-    this.current = undefined;
-    void worker.terminate();
-    this.worker = this.spawn();
-    // The fresh worker starts empty: the last loaded state goes first (unless the failed job was it).
-    if (this.lastLoad && job?.request !== this.lastLoad) this.queue.unshift({ request: this.lastLoad, resolve: () => undefined });
+    const job = slot.current;
+    slot.current = undefined;
+    void slot.worker.terminate();
+    // The fresh worker starts empty and applies the latest change first, unless applying it is what
+    // failed: then it stays empty rather than overrun again.
+    this.slots[index] = this.spawn(slot.loading ?? 0);
     if (job) job.resolve(this.failure(job, message));
     this.pump();
   }

@@ -14,9 +14,18 @@ default allow := false
 
 allow if count(deny) == 0
 
-refs := object.get(input, ["reference", input.claims.tee], {})
+# Azure vTPM evidence carries an SEV-SNP report: the SNP rules and reference values apply to it.
+ref_kind := "snp" if input.claims.tee == "az-snp-vtpm"
 
-snp if input.claims.tee == "snp"
+ref_kind := input.claims.tee if input.claims.tee != "az-snp-vtpm"
+
+refs := object.get(input, ["reference", ref_kind], {})
+
+snp_claims := input.claims if input.claims.tee == "snp"
+
+snp_claims := input.claims.snp if input.claims.tee == "az-snp-vtpm"
+
+snp if snp_claims
 
 sgx if input.claims.tee == "sgx"
 
@@ -24,48 +33,48 @@ sgx if input.claims.tee == "sgx"
 
 deny contains "debugging is allowed by the guest policy: the host can read and change guest memory" if {
 	snp
-	input.claims.policy.debug == true
+	snp_claims.policy.debug == true
 	not refs.allow_debug == true
 }
 
 deny contains "the guest policy allows a migration agent" if {
 	snp
-	input.claims.policy.migration_agent == true
+	snp_claims.policy.migration_agent == true
 	not refs.allow_migration_agent == true
 }
 
-deny contains sprintf("launch measurement %s is not an expected measurement", [input.claims.measurement]) if {
+deny contains sprintf("launch measurement %s is not an expected measurement", [snp_claims.measurement]) if {
 	snp
 	is_array(refs.measurements)
-	not input.claims.measurement in refs.measurements
+	not snp_claims.measurement in refs.measurements
 }
 
-deny contains sprintf("HOST_DATA %s is not an allowed value (the policy hash the TEE was launched with)", [input.claims.host_data]) if {
+deny contains sprintf("HOST_DATA %s is not an allowed value (the policy hash the TEE was launched with)", [snp_claims.host_data]) if {
 	snp
 	is_array(refs.host_data)
-	not input.claims.host_data in refs.host_data
+	not snp_claims.host_data in refs.host_data
 }
 
-deny contains sprintf("reported TCB %s SPL %d is below the minimum %d", [name, input.claims.reported_tcb[name], minimum]) if {
+deny contains sprintf("reported TCB %s SPL %d is below the minimum %d", [name, snp_claims.reported_tcb[name], minimum]) if {
 	snp
 	some name, minimum in refs.min_tcb
-	input.claims.reported_tcb[name] < minimum
+	snp_claims.reported_tcb[name] < minimum
 }
 
 deny contains sprintf("the report has no %s SPL but the reference sets a minimum for it", [name]) if {
 	snp
 	some name, _ in refs.min_tcb
-	object.get(input.claims.reported_tcb, name, null) == null
+	object.get(snp_claims.reported_tcb, name, null) == null
 }
 
-deny contains sprintf("guest SVN %d is below the minimum %d", [input.claims.guest_svn, refs.min_guest_svn]) if {
+deny contains sprintf("guest SVN %d is below the minimum %d", [snp_claims.guest_svn, refs.min_guest_svn]) if {
 	snp
-	input.claims.guest_svn < refs.min_guest_svn
+	snp_claims.guest_svn < refs.min_guest_svn
 }
 
-deny contains sprintf("VMPL %d is above the highest accepted %d", [input.claims.vmpl, refs.max_vmpl]) if {
+deny contains sprintf("VMPL %d is above the highest accepted %d", [snp_claims.vmpl, refs.max_vmpl]) if {
 	snp
-	input.claims.vmpl > refs.max_vmpl
+	snp_claims.vmpl > refs.max_vmpl
 }
 
 # --- Intel SGX -----------------------------------------------------------------------------------
@@ -108,4 +117,12 @@ deny contains sprintf("platform TCB status %s is not accepted (accepted: %v)", [
 deny contains "the platform TCB status is unknown" if {
 	sgx
 	object.get(input.claims, "tcb_status", null) == null
+}
+
+# --- Kinds without default rules -----------------------------------------------------------------
+
+known_tees := {"snp", "sgx", "az-snp-vtpm", "tdx"}
+
+deny contains sprintf("the default policy has no rules for TEE %v: appraise it with a policy of your own", [input.claims.tee]) if {
+	not input.claims.tee in known_tees
 }

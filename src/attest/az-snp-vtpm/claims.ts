@@ -24,4 +24,5 @@ export interface AzSnpVtpmAppraisalClaims {
   vm_configuration: unknown;
   user_data: unknown;
   snp: import('../appraisal/types.js').SnpAppraisalClaims;
+  tcb_status?: string;
 }

@@ -4,6 +4,7 @@ import type { TeeModule } from '../registry.js';
 import { normalizeSnp } from '../snp/normalize.js';
 import { snp } from '../snp/index.js';
 import type { AzSnpVtpmAppraisalClaims, AzSnpVtpmClaims } from './claims.js';
+import { azVtpmAuditFields, azVtpmClaims } from './token.js';
 import { readAzVtpmEvidence, verifyAzSnpVtpm } from './verify.js';
 
 function parse(bytes: Buffer): Record<string, unknown> {
@@ -32,6 +33,7 @@ export const azSnpVtpm: TeeModule<AzSnpVtpmClaims, AzSnpVtpmAppraisalClaims> = {
     vm_configuration: c.runtimeData['vm-configuration'] ?? null,
     user_data: c.runtimeData['user-data'] ?? null,
     snp: normalizeSnp(c.snp),
+    tcb_status: snp.tcbStatus(c.snp)[0],
   }),
   summary: (c) => [
     `verified: Azure vTPM evidence (HCL report + TPM quote)${c.simulated ? ' (SIMULATED)' : ''}`,
@@ -40,4 +42,6 @@ export const azSnpVtpm: TeeModule<AzSnpVtpmClaims, AzSnpVtpmAppraisalClaims> = {
     ...snp.summary(c.snp).map((l) => `  ${l}`),
   ],
   tcbStatus: (c) => snp.tcbStatus(c.snp),
+  tokenClaims: azVtpmClaims,
+  auditFields: azVtpmAuditFields,
 };

@@ -16,6 +16,8 @@ export interface AzVtpmEvidence {
   hclReport: Buffer;
   tpmQuote: { message: Buffer; signature: Buffer; pcrs: Buffer[] };
   vcek?: Buffer;
+  /** More of the SNP chain (ASK/ARK, PEM or base64 DER): confcom's addition for hosts whose ARK is not pinned. */
+  certs?: Buffer[];
 }
 
 function field(doc: Record<string, unknown>, name: string): unknown {
@@ -34,6 +36,12 @@ function hex(value: unknown, path: string): Buffer {
   return bytes;
 }
 
+function certList(value: unknown): Buffer[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new EvidenceFormatError('evidence_malformed', 'certs must be a list of certificates', { location: { path: 'certs' } });
+  return value.map((c, i) => (typeof c === 'string' && c.includes('-----BEGIN') ? Buffer.from(c, 'utf8') : b64(c, `certs[${i}]`)));
+}
+
 /** The JSON form trustee's az-snp-vtpm attester sends: {version, hcl_report, tpm_quote{message, signature, pcrs}, vcek}. */
 export function readAzVtpmEvidence(doc: Record<string, unknown>): AzVtpmEvidence {
   const quote = field(doc, 'tpm_quote') as Record<string, unknown>;
@@ -48,6 +56,7 @@ export function readAzVtpmEvidence(doc: Record<string, unknown>): AzVtpmEvidence
       pcrs: pcrs.map((p, i) => hex(p, `tpm_quote.pcrs[${i}]`)),
     },
     vcek: doc.vcek === undefined ? undefined : b64(doc.vcek, 'vcek'),
+    certs: certList(doc.certs),
   };
 }
 
@@ -74,7 +83,7 @@ export function verifyAzSnpVtpm(evidence: AzVtpmEvidence, options: TeeVerifyOpti
   if (hcl.reportType !== REPORT_TYPE_SNP) throw refuse('vtpm_report_type', `HCL report type ${hcl.reportType} is not SEV-SNP (2)`, 'hcl_report.report_type');
   const hash = HASH_TYPES[hcl.hashType];
   if (!hash) throw refuse('vtpm_report_type', `HCL runtime data hash type ${hcl.hashType} is unknown`, 'hcl_report.hash_type');
-  const snp = verifySnp(hcl.snpReport, { ...options, certs: [...(evidence.vcek ? [evidence.vcek] : []), ...(options.certs ?? [])] });
+  const snp = verifySnp(hcl.snpReport, { ...options, certs: [...(evidence.vcek ? [evidence.vcek] : []), ...(evidence.certs ?? []), ...(options.certs ?? [])] });
 
   // REPORT_DATA[0..n] = H(runtime data): the SNP report vouches for the runtime data, and so for the AK.
   const digest = createHash(hash).update(hcl.runtimeData).digest();

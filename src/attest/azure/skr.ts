@@ -4,10 +4,14 @@
  * the key wrapped for the token's runtime key as `response.key.key.key_hsm` = base64url(JSON
  * {"schema_version": "1.0", "header": {"kid", "alg": "dir", "enc"}, "ciphertext"}). The wrap is
  * CKM_RSA_AES_KEY_WRAP (PKCS #11): a fresh AES-256 key encrypted with RSA-OAEP to the runtime key,
- * followed by the target key under AES key wrap with padding (RFC 5649). `enc` picks the OAEP hash:
- * CKM_RSA_AES_KEY_WRAP (SHA-1), RSA_AES_KEY_WRAP_256, RSA_AES_KEY_WRAP_384.
+ * followed by the target key under AES key wrap with padding (RFC 5649). `enc` picks the OAEP hash
+ * (OAEP and MGF1 alike): CKM_RSA_AES_KEY_WRAP = SHA-1, RSA_AES_KEY_WRAP_256 = SHA-256,
+ * RSA_AES_KEY_WRAP_384 = SHA-384. That is what the confidential sidecar's SKR code does when it unwraps
+ * `key_hsm` (microsoft/confidential-sidecar-containers pkg/skr/akv.go, rsaAESKeyUnwrap): it reads the
+ * algorithm from the signed payload's `request.enc` and picks the hash by it. Both sides use this one
+ * module: the service wraps with rsaAesKeyWrap, the guest unwraps with rsaAesKeyUnwrap.
  */
-import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { AzureError } from './cloud-error.js';
 
@@ -20,12 +24,30 @@ export function keyWrapAlgorithm(enc: unknown): KeyWrapAlgorithm {
   throw new AzureError(400, 'BadParameter', `enc: '${String(enc).slice(0, 32)}' is not one of ${Object.keys(KEY_WRAP_ALGORITHMS).join(', ')}`);
 }
 
+/** RFC 5649's alternative initial value (AES key wrap with padding). */
+const KWP_AIV = Buffer.from('A65959A6', 'hex');
+
 /** CKM_RSA_AES_KEY_WRAP of `target` to an RSA public JWK. */
 export function rsaAesKeyWrap(target: Uint8Array, rsaJwk: JWK, alg: KeyWrapAlgorithm): Buffer {
   const aesKey = randomBytes(32);
   const wrappedKey = publicEncrypt({ key: createPublicKey({ key: rsaJwk, format: 'jwk' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: KEY_WRAP_ALGORITHMS[alg] }, aesKey);
-  const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
+  const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, KWP_AIV);
   return Buffer.concat([wrappedKey, cipher.update(target), cipher.final()]);
+}
+
+/** RSA-OAEP decryption with the holder's private key (which stays with the caller) and the given hash. */
+export type OaepDecrypt = (data: Buffer, oaepHash: (typeof KEY_WRAP_ALGORITHMS)[KeyWrapAlgorithm]) => Promise<Buffer>;
+
+/**
+ * The inverse of rsaAesKeyWrap: the first `modulusBytes` of `ciphertext` are the OAEP-encrypted AES key,
+ * the rest the target key under AES-KWP. Throws on any integrity failure (RFC 5649 checks the AIV,
+ * length and padding).
+ */
+export async function rsaAesKeyUnwrap(ciphertext: Buffer, alg: KeyWrapAlgorithm, modulusBytes: number, decrypt: OaepDecrypt): Promise<Buffer> {
+  if (ciphertext.length <= modulusBytes + 8) throw new RangeError('the wrapped key is too short');
+  const aesKey = await decrypt(ciphertext.subarray(0, modulusBytes), KEY_WRAP_ALGORITHMS[alg]);
+  const decipher = createDecipheriv(`id-aes${aesKey.length * 8}-wrap-pad`, aesKey, KWP_AIV);
+  return Buffer.concat([decipher.update(ciphertext.subarray(modulusBytes)), decipher.final()]);
 }
 
 /** The runtime key to wrap to: `x-ms-runtime.keys[]` (by kid when given, else the first RSA key that may encrypt). */

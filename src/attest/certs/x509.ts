@@ -2,7 +2,7 @@
  * X.509 helpers over node:crypto's X509Certificate: reading PEM/DER bundles, reading extensions by OID
  * (node does not expose vendor extensions), validity at a pinned time, fingerprints, and CRLs.
  */
-import { X509Certificate, createHash, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
+import { X509Certificate, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import { AttestationError, EvidenceFormatError } from '../claims.js';
 import { DerError, Tag, children, decodeTime, expectTag, readOne, readSignedEnvelope, decodeOid, type DerNode } from './der.js';
 import { strictHex } from './hex.js';
@@ -49,9 +49,7 @@ export function parseCertificates(data: Buffer | string, what = 'certificate', o
   }
 }
 
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex } from '../../core/hash.js';
 
 export function commonName(cert: X509Certificate): string {
   return /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '';

@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import type { AppraisalPolicy } from '../appraisal/policy.js';
+import type { CollateralSources } from '../collateral/index.js';
 import type { ReferenceValues } from '../appraisal/types.js';
 import type { SecretStore } from '../kbs/secrets.js';
 import type { AttestationStore } from '../store/types.js';
@@ -25,6 +26,8 @@ export interface AttestationServiceOptions {
   reference?: ReferenceValues;
   /** Accept evidence signed by confcom's software TEE (INSECURE: for tests and laptops only). */
   trustSimulator?: boolean;
+  /** Fetch the collateral evidence lacks (PCS/PCCS, KDS) through a cache, and verify at `now` with it. */
+  collateral?: CollateralSources;
   /** Secrets for the key broker and key release; without it those endpoints answer 404. */
   secrets?: SecretStore;
   /** Sessions, nonces and the release audit log (default: in memory, this process only). */

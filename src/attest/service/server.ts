@@ -22,6 +22,7 @@
  * details with confcom's code; 400 bad request, 401 not attested, 403 refused, 404 no such resource.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerHttpMetrics } from '../../core/http-metrics.js';
 import { resourceId } from '../kbs/secrets.js';
 import { KbsDeniedError } from '../kbs/errors.js';
 import { PROBLEM_TYPE_BASE, sendKbsProblem, sendProblem } from './errors.js';
@@ -63,6 +64,7 @@ export async function createAttestationServer(options: AttestationServiceOptions
   const service = await AttestationService.create(options);
   const now = options.now ?? Date.now;
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? 1024 * 1024 });
+  registerHttpMetrics(app);
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -32,6 +32,7 @@ import { tokenClaims, type RuntimeDataInput } from '../token/claims.js';
 import { earClaims, tokenTeePubkey } from '../token/ear.js';
 import { issueToken, verifyToken } from '../token/jwt.js';
 import { SigningKeyRing } from '../token/keys.js';
+import { teeOfAppraisal } from '../registry.js';
 import type { Logger } from '../../core/log.js';
 import { ConfcomError } from '../../core/errors.js';
 import { verifyWireEvidence, teeKind, type TeeKind } from './evidence.js';
@@ -58,6 +59,7 @@ export class AttestationService {
   private readonly log: Logger;
   private readonly adminKey: KeyObject | undefined;
   private readonly tokenFormat: 'simple' | 'ear';
+  private readonly collateral: AttestationServiceOptions['collateral'];
 
   private constructor(
     readonly keys: SigningKeyRing,
@@ -73,6 +75,7 @@ export class AttestationService {
     this.log = options.logger;
     this.adminKey = options.adminKey;
     this.tokenFormat = options.tokenFormat ?? 'simple';
+    this.collateral = options.collateral;
     this.sessionTtlMs = options.nonceTtlMs ?? 5 * 60_000;
     this.store = options.store ?? new MemoryStore({ now: this.now });
     this.replica = options.replica ?? `${hostname()}:${process.pid}`;
@@ -99,18 +102,17 @@ export class AttestationService {
     tee: TeeKind,
     evidence: unknown,
     evidencePath: string,
-    bind: (reportData: Buffer, claims: Appraisal['claims']) => RuntimeDataInput,
+    bind: (reportData: Buffer, claims: Appraisal['claims']) => RuntimeDataInput | undefined,
     context: Record<string, unknown>,
     extraClaims: Record<string, unknown> = {},
   ): Promise<AttestResult> {
     const fields: Record<string, unknown> = { ...context, tee };
     try {
-      const claims = await verifyWireEvidence(tee, evidence, evidencePath, { trustSimulator: this.trustSimulator, at: new Date(this.now()) });
+      const claims = await verifyWireEvidence(tee, evidence, evidencePath, { trustSimulator: this.trustSimulator, at: new Date(this.now()), collateral: this.collateral });
       const appraisal = await appraise(claims, { policy: this.policy, reference: this.reference });
       const c = appraisal.claims;
       fields.simulated = appraisal.simulated;
-      if (c.tee === 'snp') Object.assign(fields, { measurement: c.measurement, host_data: c.host_data, debug: c.policy.debug });
-      else Object.assign(fields, { mrenclave: c.mrenclave, mrsigner: c.mrsigner, debug: c.debug });
+      Object.assign(fields, teeOfAppraisal(c).auditFields(c));
       // Belt and braces: the verifier refuses simulated evidence already unless told to trust it.
       if (appraisal.simulated && !this.trustSimulator) {
         throw new KbsDeniedError('simulated_evidence_refused', 'the evidence comes from the software TEE, which this service does not trust', 401, {
@@ -139,13 +141,15 @@ export class AttestationService {
 
   /**
    * Azure-style attestation: `runtimeData` (base64url bytes, `dataType` JSON or Binary) whose SHA-256 the
-   * TEE put in the first 32 bytes of REPORT_DATA.
+   * TEE put in the first 32 bytes of REPORT_DATA. As in MAA, runtimeData may be left out: then nothing is
+   * bound, and the token carries no runtime data (so no key can be released to it).
    */
   async attestWithRuntimeData(teeName: string, body: unknown): Promise<AttestResult> {
     const tee = teeKind(teeName);
     const b = asObject(body, '$');
-    const runtime = decodeRuntimeData(b.runtimeData);
+    const runtime = b.runtimeData === undefined ? undefined : decodeRuntimeData(b.runtimeData);
     return this.attest(tee, b.evidence ?? b, b.evidence === undefined ? '$' : 'evidence', (reportData) => {
+      if (runtime === undefined) return undefined;
       const digest = createHash('sha256').update(runtime.bytes).digest();
       if (!timingSafeEqual(digest, reportData.subarray(0, 32))) {
         throw new KbsDeniedError('runtime_data_mismatch', 'SHA-256 of the runtime data is not the first 32 bytes of REPORT_DATA', 401, {

@@ -3,6 +3,7 @@ import type { SgxClaims } from '../claims.js';
 import type { SgxAppraisalClaims } from '../appraisal/types.js';
 import type { TeeModule } from '../registry.js';
 import { ATT_KEY_TYPE_ECDSA_P256, TEE_TYPE_SGX } from './abi.js';
+import { sgxAuditFields, sgxClaims } from './token.js';
 import { normalizeSgx } from './normalize.js';
 import { verifySgx } from './verify.js';
 
@@ -27,4 +28,6 @@ export const sgx: TeeModule<SgxClaims, SgxAppraisalClaims> = {
     ];
   },
   tcbStatus: (claims) => [claims.tcbStatus, claims.qeTcbStatus],
+  tokenClaims: sgxClaims,
+  auditFields: sgxAuditFields,
 };

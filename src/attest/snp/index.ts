@@ -7,6 +7,7 @@ import type { SnpAppraisalClaims } from '../appraisal/types.js';
 import { strictHex } from '../certs/hex.js';
 import type { TeeModule } from '../registry.js';
 import { REPORT_SIZE } from './abi.js';
+import { snpClaims, snpAuditFields } from './token.js';
 import { normalizeSnp } from './normalize.js';
 import { verifySnp } from './verify.js';
 
@@ -65,4 +66,6 @@ export const snp: TeeModule<SnpClaims, SnpAppraisalClaims> = {
   },
   // AMD issues a VCEK per REPORTED_TCB and revokes through the CRL: a verified chain is the whole status.
   tcbStatus: () => ['UpToDate'],
+  tokenClaims: (c) => snpClaims(c),
+  auditFields: snpAuditFields,
 };

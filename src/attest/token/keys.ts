@@ -4,8 +4,8 @@
  * current key is older than `rotateAfterMs` (or on demand), so no timer is needed and tests can drive
  * it with an injected clock.
  */
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, calculateJwkThumbprint, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { exportJWK, generateKeyPair, calculateJwkThumbprint, importPKCS8, importSPKI, type CryptoKey, type JWK } from 'jose';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256'];
@@ -57,6 +57,25 @@ export class SigningKeyRing {
       options.now ?? Date.now,
     );
     ring.keys.push(await newKey(ring.alg, ring.now()));
+    return ring;
+  }
+
+  /**
+   * A ring holding one given private key (PKCS #8 PEM: P-256 for ES256, RSA for RS256) that never
+   * rotates: replicas started with the same mounted key sign and verify each other's tokens, with the
+   * same kid (the RFC 7638 thumbprint). Rotate by rolling out a new key.
+   */
+  static async fromPrivateKeyPem(pem: string, now: () => number = Date.now): Promise<SigningKeyRing> {
+    const publicPem = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+    const type = (createPublicKey(pem) as KeyObject).asymmetricKeyType;
+    if (type !== 'ec' && type !== 'rsa') throw new TypeError(`a signing key must be EC P-256 or RSA, not ${String(type)}`);
+    const alg: SigningAlgorithm = type === 'ec' ? 'ES256' : 'RS256';
+    const privateKey = await importPKCS8(pem, alg);
+    const publicKey = await importSPKI(publicPem, alg, { extractable: true });
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    const ring = new SigningKeyRing(alg, Number.POSITIVE_INFINITY, 24 * 3600_000, now);
+    ring.keys.push({ kid, alg, privateKey, publicKey, publicJwk: { ...jwk, kid, alg, use: 'sig' }, createdAtMs: now() });
     return ring;
   }
 

@@ -1,9 +1,13 @@
 /**
  * The AESM wire protocol: a 4-byte little-endian length, then a protobuf `aesm.message.Request` (proto2,
  * required fields) answered by one `aesm.message.Response`, one request per connection. Messages and field
- * numbers written from Intel's `psw/ae/aesm_service/source/core/ipc/messages.proto`, the quote-ex subset
- * (fields 15-17); the attestation-key-ID requests (18, 21, 22) have the numbers Intel's later
- * messages.proto and the clients built on it use.
+ * numbers checked against Intel's current `psw/ae/aesm_service/source/core/ipc/messages.proto`
+ * (github.com/intel/confidential-computing.sgx, formerly intel/linux-sgx; the same text in its forks), the
+ * quote-ex subset: InitQuoteEx 15, GetQuoteSizeEx 16, GetQuoteEx 17, SelectAttKeyID 19 (its timeout is
+ * field 2, not 9), GetSupportedAttKeyIDNum 21, GetSupportedAttKeyIDs 22 (Response 20, UnsupportedRequestResponse, we do not send).
+ * Older (2019) trees carried `certification_key_type` and `refresh_att_key` in InitQuoteExRequest (fields
+ * 2, 3, with b_pub_key_id 4 and buf_size 5) and had no 19-22; the current layout dropped them and renumbered
+ * b_pub_key_id to 3 and buf_size to 4, which is what the quote-ex client library built from that tree sends.
  */
 import protobuf from 'protobufjs';
 
@@ -14,15 +18,12 @@ package aesm.message;
 message Request {
   message InitQuoteExRequest {
     optional bytes  att_key_id             = 1;
-    required uint32 certification_key_type = 2;
-    required bool   refresh_att_key        = 3;
-    required bool   b_pub_key_id           = 4;
-    optional uint64 buf_size               = 5;
+    required bool   b_pub_key_id           = 3;
+    optional uint64 buf_size               = 4;
     optional uint32 timeout                = 9;
   }
   message GetQuoteSizeExRequest {
     optional bytes  att_key_id             = 1;
-    required uint32 certification_key_type = 2;
     optional uint32 timeout                = 9;
   }
   message GetQuoteExRequest {
@@ -34,7 +35,7 @@ message Request {
   }
   message SelectAttKeyIDRequest {
     optional bytes  att_key_id_list = 1;
-    optional uint32 timeout         = 9;
+    optional uint32 timeout         = 2;
   }
   message GetSupportedAttKeyIDNumRequest {
     optional uint32 timeout = 9;
@@ -46,7 +47,7 @@ message Request {
   optional InitQuoteExRequest             initQuoteExReq             = 15;
   optional GetQuoteSizeExRequest          getQuoteSizeExReq          = 16;
   optional GetQuoteExRequest              getQuoteExReq              = 17;
-  optional SelectAttKeyIDRequest          selectAttKeyIDReq          = 18;
+  optional SelectAttKeyIDRequest          selectAttKeyIDReq          = 19;
   optional GetSupportedAttKeyIDNumRequest getSupportedAttKeyIDNumReq = 21;
   optional GetSupportedAttKeyIDsRequest   getSupportedAttKeyIDsReq   = 22;
 }
@@ -82,7 +83,7 @@ message Response {
   optional InitQuoteExResponse             initQuoteExRes             = 15;
   optional GetQuoteSizeExResponse          getQuoteSizeExRes          = 16;
   optional GetQuoteExResponse              getQuoteExRes              = 17;
-  optional SelectAttKeyIDResponse          selectAttKeyIDRes          = 18;
+  optional SelectAttKeyIDResponse          selectAttKeyIDRes          = 19;
   optional GetSupportedAttKeyIDNumResponse getSupportedAttKeyIDNumRes = 21;
   optional GetSupportedAttKeyIDsResponse   getSupportedAttKeyIDsRes   = 22;
 }
@@ -110,8 +111,8 @@ export const REQUEST_KINDS = ['initQuoteExReq', 'getQuoteSizeExReq', 'getQuoteEx
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 export const responseField = (kind: RequestKind): string => kind.replace(/Req$/, 'Res');
 
-export interface InitQuoteExRequest { att_key_id?: Uint8Array; certification_key_type: number; refresh_att_key: boolean; b_pub_key_id: boolean; buf_size?: number; timeout?: number }
-export interface GetQuoteSizeExRequest { att_key_id?: Uint8Array; certification_key_type: number; timeout?: number }
+export interface InitQuoteExRequest { att_key_id?: Uint8Array; b_pub_key_id: boolean; buf_size?: number; timeout?: number }
+export interface GetQuoteSizeExRequest { att_key_id?: Uint8Array; timeout?: number }
 export interface GetQuoteExRequest { report: Uint8Array; att_key_id?: Uint8Array; qe_report_info?: Uint8Array; buf_size: number; timeout?: number }
 export interface SelectAttKeyIDRequest { att_key_id_list?: Uint8Array; timeout?: number }
 export interface GetSupportedAttKeyIDsRequest { buf_size: number; timeout?: number }

@@ -53,13 +53,14 @@ export function agentInput(schema: ProtoSchema, kind: string, request: unknown):
   return message === undefined ? request : fillDefaults(schema, message, request);
 }
 
-/** Upstream's default settings for the suite: guest pull, its pause image, no runtime-class filter. */
+/** Upstream's default settings for the suite: guest pull, its pause image and emptyDir type, no runtime-class filter. */
 export async function conformanceSettings(base: Settings, settingsFile?: string): Promise<Settings> {
   const settings: Settings = { ...base, image_pull: 'guest-pull' };
   if (settingsFile !== undefined && existsSync(settingsFile)) {
-    const parsed = JSON.parse(await readFile(settingsFile, 'utf8')) as { cluster_config?: { pause_container_image?: string; guest_pull?: boolean } };
+    const parsed = JSON.parse(await readFile(settingsFile, 'utf8')) as { cluster_config?: { pause_container_image?: string; guest_pull?: boolean; emptydir_type?: string } };
     const cluster = parsed.cluster_config ?? {};
     if (typeof cluster.pause_container_image === 'string') settings.pause_image = cluster.pause_container_image;
+    if (typeof cluster.emptydir_type === 'string') settings.empty_dir = { ...settings.empty_dir, type: cluster.emptydir_type };
     if (cluster.guest_pull === false) settings.image_pull = 'tardev';
   }
   return settings;

@@ -3,13 +3,13 @@
  * request gets host, x-amz-content-sha256, x-amz-date (and x-amz-security-token) headers and an
  * Authorization header over the canonical request, as OPA's AWS provider signs it.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sha256Hex } from '../../core/hash.js';
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { formatValue } from '../format.js';
 import { fromJson, isNumber, RObject, RSet, serializeJson, toBigInt, toJson, type Value } from '../value.js';
 import { operandTypeError, type BuiltinTable } from './registry.js';
 
-const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
 
 function requireStrings(obj: RObject, keys: string[], operand: number, what: string): Record<string, string> {

@@ -33,3 +33,28 @@ export async function startServeAttestation(args: string[]): Promise<ServeProces
   });
   return { child, url, stderr: () => stderr, stop: () => child.kill('SIGTERM') };
 }
+
+export interface ServeReplicas {
+  urls: string[];
+  processes: ServeProcess[];
+  stop(): void;
+}
+
+/**
+ * `count` service processes as replicas: one Redis store, one signing key file, one issuer, the same
+ * flags. Stops what it started if any replica fails to come up.
+ */
+export async function startServeReplicas(count: number, options: { redisUrl: string; signingKey: string; issuer: string; args?: string[] }): Promise<ServeReplicas> {
+  const processes: ServeProcess[] = [];
+  const stop = () => processes.forEach((p) => p.stop());
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, () => startServeAttestation(['--store', options.redisUrl, '--signing-key', options.signingKey, '--issuer', options.issuer, ...(options.args ?? [])])),
+  );
+  for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    stop();
+    throw failed.reason;
+  }
+  return { urls: processes.map((p) => p.url), processes, stop };
+}

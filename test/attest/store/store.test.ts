@@ -2,7 +2,8 @@
  * The session/nonce/audit store: one contract for memory and Redis (a real redis-server on a loopback
  * port), then two service instances sharing one Redis as two replicas: auth on one and attest on the
  * other, a nonce burnt on one is refused on the other, 50 concurrent clients across both all get
- * their secret, and the audit log holds exactly one entry per release.
+ * their secret, and the audit log holds exactly one entry per release. The same over two `serve attestation`
+ * processes, driven by guest agents through a balancer without session affinity: test/guest/concurrency.test.ts.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

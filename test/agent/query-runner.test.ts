@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { QueryRunner } from '../../src/agent/server/query-runner.js';
+
+const slow = 'package p\nimport rego.v1\nslow := count([1 | some a in numbers.range(1, 1800); some b in numbers.range(1, 1800); a == b])\n';
+
+describe('query runner: a pool of workers', () => {
+  // The slow query takes seconds; a second worker starts (from source, under a second) and answers meanwhile.
+  it('answers a fast query while another worker runs a slow one, and starts workers only as queries queue up', async () => {
+    const runner = new QueryRunner({ timeoutMs: 20_000, workers: 2 });
+    try {
+      expect(runner.workerCount).toBe(1);
+      await runner.load([['p.rego', `${slow}fast := 1\n`, 'v1']], {});
+      const slowAnswer = runner.query('data.p.slow', undefined);
+      let slowDone = false;
+      void slowAnswer.then(() => (slowDone = true));
+      const fast = await runner.query('data.p.fast', undefined);
+      expect(fast).toMatchObject({ ok: true, resultText: '1' });
+      expect(runner.workerCount).toBe(2);
+      expect(slowDone).toBe(false);
+      expect(await slowAnswer).toMatchObject({ ok: true, resultText: '1800' });
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('a query sent after a change sees it on every worker', async () => {
+    const runner = new QueryRunner({ timeoutMs: 20_000, workers: 3 });
+    try {
+      for (let version = 1; version <= 3; version++) {
+        void runner.load([['p.rego', `package p\nv := ${version}\n`, 'v1']], { base: version });
+        const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => runner.query(i % 2 ? 'data.p.v' : 'data.base', undefined)));
+        expect(answers.map((a) => (a.ok ? a.resultText : a.error.code))).toEqual(Array.from({ length: 12 }, () => String(version)));
+      }
+      expect(runner.workerCount).toBeGreaterThan(1);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('reports a change that does not load to its caller, and keeps answering', async () => {
+    const runner = new QueryRunner({ timeoutMs: 20_000, workers: 2 });
+    try {
+      await runner.load([['p.rego', 'package p\nv := 1\n', 'v1']], {});
+      const bad = await runner.load([['p.rego', 'package p\nv := \n', 'v1']], {});
+      expect(bad).toMatchObject({ ok: false, error: { code: 'rego_parse_error' } });
+      expect(await runner.query('data.p.v', undefined)).toMatchObject({ ok: true });
+    } finally {
+      await runner.close();
+    }
+  });
+});
