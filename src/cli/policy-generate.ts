@@ -185,7 +185,7 @@ export function registerPolicyGenerateCommands(group: Command): void {
     .argument('<file>', "a manifest with policy annotations ('-' reads standard input)")
     .action(async (file: string, _flags: unknown, command: Command) => {
       const { json } = globalOptions(command);
-      const { loadManifests } = await generateModule();
+      const { loadManifests } = await import('../policy/inputs.js');
       const { embeddedPolicies } = await import('../policy/embedded.js');
       const [manifest] = await loadManifests([file]);
       const found = embeddedPolicies(manifest);

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodePolicy, encodePolicy, initdataToml, policyFromToml } from '../../src/policy/formats/index.js';
+import { gzipSync } from 'node:zlib';
+import { FORMATS, decodePolicy, encodePolicy, initdataToml, policiesInAnnotations, policyFromToml } from '../../src/policy/formats/index.js';
 import { loadSettings } from '../../src/policy/settings.js';
 import { parsePolicy, renderPolicy, stableJson } from '../../src/policy/render.js';
 
@@ -40,6 +41,28 @@ describe('formats', () => {
   });
 });
 
+describe('format registry', () => {
+  const policy = 'package agent_policy\n\ndefault X := true\n';
+  it('every format round-trips through its own annotation, and the table finds it', () => {
+    expect(FORMATS.map((f) => f.name)).toEqual(['aks', 'initdata']);
+    for (const f of FORMATS) {
+      const e = f.encode(policy);
+      expect(e.annotation).toBe(f.annotation);
+      expect(e.hostData).toBe(sha(f.document(policy)));
+      expect(policiesInAnnotations({ other: 'x', [f.annotation]: e.value }, 'x')).toEqual([{ format: f.name, policy, hostData: e.hostData }]);
+    }
+  });
+
+  it('initdata written by another tool reads: more keys after policy.rego, other quoting, other tables', () => {
+    const toml = `version = "0.1.0"\nalgorithm = "sha384"\n\n[data]\n"policy.rego" = """\n${policy}"""\n"aa.toml" = '''\n[token_configs]\n'''\n\n[extra]\nkey = 1\n`;
+    expect(policyFromToml(toml, 'x')).toBe(policy);
+    const value = gzipSync(Buffer.from(toml)).toString('base64');
+    expect(decodePolicy(value, 'initdata', 'x')).toEqual({ policy, hostData: sha(toml) });
+    expect(() => policyFromToml('[data]\n"policy.rego" = 1\n', 'x')).toThrow(expect.objectContaining({ code: 'initdata_invalid' }));
+    expect(() => policyFromToml('[data\n', 'x')).toThrow(expect.objectContaining({ code: 'initdata_invalid' }));
+  });
+});
+
 describe('policy text', () => {
   it('sorts keys at every level and round-trips', () => {
     expect(stableJson({ b: [{ d: 1, c: [] }], a: {} })).toBe('{\n  "a": {},\n  "b": [\n    {\n      "c": [],\n      "d": 1\n    }\n  ]\n}');
@@ -63,6 +86,8 @@ describe('settings', () => {
       await expect(loadSettings(dir)).rejects.toMatchObject({ code: 'settings_invalid', location: { file: join(dir, '30-bad.json') } });
       await writeFile(join(dir, '30-bad.json'), JSON.stringify([{ op: 'replace', path: '/no/such', value: 1 }]));
       await expect(loadSettings(dir)).rejects.toMatchObject({ code: 'settings_bad_patch' });
+      // One file works as well as a folder.
+      expect((await loadSettings(join(dir, '20-logs.json'))).pause_image).toBe('second');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
