@@ -251,7 +251,7 @@ export class AttestationService {
     }
     const verifier = KBS_TEES[session.tee as KbsTee];
     if (verifier === undefined) {
-      return refuse('tee_unsupported', `evidence of TEE '${session.tee}' cannot be verified by this service (it verifies snp and sgx)`);
+      return refuse('tee_unsupported', `evidence of TEE '${session.tee}' cannot be verified by this service (it verifies ${Object.keys(KBS_TEES).filter((t) => KBS_TEES[t as KbsTee] !== undefined).join(', ')})`);
     }
     if (attestation.additionalEvidence !== '' && attestation.additionalEvidence !== '{}') {
       return refuse('additional_evidence_unsupported', 'additional evidence was sent, and this service verifies primary evidence only');

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeJwt, exportJWK, flattenedDecrypt, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type FlattenedJWE, type JWK } from 'jose';
 import { createSimulatedTee, type SimulatedTee } from '../../../src/attest/sim/index.js';
+import { SimulatedSnpChip } from '../../../src/attest/sim/snp.js';
+import { simulateAzVtpm } from '../../../src/attest/az-snp-vtpm/sim.js';
 import { createAttestationServer, type AttestationServer } from '../../../src/attest/service/index.js';
 import { SecretStore } from '../../../src/attest/kbs/secrets.js';
 import { loadAdminPublicKey } from '../../../src/attest/kbs/admin.js';
@@ -155,6 +157,26 @@ describe('a KBS client written from trustee\'s protocol document', () => {
   afterAll(async () => {
     await server.app.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('az-snp-vtpm (trustee\'s JSON evidence): REPORT_DATA rides in the TPM quote\'s extraData; another binding is refused', async () => {
+    const chip = new SimulatedSnpChip();
+    const vtpm = async (nonce: Buffer) => {
+      const { evidence, certs } = await simulateAzVtpm(chip, { nonce });
+      return { ...(JSON.parse(evidence.toString()) as Record<string, unknown>), vcek: certs[0].toString('base64url'), certs: certs.slice(1).map((c) => c.toString('base64')) };
+    };
+    const c = new KbsClient(url, await ephemeralKey('ec'));
+    expect((await c.auth('az-snp-vtpm')).status).toBe(200);
+    const attest = await c.attest(await vtpm(c.reportData()));
+    expect(attest.status, await attest.clone().text()).toBe(200);
+    const claims = decodeJwt(c.token);
+    expect(claims['x-ms-attestation-type']).toBe('azurevm');
+    expect(claims['x-confcom-simulated']).toBe(true);
+    const stranger = new KbsClient(url, await ephemeralKey('ec'));
+    expect((await stranger.auth('az-snp-vtpm')).status).toBe(200);
+    const refused = await stranger.attest(await vtpm(Buffer.alloc(64, 7)));
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { type: string }).type).toBe(`${ERRORS}AttestationError`);
   });
 
   for (const kind of ['ec', 'rsa'] as const) {
