@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { TestImage } from './images.js';
+import { freePort } from './ports.js';
 
 export interface TestRegistry {
   /** host:port, e.g. 127.0.0.1:40123 */
@@ -18,18 +18,6 @@ export interface TestRegistry {
   dataDir: string;
   push(repository: string, tag: string, image: TestImage): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRegistry(options: { user?: { name: string; password: string } } = {}): Promise<TestRegistry> {
