@@ -61,7 +61,9 @@ async function countAccepted(der: Buffer, check: (edited: Buffer) => boolean): P
   return { tried, accepted };
 }
 
-describe.skipIf(!vectors)('every single-byte edit of the real DER structures is refused', () => {
+// vitest runs a skipped suite's body to collect it, and this body reads the vectors: so no suite without them.
+if (!vectors) describe.skip('every single-byte edit of the real DER structures is refused', () => it('needs ../shared/attestation-vectors', () => undefined));
+else describe('every single-byte edit of the real DER structures is refused', () => {
   const base = vectors as string;
   const pem = (file: string): X509Certificate[] => parseCertificates(readFileSync(join(base, file)));
   const collateral = JSON.parse(readFileSync(join(base, 'sgx/dcap-qvl/collateral.json'), 'utf8')) as Record<string, string>;

@@ -47,7 +47,9 @@ const stop = (fake: Fake): Promise<void> => new Promise((resolve) => fake.server
 
 const code = (promise: Promise<unknown>): Promise<string> => codeOfAsync(() => promise);
 
-describe.skipIf(!vectors)('collateral from a fake PCS / KDS', () => {
+// vitest runs a skipped suite's body to collect it, and this body reads the vectors: so no suite without them.
+if (!vectors) describe.skip('collateral from a fake PCS / KDS', () => it('needs ../shared/attestation-vectors', () => undefined));
+else describe('collateral from a fake PCS / KDS', () => {
   const base = vectors as string;
   const quote = readFileSync(join(base, 'sgx/dcap-qvl/quote.bin'));
   const c = JSON.parse(readFileSync(join(base, 'sgx/dcap-qvl/collateral.json'), 'utf8')) as Record<string, string>;

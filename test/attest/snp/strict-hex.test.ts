@@ -10,7 +10,9 @@ const dir = sharedPath('attestation-vectors/snp/virtee-milan');
 const AT = new Date('2025-01-01T00:00:00Z');
 
 
-describe.skipIf(!dir)('hex reports are read strictly', () => {
+// vitest runs a skipped suite's body to collect it, and this body reads the vectors: so no suite without them.
+if (!dir) describe.skip('hex reports are read strictly', () => it('needs ../shared/attestation-vectors', () => undefined));
+else describe('hex reports are read strictly', () => {
   const base = dir as string;
   const hex = readFileSync(join(base, 'report.hex'), 'latin1').trim();
   const certs = [readFileSync(join(base, 'vcek.der'))];
