@@ -1,5 +1,6 @@
 /** Debian's python3 with grpcio and protobuf (.ci/run installs them); absent: skip with a notice, fail under CI=true. */
 import { spawn, spawnSync } from 'node:child_process';
+import { collectOutput } from '../helpers/cli.js';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -13,13 +14,5 @@ export function hasPythonGrpc(): boolean {
 
 /** Runs a python script asynchronously (the event loop must keep serving the plugin meanwhile). */
 export function runPython(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return collectOutput(spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }

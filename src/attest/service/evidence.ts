@@ -12,7 +12,7 @@
 import { KbsRequestError } from '../kbs/errors.js';
 import type { EvidenceClaims } from '../claims.js';
 import { verifyWithFreshCollateral, type CollateralSources } from '../collateral/index.js';
-import { verifyEvidenceAs, verifySgxQuote, verifySnpReport } from '../verify.js';
+import { verifyEvidenceAs } from '../verify.js';
 import { findTee, teeModules, type TeeName, type TeeVerifyOptions } from '../registry.js';
 
 export type TeeKind = TeeName;
@@ -67,7 +67,7 @@ export interface VerifyEvidenceOptions {
 /** Verifies raw evidence with the collateral it carries, fetching what it lacks when sources are configured. */
 function verifyRaw(kind: TeeKind, raw: Buffer, verify: TeeVerifyOptions, sources: CollateralSources | undefined): Promise<EvidenceClaims> {
   if (sources) return verifyWithFreshCollateral(raw, sources, verify);
-  return kind === 'snp' ? verifySnpReport(raw, verify) : verifySgxQuote(raw, verify);
+  return verifyEvidenceAs(kind, raw, verify);
 }
 
 /** Decodes and verifies evidence of the given TEE; returns the verifier's claims. */
