@@ -12,6 +12,7 @@
 import type { Expr, Module, Rule, Term } from './ast.js';
 import { findNode, userFunction, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { RegoError } from './errors.js';
+import { declaredNames } from './safety.js';
 
 interface RuleContext {
   policy: CompiledPolicy;
@@ -131,13 +132,9 @@ function declaredVars(rule: Rule): Set<string> {
   const vars = (t: Term | undefined) => eachVar(t, (name) => out.add(name));
   for (const a of rule.head.args ?? []) vars(a);
   const body = (exprs: readonly Expr[]) => {
+    for (const n of declaredNames(exprs)) out.add(n);
     for (const e of exprs) {
-      if (e.kind === 'assign') vars(e.lhs);
-      else if (e.kind === 'some') e.vars.forEach((v) => out.add(v));
-      else if (e.kind === 'somein') {
-        vars(e.key);
-        vars(e.value);
-      } else if (e.kind === 'every') {
+      if (e.kind === 'every') {
         if (e.key) out.add(e.key);
         out.add(e.value);
         body(e.body);

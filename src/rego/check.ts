@@ -5,15 +5,19 @@
  * codes (rego_type_error) and the location of the offending call. A policy is checked once (the result
  * is kept with the compiled policy, which is itself cached by hash).
  *
- * Rules that reach themselves are rejected with rego_recursion_error (check-recursion.ts).
+ * Variables must be safe (bound before they are read) and each body gets the order it is evaluated in
+ * (safety.ts); rules that reach themselves are rejected with rego_recursion_error (check-recursion.ts).
  *
- * Not here yet (the evaluator still does them at run time): unsafe variables and statement ordering.
+ * The stages run in OPA's order, each over all modules before the next: undefined functions, unsafe
+ * variables (rule heads, then bodies), recursion, then types (arity and operand types); the first error of
+ * the first stage that has one is thrown.
  */
 import type { Expr, Module, Rule, Term } from './ast.js';
 import { lookupBuiltin } from './builtins/index.js';
 import { userFunction, type CompiledPolicy } from './compile.js';
 import { RegoError } from './errors.js';
 import { recursionError } from './check-recursion.js';
+import { orderBody, ruleSafety, unsafeMessage, type SafetyEnv, type UnsafeVar } from './safety.js';
 import { typeName, type Value } from './value.js';
 
 /** Calls the evaluator handles itself rather than through the builtin table, with their arities. */
@@ -42,9 +46,13 @@ export function checkPolicy(policy: CompiledPolicy, modules: Iterable<Module>): 
   if (result) throw result;
 }
 
-/** Throws the first check error of an ad-hoc query body (evaluated outside any package). */
+/** Throws the first check error of an ad-hoc query body (evaluated outside any package); keeps its order for the evaluator. */
 export function checkQuery(policy: CompiledPolicy, body: readonly Expr[]): void {
-  const error = checkBody({ policy, pkg: [], imports: new Map() }, body);
+  const ctx: Context = { policy, pkg: [], imports: new Map(), stage: 'defined' };
+  const error =
+    checkBody(ctx, body) ??
+    unsafeError(orderBody(body, safetyEnv(ctx, new Set()), policy.bodyOrder).unsafe) ??
+    checkBody({ ...ctx, stage: 'typed' }, body);
   if (error) throw error;
 }
 
@@ -60,20 +68,77 @@ function moduleImports(mod: Module): Map<string, string[]> {
 
 function firstError(policy: CompiledPolicy, modules: Iterable<Module>): RegoError | undefined {
   const all = [...modules];
-  for (const mod of all) {
-    const ctx: Context = { policy, pkg: mod.pkg, imports: moduleImports(mod) };
+  return callErrors(policy, all, 'defined') ?? safetyError(policy, all) ?? recursionError(policy, all, moduleImports) ?? callErrors(policy, all, 'typed');
+}
+
+function callErrors(policy: CompiledPolicy, modules: readonly Module[], stage: Context['stage']): RegoError | undefined {
+  for (const mod of modules) {
+    const ctx: Context = { policy, pkg: mod.pkg, imports: moduleImports(mod), stage };
     for (const rule of mod.rules) {
       const error = checkRule(ctx, rule);
       if (error) return error;
     }
   }
-  return recursionError(policy, all, moduleImports);
+  return undefined;
+}
+
+/**
+ * OPA's CheckSafetyRuleHeads then CheckSafetyRuleBodies over all modules; each body's safe order is kept
+ * with the compiled policy (policy.bodyOrder), where the evaluator takes it.
+ */
+function safetyError(policy: CompiledPolicy, modules: readonly Module[]): RegoError | undefined {
+  const rulesOf = packageRuleNames(policy);
+  let heads: UnsafeVar[] = [];
+  let bodies: UnsafeVar[] = [];
+  for (const mod of modules) {
+    const env = safetyEnv({ policy, pkg: mod.pkg, imports: moduleImports(mod), stage: 'defined' }, rulesOf.get(mod.pkg.join('.')) ?? new Set());
+    for (const rule of mod.rules) {
+      const r = ruleSafety(rule, env, policy.bodyOrder);
+      if (heads.length === 0) heads = r.heads;
+      if (bodies.length === 0) bodies = r.bodies;
+    }
+  }
+  return unsafeError(heads) ?? unsafeError(bodies);
+}
+
+function unsafeError(list: readonly UnsafeVar[]): RegoError | undefined {
+  const u = list[0];
+  return u && new RegoError('rego_unsafe_var_error', unsafeMessage(u), u.loc);
+}
+
+/** The rule names of each package, over all its modules (OPA resolves these names to data refs). */
+function packageRuleNames(policy: CompiledPolicy): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const info of policy.modules.values()) {
+    const key = info.pkg.join('.');
+    const names = out.get(key) ?? new Set<string>();
+    for (const n of info.ruleNames) names.add(n);
+    out.set(key, names);
+  }
+  return out;
+}
+
+/** Names bound before a body of this module runs, and the arity of what its calls name. */
+function safetyEnv(ctx: Context, ruleNames: ReadonlySet<string>): SafetyEnv {
+  return {
+    isGlobal: (name) => name === 'input' || name === 'data' || ctx.imports.has(name) || ruleNames.has(name),
+    arity: (fn) => {
+      const special = EVALUATOR_CALLS.get(fn.join('.'));
+      if (special) return special.length > 0 ? special[0] : -1;
+      const userFn = userFunction(ctx.policy, ctx.pkg, ctx.imports, fn);
+      if (userFn) return userFn.rules[0]?.head.args?.length ?? userFn.defaultRule?.head.args?.length ?? -1;
+      return lookupBuiltin(fn.join('.'))?.arity ?? -1;
+    },
+    isFunction: (path) => EVALUATOR_CALLS.has(path.join('.')) || userFunction(ctx.policy, ctx.pkg, ctx.imports, path) !== undefined || lookupBuiltin(path.join('.')) !== undefined,
+  };
 }
 
 interface Context {
   policy: CompiledPolicy;
   pkg: string[];
   imports: Map<string, string[]>;
+  /** 'defined': only calls to functions that do not exist (OPA's CheckUndefinedFuncs); 'typed': arity and operand types (CheckTypes). */
+  stage: 'defined' | 'typed';
 }
 
 function checkRule(ctx: Context, rule: Rule): RegoError | undefined {
@@ -164,11 +229,12 @@ function checkCall(ctx: Context, t: Extract<Term, { type: 'call' }>): RegoError 
   const name = t.fn.join('.');
   const special = EVALUATOR_CALLS.get(name);
   if (special) {
-    if (special.length > 0 && !special.includes(t.args.length)) return arityError(name, t, special[special.length - 1]);
+    if (ctx.stage === 'typed' && special.length > 0 && !special.includes(t.args.length)) return arityError(name, t, special[special.length - 1]);
     return undefined;
   }
   const userFn = userFunction(ctx.policy, ctx.pkg, ctx.imports, t.fn);
   if (userFn) {
+    if (ctx.stage === 'defined') return undefined;
     const arity = userFn.rules[0]?.head.args?.length ?? userFn.defaultRule?.head.args?.length ?? 0;
     if (t.args.length !== arity && t.args.length !== arity + 1) {
       return new RegoError('rego_type_error', `function data.${userFn.path.join('.')} has arity ${arity}, got ${t.args.length} arguments`, t.loc);
@@ -177,6 +243,7 @@ function checkCall(ctx: Context, t: Extract<Term, { type: 'call' }>): RegoError 
   }
   const spec = lookupBuiltin(name);
   if (!spec) return new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
+  if (ctx.stage === 'defined') return undefined;
   if (t.args.length !== spec.arity && t.args.length !== spec.arity + 1) return arityError(name, t, spec.arity);
   return checkOperandTypes(name, t);
 }

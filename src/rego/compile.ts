@@ -5,6 +5,7 @@
 import type { Import, Module, Rule, Term } from './ast.js';
 import { RegoError } from './errors.js';
 import type { BuiltinSpec } from './builtins/registry.js';
+import type { BodyOrders } from './safety.js';
 import { keyOf, type Json } from './value.js';
 
 export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
@@ -37,6 +38,8 @@ export interface CompiledPolicy {
    * parsed module may be compiled with different neighbours.
    */
   packageRefs: WeakMap<Term, RuleSet | false | null>;
+  /** Each body's evaluation order where it differs from the source (variables bound before read), filled by the check stage (safety.ts). */
+  bodyOrder: BodyOrders;
   /** Per module: the package path and the import aliases. */
   modules: Map<string, { pkg: string[]; imports: Import[]; ruleNames: Set<string>; packageAnnotations?: { [key: string]: Json } }>;
 }
@@ -114,7 +117,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     const existing = info.get(mod.file);
     info.set(mod.file, { pkg: mod.pkg, imports: mod.imports, ruleNames: new Set([...(existing?.ruleNames ?? []), ...ruleNames]), packageAnnotations: mod.packageAnnotations });
   }
-  return { root, modules: info, callTargets: new WeakMap(), packageRefs: new WeakMap() };
+  return { root, modules: info, callTargets: new WeakMap(), packageRefs: new WeakMap(), bodyOrder: new WeakMap() };
 }
 
 export function findNode(root: RuleNode, path: readonly string[]): RuleNode | undefined {
