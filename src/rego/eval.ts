@@ -299,14 +299,10 @@ export class Evaluator {
 
   evalBody(body: readonly Expr[], i: number, scope: Scope, k: K): boolean {
     if (i === body.length) return k();
+    // The check stage ordered bodies so that variables are bound before they are read (safety.ts).
+    if (i === 0) body = this.policy.bodyOrder.get(body) ?? body;
     const expr = body[i];
     this.step(expr.loc);
-    if (expr.kind === 'term' && expr.term.type === 'call' && i + 1 < body.length) {
-      // OPA orders a body so that variables are bound before they are read: a test like
-      // `foo == input.foos[foo]` that reads a still-unbound variable runs after the expression binding it.
-      const later = this.deferredBody(body, i, expr.term, scope);
-      if (later) return this.evalBody(later, i, scope, k);
-    }
     if (this.config.tracer) {
       let succeeded = false;
       this.trace('eval', 'expr', expr.loc, scope, expr.text);
@@ -319,35 +315,6 @@ export class Evaluator {
       return stop;
     }
     return this.evalExprWith(expr, scope, () => this.evalBody(body, i + 1, scope, k));
-  }
-
-  private termMentions(t: Term, name: string): boolean {
-    const names = new Set<string>();
-    this.collectVars(t, names);
-    return names.has(name);
-  }
-
-  private deferredBody(body: readonly Expr[], i: number, call: Extract<Term, { type: 'call' }>, scope: Scope): Expr[] | undefined {
-    // Cheap test first (this runs for every call expression): only a bare variable argument that is unbound.
-    let unbound: Set<string> | undefined;
-    for (const arg of call.args) if (arg.type === 'var' && arg.name !== '_' && scope.lookup(arg.name) === UNBOUND) (unbound ??= new Set()).add(arg.name);
-    if (!unbound) return undefined;
-    const fn = call.fn.join('.');
-    if (fn === 'eq' || lookupBuiltin(fn) === undefined) return undefined;
-    // Bound within this same call (`foo == input.foos[foo]`): the call orders its own arguments.
-    const names = [...unbound];
-    if (call.args.some((a) => a.type !== 'var' && names.some((n) => this.termMentions(a, n)))) return undefined;
-    const mentions = (e: Expr): boolean => {
-      let found = false;
-      this.exprVars(e, (t) => {
-        const names = new Set<string>();
-        this.collectVars(t, names);
-        for (const n of names) if (unbound?.has(n)) found = true;
-      });
-      return found;
-    };
-    if (!body.slice(i + 1).some(mentions)) return undefined;
-    return [...body.slice(0, i), ...body.slice(i + 1), body[i]];
   }
 
   private evalExprWith(expr: Expr, scope: Scope, k: K): boolean {

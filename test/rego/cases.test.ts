@@ -14,6 +14,7 @@
  *       want_undefined: true       # or: the reference has no value
  *       want_error: <substring>    # or: evaluation fails with this text ...
  *       want_error_code: <code>    # ... and/or this OPA error code
+ *       want_error_line: <n>       # ... at this line of its file (the check stage's locations)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,7 +23,7 @@ import { parse } from 'yaml';
 import { RegoEngine, serializeJson } from '../../src/rego/index.js';
 
 const ROOT = join(import.meta.dirname, 'cases');
-const KEYS = new Set(['note', 'modules', 'query', 'input', 'data', 'strict', 'want_result', 'want_json', 'want_undefined', 'want_error', 'want_error_code']);
+const KEYS = new Set(['note', 'modules', 'query', 'input', 'data', 'strict', 'want_result', 'want_json', 'want_undefined', 'want_error', 'want_error_code', 'want_error_line']);
 
 interface Case {
   note: string;
@@ -36,6 +37,7 @@ interface Case {
   want_undefined?: boolean;
   want_error?: string;
   want_error_code?: string;
+  want_error_line?: number;
 }
 
 function yamlFiles(dir: string): string[] {
@@ -86,6 +88,7 @@ for (const file of files) {
           expect(error, 'evaluation should fail').toBeInstanceOf(Error);
           if (c.want_error !== undefined) expect((error as Error).message).toContain(c.want_error);
           if (c.want_error_code !== undefined) expect((error as { code?: string }).code).toBe(c.want_error_code);
+          if (c.want_error_line !== undefined) expect((error as { location?: { line?: number } }).location?.line).toBe(c.want_error_line);
           return;
         }
         const value = run(c);
