@@ -349,6 +349,8 @@ interface View {
     | { kind: 'eq'; lhs: Term; rhs: Term }
     | { kind: 'every'; collection: Term };
   withValues: Term[];
+  /** Has it bodies of its own (comprehensions, `every`) to order? */
+  nested: boolean;
 }
 
 /** The path a `with` value names when it is a plain name or ref (`count`, `data.lib.f`, `opa.runtime`). */
@@ -361,6 +363,35 @@ function namePath(t: Term): string[] | undefined {
     out.push(p.value);
   }
   return out;
+}
+
+function hasComprehension(e: Expr): boolean {
+  const found = (t: Term | undefined): boolean => {
+    if (!t) return false;
+    switch (t.type) {
+      case 'arraycomp':
+      case 'setcomp':
+      case 'objectcomp':
+        return true;
+      case 'ref':
+        return found(t.head) || t.path.some(found);
+      case 'call':
+        return t.args.some(found);
+      case 'array':
+      case 'set':
+        return t.items.some(found);
+      case 'object':
+        return t.entries.some(([k, v]) => found(k) || found(v));
+      case 'template':
+        return t.parts.some((p) => typeof p !== 'string' && found(p));
+      case 'with':
+        return found(t.term) || t.with.some((w) => found(w.value));
+      default:
+        return false;
+    }
+  };
+  const terms = e.kind === 'term' ? [e.term] : e.kind === 'assign' || e.kind === 'unify' ? [e.lhs, e.rhs] : e.kind === 'somein' ? [e.key, e.value, e.collection] : [];
+  return terms.some(found) || e.with.some((w) => found(w.value));
 }
 
 function buildView(e: Expr, env: SafetyEnv, view: (e: Expr) => View): View {
@@ -411,7 +442,8 @@ function buildView(e: Expr, env: SafetyEnv, view: (e: Expr) => View): View {
     default:
       shape = { kind: 'none' };
   }
-  return { expr: e, virtual: false, vars, closure, shape, withValues };
+  const nested = e.kind === 'every' || (e.kind === 'not' ? view(e.expr).nested : hasComprehension(e));
+  return { expr: e, virtual: false, vars, closure, shape, withValues, nested };
 }
 
 // ---------- outputs ----------
@@ -488,8 +520,7 @@ function outputs(view: View, safe: ReadonlySet<string>, env: SafetyEnv): Set<str
     case 'eq': {
       refOutputs(view.shape.lhs, safe, out);
       refOutputs(view.shape.rhs, safe, out);
-      const known = new Set([...safe, ...out]);
-      const unified = new Unifier(known).run(view.shape.lhs, view.shape.rhs);
+      const unified = new Unifier((v) => safe.has(v) || out.has(v)).run(view.shape.lhs, view.shape.rhs);
       for (const v of unified) out.add(v);
       for (const v of safe) out.delete(v);
       return out;
@@ -501,7 +532,7 @@ function outputs(view: View, safe: ReadonlySet<string>, env: SafetyEnv): Set<str
 class Unifier {
   private readonly unified = new Set<string>();
   private readonly unknown = new Map<string, Set<string>>();
-  constructor(private readonly safe: ReadonlySet<string>) {}
+  constructor(private readonly known: (v: string) => boolean) {}
 
   run(a: Term, b: Term): Set<string> {
     this.unify(a, b);
@@ -509,7 +540,7 @@ class Unifier {
   }
 
   private isSafe(v: string): boolean {
-    return this.safe.has(v) || this.unified.has(v);
+    return this.known(v) || this.unified.has(v);
   }
 
   private markSafe(v: string): void {
@@ -672,9 +703,10 @@ class Orderer {
     const declared = declaredNames(body);
     const declaredBefore = new Set<string>();
     const captured = new Map<View, Set<string>>();
+    const none = new Set<string>();
     for (const v of all) {
-      captured.set(v, new Set([...v.closure].filter((n) => bodyVarSet.has(n) && !scope.isGlobal(n) && (!declared.has(n) || declaredBefore.has(n)))));
-      for (const n of declaredNames([v.expr])) declaredBefore.add(n);
+      captured.set(v, v.closure.size === 0 ? none : new Set([...v.closure].filter((n) => bodyVarSet.has(n) && !scope.isGlobal(n) && (!declared.has(n) || declaredBefore.has(n)))));
+      if (declared.size > 0) for (const n of declaredNames([v.expr])) declaredBefore.add(n);
     }
 
     const placed = new Set<View>();
@@ -712,7 +744,7 @@ class Orderer {
     // Closures see the variables of the expressions before them (OPA's bodySafetyTransformer).
     const seen = new Set(scope.bound);
     for (const v of reordered) {
-      this.closures(v, scope.inner(new Set(), seen), result);
+      if (v.nested) this.closures(v, scope.inner(new Set(), seen), result);
       for (const n of v.vars) seen.add(n);
     }
     const ordered = reordered.filter((v) => !v.virtual).map((v) => v.expr);
