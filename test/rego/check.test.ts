@@ -62,6 +62,28 @@ describe('check stage', () => {
     expect(q.evalQuery('y := data.p.f(1)').value).toEqual([{ y: 1 }]);
   });
 
+  it('runs bodies in the safe order it computed, queries too (the trace follows that order)', () => {
+    const e = new RegoEngine();
+    e.addModule('package p\nallow if {\n\tx > 1\n\tx := input.n\n}\n', 'p.rego');
+    const evaluated: string[] = [];
+    const tracer = (ev: { op: string; node: string; text?: string }) => {
+      if (ev.op === 'eval' && ev.node === 'expr') evaluated.push(ev.text ?? '');
+    };
+    expect(e.evalRule('data.p.allow', { input: { n: 2 }, tracer }).value).toBe(true);
+    expect(evaluated).toEqual(['x := input.n', 'x > 1']);
+    expect(e.evalQuery('y > 0; y = 1').value).toEqual([{ y: 1 }]);
+    const err = (() => {
+      try {
+        e.evalQuery('y > 0');
+      } catch (error) {
+        return error as RegoError;
+      }
+      throw new Error('expected an unsafe variable');
+    })();
+    expect(err.regoCode).toBe('rego_unsafe_var_error');
+    expect(err.message).toBe('var y is unsafe');
+  });
+
   it('passes the recorded Kata policies', () => {
     const dir = sharedPath('kata-requests');
     if (!dir) return;
