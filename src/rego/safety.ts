@@ -122,24 +122,36 @@ function isGenerated(name: string): boolean {
 }
 
 /** The names a body declares for itself (`x := ...`, `some x`, `some x in xs`): locals even where a rule has the name. */
-export function declaredNames(body: readonly Expr[]): Set<string> {
-  const out = new Set<string>();
-  const pattern = (t: Term | undefined): void => {
-    if (!t) return;
-    if (t.type === 'var') out.add(t.name);
-    else if (t.type === 'array') t.items.forEach(pattern);
-    else if (t.type === 'object') t.entries.forEach(([, v]) => pattern(v));
-  };
-  for (const e of body) {
-    if (e.kind === 'assign') pattern(e.lhs);
-    else if (e.kind === 'some') e.vars.forEach((v) => out.add(v));
-    else if (e.kind === 'somein') {
-      pattern(e.key);
-      pattern(e.value);
-    }
+export function declaredNames(body: readonly Expr[]): ReadonlySet<string> {
+  let out = declaredCache.get(body);
+  if (!out) {
+    const names = new Set<string>();
+    for (const e of body) declaredBy(e, names);
+    out = names.size === 0 ? NO_NAMES : names;
+    declaredCache.set(body, out);
   }
-  out.delete('_');
   return out;
+}
+
+const declaredCache = new WeakMap<readonly Expr[], ReadonlySet<string>>();
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+function declaredBy(e: Expr, out: Set<string>): void {
+  if (e.kind === 'assign') patternNames(e.lhs, out);
+  else if (e.kind === 'some') {
+    for (const v of e.vars) if (v !== '_') out.add(v);
+  } else if (e.kind === 'somein') {
+    patternNames(e.key, out);
+    patternNames(e.value, out);
+  }
+}
+
+function patternNames(t: Term | undefined, out: Set<string>): void {
+  if (!t) return;
+  if (t.type === 'var') {
+    if (t.name !== '_') out.add(t.name);
+  } else if (t.type === 'array') for (const i of t.items) patternNames(i, out);
+  else if (t.type === 'object') for (const [, v] of t.entries) patternNames(v, out);
 }
 
 /** Which names are safe before a body runs: variables bound outside it, then the environment's globals unless shadowed. */
@@ -178,10 +190,11 @@ const SAFETY: VarParams = { closures: true };
 const CALL_OPERANDS: VarParams = { closures: true, sets: true, objectKeys: true, refHead: true };
 const UNIFIED: VarParams = { closures: true, objectKeys: true, refHead: true };
 const SCOPED: VarParams = { scoped: true };
+const NO_TERMS: Term[] = [];
 
 function isPrint(t: Extract<Term, { type: 'call' }>): boolean {
-  const name = t.fn.join('.');
-  return name === 'print' || name === 'internal.print';
+  const fn = t.fn;
+  return fn[fn.length - 1] === 'print' && (fn.length === 1 || (fn.length === 2 && fn[0] === 'internal'));
 }
 
 function termVars(t: Term | undefined, p: VarParams, out: Set<string>): void {
@@ -243,8 +256,8 @@ function bodyVars(body: readonly Expr[], p: VarParams, out: Set<string>): void {
   for (const e of body) exprVars(e, p, out);
 }
 
-function exprVars(e: Expr, p: VarParams, out: Set<string>): void {
-  for (const w of e.with) termVars(w.value, p, out);
+function exprVars(e: Expr, p: VarParams, out: Set<string>, withValues = true): void {
+  if (withValues) for (const w of e.with) termVars(w.value, p, out);
   switch (e.kind) {
     case 'term':
       termVars(e.term, p, out);
@@ -266,19 +279,23 @@ function exprVars(e: Expr, p: VarParams, out: Set<string>): void {
       return;
     case 'every':
       termVars(e.collection, p, out);
-      if (p.closures) return;
-      if (p.scoped) {
-        const inner = new Set<string>();
-        bodyVars(e.body, p, inner);
-        const own = declaredNames(e.body);
-        for (const v of inner) if (!own.has(v) && v !== e.key && v !== e.value) out.add(v);
-        return;
-      }
-      if (e.key) out.add(e.key);
-      out.add(e.value);
-      bodyVars(e.body, p, out);
+      if (!p.closures) everyBodyVars(e, p, out);
       return;
   }
+}
+
+/** The variables of an `every` body (with its key and value unless `scoped`, which leaves out what the body owns). */
+function everyBodyVars(e: Extract<Expr, { kind: 'every' }>, p: VarParams, out: Set<string>): void {
+  if (!p.scoped) {
+    if (e.key) out.add(e.key);
+    out.add(e.value);
+    bodyVars(e.body, p, out);
+    return;
+  }
+  const inner = new Set<string>();
+  bodyVars(e.body, p, inner);
+  const own = declaredNames(e.body);
+  for (const v of inner) if (!own.has(v) && v !== e.key && v !== e.value) out.add(v);
 }
 
 /** The variables a term's closures (comprehensions, print operands, template parts) read from outside them. */
@@ -366,43 +383,62 @@ function namePath(t: Term): string[] | undefined {
 }
 
 function hasComprehension(e: Expr): boolean {
-  const found = (t: Term | undefined): boolean => {
-    if (!t) return false;
-    switch (t.type) {
-      case 'arraycomp':
-      case 'setcomp':
-      case 'objectcomp':
-        return true;
-      case 'ref':
-        return found(t.head) || t.path.some(found);
-      case 'call':
-        return t.args.some(found);
-      case 'array':
-      case 'set':
-        return t.items.some(found);
-      case 'object':
-        return t.entries.some(([k, v]) => found(k) || found(v));
-      case 'template':
-        return t.parts.some((p) => typeof p !== 'string' && found(p));
-      case 'with':
-        return found(t.term) || t.with.some((w) => found(w.value));
-      default:
-        return false;
-    }
-  };
-  const terms = e.kind === 'term' ? [e.term] : e.kind === 'assign' || e.kind === 'unify' ? [e.lhs, e.rhs] : e.kind === 'somein' ? [e.key, e.value, e.collection] : [];
-  return terms.some(found) || e.with.some((w) => found(w.value));
+  switch (e.kind) {
+    case 'term':
+      if (comprehensionIn(e.term)) return true;
+      break;
+    case 'assign':
+    case 'unify':
+      if (comprehensionIn(e.lhs) || comprehensionIn(e.rhs)) return true;
+      break;
+    case 'somein':
+      if (comprehensionIn(e.key) || comprehensionIn(e.value) || comprehensionIn(e.collection)) return true;
+      break;
+    default:
+      break;
+  }
+  return e.with.some((w) => comprehensionIn(w.value));
+}
+
+function comprehensionIn(t: Term | undefined): boolean {
+  if (!t) return false;
+  switch (t.type) {
+    case 'arraycomp':
+    case 'setcomp':
+    case 'objectcomp':
+      return true;
+    case 'ref':
+      return comprehensionIn(t.head) || t.path.some(comprehensionIn);
+    case 'call':
+      return t.args.some(comprehensionIn);
+    case 'array':
+    case 'set':
+      return t.items.some(comprehensionIn);
+    case 'object':
+      return t.entries.some(([k, v]) => comprehensionIn(k) || comprehensionIn(v));
+    case 'template':
+      return t.parts.some((p) => typeof p !== 'string' && comprehensionIn(p));
+    case 'with':
+      return comprehensionIn(t.term) || t.with.some((w) => comprehensionIn(w.value));
+    default:
+      return false;
+  }
 }
 
 function buildView(e: Expr, env: SafetyEnv, view: (e: Expr) => View): View {
   // A `with` value that names a function replaces that function: it is a name, not variables.
-  const withValues = e.with.map((w) => w.value).filter((v) => {
-    const path = namePath(v);
-    return !(path && env.isFunction(path));
-  });
+  const withValues =
+    e.with.length === 0
+      ? NO_TERMS
+      : e.with
+          .map((w) => w.value)
+          .filter((v) => {
+            const path = namePath(v);
+            return !(path && env.isFunction(path));
+          });
   const vars = new Set<string>();
   // (`not` takes its variables from the negated expression, which carries the same modifiers.)
-  if (e.kind !== 'not') exprVars({ ...e, with: [] } as Expr, SAFETY, vars);
+  if (e.kind !== 'not') exprVars(e, SAFETY, vars, false);
   for (const w of withValues) termVars(w, SAFETY, vars);
   const closure = new Set<string>();
   for (const w of withValues) closureVars(w, closure);
@@ -429,7 +465,7 @@ function buildView(e: Expr, env: SafetyEnv, view: (e: Expr) => View): View {
     }
     case 'every':
       closureVars(e.collection, closure);
-      exprVars({ ...e, collection: { type: 'scalar', value: null, loc: e.loc }, with: [] } as Expr, SCOPED, closure);
+      everyBodyVars(e, SCOPED, closure);
       shape = { kind: 'every', collection: e.collection };
       break;
     case 'not': {
@@ -490,8 +526,8 @@ function refOutputs(t: Term | undefined, safe: ReadonlySet<string>, out: Set<str
   }
 }
 
-function outputs(view: View, safe: ReadonlySet<string>, env: SafetyEnv): Set<string> {
-  const none = new Set<string>();
+function outputs(view: View, safe: ReadonlySet<string>, env: SafetyEnv): ReadonlySet<string> {
+  const none = NO_NAMES;
   if (view.expr.kind === 'not' || view.shape.kind === 'none') return none;
   // `with` values are inputs: unsafe ones make the expression bind nothing.
   for (const w of view.withValues) {
@@ -695,18 +731,19 @@ class Orderer {
     for (const n of bodyVarSet) if (scope.isGlobal(n)) safe.add(n);
     const unsafe = new Map<View, Set<string>>();
     for (const v of all) {
-      const s = new Set([...v.vars].filter((n) => !safe.has(n)));
-      if (s.size > 0) unsafe.set(v, s);
+      let s: Set<string> | undefined;
+      for (const n of v.vars) if (!safe.has(n)) (s ??= new Set()).add(n);
+      if (s) unsafe.set(v, s);
     }
     // The closure variables that are the body's own: they must be bound before the closure runs. A name
     // the body declares (`x :=`) is the body's only from its declaration on: a closure before it has its own.
     const declared = declaredNames(body);
     const declaredBefore = new Set<string>();
-    const captured = new Map<View, Set<string>>();
-    const none = new Set<string>();
+    const captured = new Map<View, ReadonlySet<string>>();
+    const anyClosure = all.some((v) => v.closure.size > 0);
     for (const v of all) {
-      captured.set(v, v.closure.size === 0 ? none : new Set([...v.closure].filter((n) => bodyVarSet.has(n) && !scope.isGlobal(n) && (!declared.has(n) || declaredBefore.has(n)))));
-      if (declared.size > 0) for (const n of declaredNames([v.expr])) declaredBefore.add(n);
+      captured.set(v, v.closure.size === 0 ? NO_NAMES : new Set([...v.closure].filter((n) => bodyVarSet.has(n) && !scope.isGlobal(n) && (!declared.has(n) || declaredBefore.has(n)))));
+      if (anyClosure && declared.size > 0) declaredBy(v.expr, declaredBefore);
     }
 
     const placed = new Set<View>();
@@ -716,7 +753,7 @@ class Orderer {
       for (const v of all) {
         if (placed.has(v)) continue;
         const ovs = outputs(v, safe, this.env);
-        const cv = captured.get(v) as Set<string>;
+        const cv = captured.get(v) as ReadonlySet<string>;
         let need = unsafe.get(v);
         if (cv.size > 0) {
           // "closure-self": the closure reads what the expression itself binds (`x = [x | x = 1]`).
