@@ -741,17 +741,37 @@ class Orderer {
     const declaredBefore = new Set<string>();
     const captured = new Map<View, ReadonlySet<string>>();
     const anyClosure = all.some((v) => v.closure.size > 0);
+    // A closure's own name that the body declares later: the closure must run before that declaration,
+    // since the evaluator has one scope per body (OPA renames the two apart).
+    const ownLater = new Map<View, Set<string>>();
+    const declares = new Map<View, Set<string>>();
     for (const v of all) {
       captured.set(v, v.closure.size === 0 ? NO_NAMES : new Set([...v.closure].filter((n) => bodyVarSet.has(n) && !scope.isGlobal(n) && (!declared.has(n) || declaredBefore.has(n)))));
-      if (anyClosure && declared.size > 0) declaredBy(v.expr, declaredBefore);
+      if (!anyClosure || declared.size === 0) continue;
+      const own = new Set<string>();
+      declaredBy(v.expr, own);
+      declares.set(v, own);
+      const later = [...v.closure].filter((n) => declared.has(n) && !declaredBefore.has(n) && !own.has(n));
+      if (later.length > 0) ownLater.set(v, new Set(later));
+      for (const n of own) declaredBefore.add(n);
     }
+    const held = (v: View, at: number): boolean => {
+      const names = declares.get(v);
+      if (!names?.size) return false;
+      for (let i = 0; i < at; i++) {
+        const later = ownLater.get(all[i]);
+        if (later && !placed.has(all[i]) && [...names].some((n) => later.has(n))) return true;
+      }
+      return false;
+    };
 
     const placed = new Set<View>();
     const reordered: View[] = [];
+    let holds = ownLater.size > 0;
     for (;;) {
       const before = reordered.length;
-      for (const v of all) {
-        if (placed.has(v)) continue;
+      for (const [at, v] of all.entries()) {
+        if (placed.has(v) || (holds && held(v, at))) continue;
         const ovs = outputs(v, safe, this.env);
         const cv = captured.get(v) as ReadonlySet<string>;
         let need = unsafe.get(v);
@@ -771,7 +791,11 @@ class Orderer {
           for (const n of ovs) safe.add(n);
         }
       }
-      if (reordered.length === before) break;
+      if (reordered.length === before) {
+        // Nothing more can run: give up holding declarations back (the closure waits for them).
+        if (!holds) break;
+        holds = false;
+      }
     }
     // An expression left over with nothing to report (OPA would drop it) keeps its place at the end.
     for (const v of all) if (!placed.has(v) && !unsafe.get(v)?.size) reordered.push(v);
