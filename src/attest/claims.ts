@@ -68,8 +68,10 @@ export interface SgxClaims {
   debug: boolean;
   reportData: string;
   fmspc: string;
-  /** The platform TCB status from the TCB info collateral (`UpToDate`, `SWHardeningNeeded`, ...). */
+  /** The TCB status (`UpToDate`, `SWHardeningNeeded`, ...): the platform's from the TCB info, converged with the QE identity's. */
   tcbStatus: string;
+  /** The platform's TCB level status alone, before the QE identity's is folded in. */
+  platformTcbStatus: string;
   advisoryIds: string[];
   /** The quoting enclave's TCB status from the QE identity collateral. */
   qeTcbStatus: string;

@@ -226,6 +226,22 @@ export function platformTcbStatus(info: TcbInfo, components: number[], pceSvn: n
   throw new AttestationError('sgx_tcb_unrecognized', 'the platform TCB is below every level in the TCB info', { hint: 'the platform needs a microcode/BIOS update' });
 }
 
+/**
+ * Intel's convergence of the platform TCB status with another component's (the QE identity's, or the
+ * TDX module identity's): a revoked component revokes the whole; an out-of-date one makes an otherwise
+ * current platform OutOfDate and a platform that needs configuration OutOfDateConfigurationNeeded;
+ * anything else leaves the platform status as it is.
+ */
+export function convergeTcbStatus(platform: string, other: string | undefined): string {
+  if (other === undefined || other === 'UpToDate') return platform;
+  if (other === 'Revoked' || platform === 'Revoked') return 'Revoked';
+  if (other === 'OutOfDate') {
+    if (platform === 'UpToDate' || platform === 'SWHardeningNeeded') return 'OutOfDate';
+    if (platform === 'ConfigurationNeeded' || platform === 'ConfigurationAndSWHardeningNeeded') return 'OutOfDateConfigurationNeeded';
+  }
+  return platform;
+}
+
 /** The QE identity: the QE report must match MRSIGNER, ISVPRODID and masked MISCSELECT/ATTRIBUTES; status by ISVSVN. */
 export function qeTcbStatus(id: QeIdentity, qe: { mrSigner: Buffer; isvProdId: number; miscSelect: number; attributes: Buffer; isvSvn: number }): TcbResult {
   const masked = (value: Buffer, mask: Buffer): Buffer => Buffer.from(value.map((b, i) => b & (mask[i] ?? 0)));

@@ -9,7 +9,7 @@ import { buildChain } from '../certs/chain.js';
 import { intelSgxRootCa } from '../certs/roots.js';
 import { checkCrl, checkValidity, commonName, parseCertificates, validity, type Validity } from '../certs/x509.js';
 import { CERT_TYPE_PCK_CHAIN, parseQuote, type SgxQuote } from './abi.js';
-import { checkCollateralCrlTimes, checkCollateralTime, platformTcbStatus, qeTcbStatus, readCollateral, verifyCollateral, type TcbResult, type VerifiedCollateral } from './collateral.js';
+import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, platformTcbStatus, qeTcbStatus, readCollateral, verifyCollateral, type TcbResult, type VerifiedCollateral } from './collateral.js';
 import { readPckExtensions, type PckExtensions } from './pck.js';
 
 export interface SgxVerifyOptions {
@@ -225,7 +225,9 @@ export function verifySgx(raw: Buffer, options: SgxVerifyOptions = {}): SgxClaim
     debug: (body.attributes[0] & 0x02) !== 0,
     reportData: body.reportData.toString('hex'),
     fmspc: pck.ext.fmspc,
-    tcbStatus: platform.status,
+    // Converged with the QE identity's status, as Intel's QVL reports it; the platform's alone beside it.
+    tcbStatus: convergeTcbStatus(platform.status, qe.status),
+    platformTcbStatus: platform.status,
     advisoryIds: [...new Set([...platform.advisoryIds, ...qe.advisoryIds])],
     qeTcbStatus: qe.status,
   };

@@ -22,6 +22,8 @@ export interface SimSgxFields {
   quoteVersion?: 3 | 4;
   /** The platform TCB status the signed TCB info gives this platform (default UpToDate). */
   tcbStatus?: string;
+  /** The status the signed QE identity gives the quoting enclave (default UpToDate). */
+  qeTcbStatus?: string;
 }
 
 const DAY = 86_400_000;
@@ -97,11 +99,15 @@ export class SimulatedSgxPlatform {
       qeAuthData: authData,
       pckChainPem: Buffer.from(this.chainPem),
     });
-    return { quote, collateral: this.collateral(fields.tcbStatus ?? 'UpToDate') };
+    return { quote, collateral: this.collateral(fields.tcbStatus ?? 'UpToDate', undefined, fields.qeTcbStatus) };
   }
 
   /** Signed collateral; `tcbInfoExtra` adds TDX fields (and `qeId` names the TD quoting enclave). */
-  protected collateral(tcbStatus: string, tdx?: { level: Record<string, unknown>; info: Record<string, unknown>; qe: { mrsigner: Buffer; isvProdId: number; isvSvn: number } }): SgxCollateralInput {
+  protected collateral(
+    tcbStatus: string,
+    tdx?: { level: Record<string, unknown>; info: Record<string, unknown>; qe: { mrsigner: Buffer; isvProdId: number; isvSvn: number } },
+    qeTcbStatus = 'UpToDate',
+  ): SgxCollateralInput {
     const now = Date.now();
     const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
     const qe = tdx?.qe ?? QE;
@@ -114,7 +120,7 @@ export class SimulatedSgxPlatform {
       id: tdx ? 'TD_QE' : 'QE', version: 2, issueDate: iso(now - 3_600_000), nextUpdate: iso(now + 30 * DAY), tcbEvaluationDataNumber: 17,
       miscselect: '00000000', miscselectMask: 'FFFFFFFF', attributes: QE_ATTRIBUTES.toString('hex').toUpperCase(), attributesMask: 'FBFFFFFFFFFFFFFF0000000000000000',
       mrsigner: qe.mrsigner.toString('hex').toUpperCase(), isvprodid: qe.isvProdId,
-      tcbLevels: [{ tcb: { isvsvn: qe.isvSvn }, tcbDate: iso(now - 30 * DAY), tcbStatus: 'UpToDate' }],
+      tcbLevels: [{ tcb: { isvsvn: qe.isvSvn }, tcbDate: iso(now - 30 * DAY), tcbStatus: qeTcbStatus }],
     });
     const crl = (issuer: Name, key: KeyObject): string =>
       buildCrl({ issuer, signingKey: key, hash: 'sha256', thisUpdate: new Date(now - 3_600_000), nextUpdate: new Date(now + 30 * DAY) }).toString('hex');

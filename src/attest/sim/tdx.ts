@@ -22,6 +22,8 @@ export interface SimTdxFields {
   td15?: boolean;
   /** The platform TCB status the signed TCB info gives (default UpToDate). */
   tcbStatus?: string;
+  /** The status the signed TD_QE identity gives the TD quoting enclave (default UpToDate). */
+  qeTcbStatus?: string;
   /** The TDX module SVN (TEE_TCB_SVN[0]); the module identity marks SVN < 3 OutOfDate. */
   moduleSvn?: number;
 }
@@ -80,7 +82,7 @@ export class SimulatedTdxPlatform extends SimulatedSgxPlatform {
         ],
       },
       qe: TD_QE,
-    });
+    }, fields.qeTcbStatus);
     return { quote, collateral };
   }
 }

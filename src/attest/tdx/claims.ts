@@ -22,8 +22,10 @@ export interface TdxClaims {
   debug: boolean;
   mrServiceTd?: string;
   fmspc: string;
-  /** The platform TCB status, converged with the TDX module's (Intel's QVL rules). */
+  /** The TCB status Intel's QVL reports: the platform's, converged with the TDX module's and the TD QE's. */
   tcbStatus: string;
+  /** The platform's TCB level status alone (SGX and TDX components), before the others are folded in. */
+  platformTcbStatus: string;
   /** The TDX module identity's status (TDX_<major> in the TCB info), when the module has one. */
   tdxModuleTcbStatus?: string;
   advisoryIds: string[];

@@ -45,14 +45,3 @@ export function tdxPlatformStatus(info: TcbInfo, components: number[], pceSvn: n
   }
   throw new AttestationError('tdx_tcb_unrecognized', 'the platform and TDX module TCB are below every level in the TDX TCB info', { hint: 'the platform needs a microcode/BIOS or TDX module update' });
 }
-
-/** Intel's convergence of the platform status with the TDX module's. */
-export function convergeModuleStatus(platform: string, module: string | undefined): string {
-  if (module === undefined || module === 'UpToDate') return platform;
-  if (module === 'Revoked' || platform === 'Revoked') return 'Revoked';
-  if (module === 'OutOfDate') {
-    if (platform === 'UpToDate' || platform === 'SWHardeningNeeded') return 'OutOfDate';
-    if (platform === 'ConfigurationNeeded' || platform === 'ConfigurationAndSWHardeningNeeded') return 'OutOfDateConfigurationNeeded';
-  }
-  return platform;
-}

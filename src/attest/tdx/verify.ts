@@ -6,11 +6,11 @@
  */
 import { AttestationError } from '../claims.js';
 import type { TeeVerifyOptions } from '../registry.js';
-import { checkCollateralCrlTimes, checkCollateralTime, qeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
+import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, qeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
 import { checkPlatformCollateral, verifyQuoteSignatures } from '../sgx/verify.js';
 import { parseTdxQuote } from './abi.js';
 import type { TdxClaims } from './claims.js';
-import { convergeModuleStatus, tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
+import { tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
 
 /** `allowMissingCrls` accepts collateral without CRLs; off by default, so verification fails closed without them. */
 export type TdxVerifyOptions = TeeVerifyOptions;
@@ -30,9 +30,11 @@ export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaim
   const platform = tdxPlatformStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn, quote.body);
   const module = tdxModuleStatus(collateral.tcbInfo, quote.body);
   const qe = qeTcbStatus(collateral.qeIdentity, quote.qeReport);
-  const status = convergeModuleStatus(platform.status, module?.status);
+  // Platform, then TDX module, then TD quoting enclave: the status Intel's QVL reports for the quote.
+  const status = convergeTcbStatus(convergeTcbStatus(platform.status, module?.status), qe.status);
   for (const [what, s] of [
-    ['platform', status],
+    ['platform', platform.status],
+    ['TDX module', module?.status],
     ['TD quoting enclave', qe.status],
   ] as const) {
     if (s === 'Revoked') throw new AttestationError('tdx_tcb_revoked', `the ${what} TCB is revoked`);
@@ -59,6 +61,7 @@ export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaim
     ...(b.mrServiceTd ? { mrServiceTd: hex(b.mrServiceTd) } : {}),
     fmspc: pck.ext.fmspc,
     tcbStatus: status,
+    platformTcbStatus: platform.status,
     ...(module ? { tdxModuleTcbStatus: module.status } : {}),
     advisoryIds: [...new Set([...platform.advisoryIds, ...(module?.advisoryIds ?? []), ...qe.advisoryIds])],
     qeTcbStatus: qe.status,
