@@ -61,7 +61,7 @@ export async function fetchIntelCollateral(options: PcsOptions, tee: IntelTee, f
     root_ca_crl: /^[0-9a-fA-F]+$/.test(rootText) ? rootText.toLowerCase() : root.body.toString('hex'),
   };
   // Signatures and chains checked now, before anything is cached; time windows are checked at use.
-  const verified = verifyCollateral(collateral, options.trustSimulator);
+  const verified = verifyCollateral(collateral, options.trustSimulator, tee === 'tdx' ? 'TDX' : 'SGX');
   const expires = earliest(
     new Date(verified.tcbInfo.nextUpdate),
     new Date(verified.qeIdentity.nextUpdate),

@@ -4,46 +4,17 @@
  * the cache refreshes before expiry, survives the source going down while valid, and fails once the
  * cached collateral has expired. The SEV-SNP VCEK is fetched from the fake KDS by chip and TCB.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollateralCache, verifyWithFreshCollateral, type CollateralSources } from '../../../src/attest/collateral/index.js';
 import { codeOfAsync } from '../sim/error-code.js';
 import { sharedPath } from '../../helpers/shared.js';
+import { startFake, stop, type Fake, type Route } from './fake-server.js';
 
 const vectors = sharedPath('attestation-vectors');
 const NOW = new Date('2025-07-01T00:00:00Z').getTime();
 const HOUR = 3_600_000;
-
-interface Fake {
-  server: Server;
-  url: string;
-  hits: Map<string, number>;
-}
-
-interface Route {
-  body: Buffer | string;
-  headers?: Record<string, string>;
-}
-
-function startFake(routes: (path: string) => Route | undefined): Promise<Fake> {
-  const hits = new Map<string, number>();
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const route = routes(req.url ?? '');
-    if (!route) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, route.headers).end(route.body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits })));
-}
-
-const stop = (fake: Fake): Promise<void> => new Promise((resolve) => fake.server.close(() => resolve()));
 
 const code = (promise: Promise<unknown>): Promise<string> => codeOfAsync(() => promise);
 
