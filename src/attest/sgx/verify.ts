@@ -155,16 +155,38 @@ export function checkPlatformCollateral(collateral: VerifiedCollateral, pck: Ver
   }
 }
 
+/** Pairs of collateral and PCK chain whose CRLs and FMSPC/PCE-ID have been checked (the time checks stay per call). */
+const checkedPairs = new WeakMap<VerifiedCollateral, WeakSet<VerifiedPck>>();
+
+/** checkPlatformCollateral once per (collateral, PCK) pair: both are immutable verified objects. */
+export function checkPlatformCollateralOnce(collateral: VerifiedCollateral, pck: VerifiedPck, at: Date): void {
+  const checked = checkedPairs.get(collateral);
+  if (checked?.has(pck)) return;
+  checkPlatformCollateral(collateral, pck, at);
+  const set = checked ?? new WeakSet<VerifiedPck>();
+  set.add(pck);
+  checkedPairs.set(collateral, set);
+}
+
 function platformStatus(collateral: VerifiedCollateral, pck: VerifiedPck, at: Date): TcbResult {
   const known = platformResults.get(collateral)?.get(pck);
   if (known) return known;
-  checkPlatformCollateral(collateral, pck, at);
-  const info = collateral.tcbInfo;
-  const result = platformTcbStatus(info, pck.ext.tcbComponents, pck.ext.pceSvn);
+  checkPlatformCollateralOnce(collateral, pck, at);
+  const result = platformTcbStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn);
   const perPck = platformResults.get(collateral) ?? new WeakMap<VerifiedPck, TcbResult>();
   perPck.set(pck, result);
   platformResults.set(collateral, perPck);
   return result;
+}
+
+/** The QE identity status of a verified QE report under verified collateral, computed once per pair. */
+export function qeStatusOnce(qeReport: VerifiedQe, collateral: VerifiedCollateral, report: SgxQuote['qeReport']): TcbResult {
+  let qe = qeReport.status.get(collateral);
+  if (!qe) {
+    qe = qeTcbStatus(collateral.qeIdentity, report);
+    qeReport.status.set(collateral, qe);
+  }
+  return qe;
 }
 
 /**
@@ -200,11 +222,7 @@ export function verifySgx(raw: Buffer, options: SgxVerifyOptions = {}): SgxClaim
   checkCollateralTime(collateral, at);
   checkCollateralCrlTimes(collateral, at);
   const platform = platformStatus(collateral, pck, at);
-  let qe = qeReport.status.get(collateral);
-  if (!qe) {
-    qe = qeTcbStatus(collateral.qeIdentity, quote.qeReport);
-    qeReport.status.set(collateral, qe);
-  }
+  const qe = qeStatusOnce(qeReport, collateral, quote.qeReport);
   for (const [what, status] of [
     ['platform', platform.status],
     ['quoting enclave', qe.status],

@@ -6,8 +6,8 @@
  */
 import { AttestationError } from '../claims.js';
 import type { TeeVerifyOptions } from '../registry.js';
-import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, qeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
-import { checkPlatformCollateral, verifyQuoteSignatures } from '../sgx/verify.js';
+import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
+import { checkPlatformCollateralOnce, qeStatusOnce, verifyQuoteSignatures } from '../sgx/verify.js';
 import { parseTdxQuote } from './abi.js';
 import type { TdxClaims } from './claims.js';
 import { tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
@@ -21,15 +21,15 @@ export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaim
   const quote = parseTdxQuote(raw);
   const collateralInput = readCollateral(options.collateral, options.allowMissingCrls ? 'optional' : 'required');
   const at = options.at ?? new Date();
-  const { pck } = verifyQuoteSignatures(quote, options, at, 'tdx');
+  const { pck, qeReport } = verifyQuoteSignatures(quote, options, at, 'tdx');
 
   const collateral = verifyCollateral(collateralInput, options.trustSimulator, 'TDX');
   checkCollateralTime(collateral, at);
   checkCollateralCrlTimes(collateral, at);
-  checkPlatformCollateral(collateral, pck, at);
+  checkPlatformCollateralOnce(collateral, pck, at);
   const platform = tdxPlatformStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn, quote.body);
   const module = tdxModuleStatus(collateral.tcbInfo, quote.body);
-  const qe = qeTcbStatus(collateral.qeIdentity, quote.qeReport);
+  const qe = qeStatusOnce(qeReport, collateral, quote.qeReport);
   // Platform, then TDX module, then TD quoting enclave: the status Intel's QVL reports for the quote.
   const status = convergeTcbStatus(convergeTcbStatus(platform.status, module?.status), qe.status);
   for (const [what, s] of [
