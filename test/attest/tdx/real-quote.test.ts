@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTdxQuote } from '../../../src/attest/tdx/abi.js';
+import type { TdxClaims } from '../../../src/attest/tdx/claims.js';
 import { tdx } from '../../../src/attest/tdx/index.js';
 import { verifyEvidence } from '../../../src/attest/verify.js';
 import { codeOf, codeOfAsync } from '../sim/error-code.js';
@@ -55,5 +56,35 @@ describe('real TDX quote (dcap-qvl sample)', () => {
     expect(codeOf(() => tdx.verify(quote, { ...options, collateral: tcb }))).toBe('sgx_collateral_invalid');
     const qeId = { ...collateral, qe_identity: collateral.qe_identity.replace('"isvsvn":4', '"isvsvn":3') };
     expect(codeOf(() => tdx.verify(quote, { ...options, collateral: qeId }))).toBe('sgx_collateral_invalid');
+  });
+});
+
+/**
+ * dcap-qvl's binary sample/tdx_quote, rebuilt from dcap-qvl's own snapshot of its parsed fields
+ * (test/fixtures/attest/tdx-dcap-qvl/README.md says how), with the collateral dcap-qvl pairs it with
+ * (tdx_quote_collateral.json). dcap-qvl's test `could_parse_tdx_quote` expects UpToDate and no
+ * advisories; so do Intel's rules here, and every signature over the rebuilt bytes verifies.
+ */
+describe("real TDX quote paired with dcap-qvl's sample collateral (sample/tdx_quote)", () => {
+  const rebuilt = Buffer.from(readFileSync(new URL('tdx_quote.reconstructed.hex', dir), 'utf8').trim(), 'hex');
+
+  it('verifies UpToDate with no advisories, as dcap-qvl expects', () => {
+    const claims = tdx.verify(rebuilt, options) as TdxClaims;
+    expect(claims).toMatchObject({
+      tee: 'tdx', simulated: false, quoteVersion: 4, fmspc: 'b0c06f000000', teeTcbSvn: '06010300000000000000000000000000',
+      tcbStatus: 'UpToDate', platformTcbStatus: 'UpToDate', tdxModuleTcbStatus: 'UpToDate', qeTcbStatus: 'UpToDate', advisoryIds: [], revocationChecked: false,
+    });
+    expect(claims.mrTd).toBe('91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7');
+  });
+
+  it('is refused once a signed byte or the QE report changes', () => {
+    for (const at of [48 + 1, 48 + 200, 48 + 583]) {
+      const edited = Buffer.from(rebuilt);
+      edited[at] ^= 0x01;
+      expect(codeOf(() => tdx.verify(edited, options)), `byte ${at}`).toBe('tdx_quote_signature_invalid');
+    }
+    const qe = Buffer.from(rebuilt);
+    qe[rebuilt.indexOf(parseTdxQuote(rebuilt).qeReport.raw) + 320] ^= 0x01;
+    expect(codeOf(() => tdx.verify(qe, options))).toBe('sgx_qe_report_invalid');
   });
 });
