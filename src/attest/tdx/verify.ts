@@ -6,9 +6,9 @@
  */
 import { AttestationError } from '../claims.js';
 import type { TeeVerifyOptions } from '../registry.js';
-import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, readCollateral, verifyCollateral } from '../sgx/collateral.js';
-import { checkPlatformCollateralOnce, qeStatusOnce, verifyQuoteSignatures } from '../sgx/verify.js';
-import { parseTdxQuote } from './abi.js';
+import { checkCollateralCrlTimes, checkCollateralTime, convergeTcbStatus, readCollateral, verifyCollateral, type TcbResult, type VerifiedCollateral } from '../sgx/collateral.js';
+import { checkPlatformCollateralOnce, qeStatusOnce, verifyQuoteSignatures, type VerifiedPck } from '../sgx/verify.js';
+import { parseTdxQuote, type TdReportBody } from './abi.js';
 import type { TdxClaims } from './claims.js';
 import { tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
 
@@ -16,6 +16,32 @@ import { tdxModuleStatus, tdxPlatformStatus } from './tcb.js';
 export type TdxVerifyOptions = TeeVerifyOptions;
 
 const hex = (b: Buffer): string => b.toString('hex');
+
+interface TdxTcb {
+  platform: TcbResult;
+  module: TcbResult | undefined;
+}
+
+/**
+ * The platform and TDX module judgements depend only on the verified collateral, the verified PCK and
+ * the body's TEE_TCB_SVN, MRSIGNERSEAM and SEAMATTRIBUTES: remembered per (collateral, PCK), keyed by
+ * those exact bytes, so a long-running verifier judges each TDX module version once.
+ */
+const tcbResults = new WeakMap<VerifiedCollateral, WeakMap<VerifiedPck, Map<string, TdxTcb>>>();
+
+function tdxTcb(collateral: VerifiedCollateral, pck: VerifiedPck, body: TdReportBody): TdxTcb {
+  const key = Buffer.concat([body.teeTcbSvn, body.mrSignerSeam, body.seamAttributes]).toString('latin1');
+  let perPck = tcbResults.get(collateral);
+  const known = perPck?.get(pck)?.get(key);
+  if (known) return known;
+  const result = { platform: tdxPlatformStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn, body), module: tdxModuleStatus(collateral.tcbInfo, body) };
+  if (!perPck) tcbResults.set(collateral, (perPck = new WeakMap()));
+  const byBody = perPck.get(pck) ?? new Map<string, TdxTcb>();
+  if (byBody.size >= 64) byBody.clear();
+  byBody.set(key, result);
+  perPck.set(pck, byBody);
+  return result;
+}
 
 export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaims {
   const quote = parseTdxQuote(raw);
@@ -27,8 +53,7 @@ export function verifyTdx(raw: Buffer, options: TdxVerifyOptions = {}): TdxClaim
   checkCollateralTime(collateral, at);
   checkCollateralCrlTimes(collateral, at);
   checkPlatformCollateralOnce(collateral, pck, at);
-  const platform = tdxPlatformStatus(collateral.tcbInfo, pck.ext.tcbComponents, pck.ext.pceSvn, quote.body);
-  const module = tdxModuleStatus(collateral.tcbInfo, quote.body);
+  const { platform, module } = tdxTcb(collateral, pck, quote.body);
   const qe = qeStatusOnce(qeReport, collateral, quote.qeReport);
   // Platform, then TDX module, then TD quoting enclave: the status Intel's QVL reports for the quote.
   const status = convergeTcbStatus(convergeTcbStatus(platform.status, module?.status), qe.status);
