@@ -34,6 +34,7 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { registerHttpMetrics } from '../../core/http-metrics.js';
 import { RegoEngine } from '../../rego/index.js';
+import { RegoCheckError } from '../../rego/check.js';
 import { serializeJson, type Json } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { PolicySyntax } from '../enforcer.js';
@@ -69,6 +70,11 @@ interface OpaErrorBody {
 
 function opaError(code: string, message: string, errors?: OpaErrorBody['errors']): OpaErrorBody {
   return errors ? { code, message, errors } : { code, message };
+}
+
+/** Every error a failed build reports: all of a check stage's errors, else the one thrown. */
+function regoErrorDetails(error: unknown): NonNullable<OpaErrorBody['errors']> {
+  return error instanceof RegoCheckError ? error.errors.map(regoErrorDetail) : [regoErrorDetail(error)];
 }
 
 function regoErrorDetail(error: unknown): NonNullable<OpaErrorBody['errors']>[number] {
@@ -122,8 +128,10 @@ class OpaState {
   }
 
   /**
-   * Checks that a set of policies compiles, here, so an upload is answered with its errors; throws the
-   * first parse/compile error. The worker compiles them again when `sync` hands them over.
+   * Checks that a set of policies parses, compiles and passes the check stage (undefined functions,
+   * unsafe variables, recursion, types), here, so an upload is answered with its errors; throws the
+   * first parse error or the check stage's RegoCheckError (which lists all of its stage's errors). The
+   * worker compiles them again when `sync` hands them over; nothing changes when this throws.
    */
   build(policies: Map<string, string>): void {
     const engine = this.engine();
@@ -147,6 +155,7 @@ class OpaState {
         syntaxes.set(id, syntax);
       }
     }
+    engine.check();
     this.syntaxes = syntaxes;
     engine.setData(this.baseData);
     this.inspect = engine;
@@ -221,7 +230,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     try {
       state.build(next);
     } catch (error) {
-      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', [regoErrorDetail(error)]));
+      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
     }
     state.policies.set(id, text);
     state.sync();
@@ -233,7 +242,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (!state.policies.has(id)) return reply.code(404).send(opaError('resource_not_found', `storage_not_found_error: policy id "${id}"`));
     const next = new Map(state.policies);
     next.delete(id);
-    state.build(next);
+    // OPA refuses a delete that leaves the other modules broken (one that calls into the deleted one).
+    try {
+      state.build(next);
+    } catch (error) {
+      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
+    }
     state.policies.delete(id);
     state.sync();
     return {};
