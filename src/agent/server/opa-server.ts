@@ -41,7 +41,7 @@ import type { PolicySyntax } from '../enforcer.js';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch.js';
 import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
-import { QueryRunner, replyError, type WorkerSyntax } from './query-runner.js';
+import { QueryRunner, replyError, type BodyInput, type WorkerSyntax } from './query-runner.js';
 import { evalTraced, explainCollector, explanation, ParamError, provenanceOf, readQueryParams, resultSetText, type QueryParams, type Timers } from './opa-api.js';
 
 export interface OpaServerOptions {
@@ -60,6 +60,8 @@ export interface OpaServerOptions {
   version?: string;
   /** Heap cap (MB) of the query worker; a query that needs more fails with rego_limit_error. */
   maxQueryHeapMb?: number;
+  /** Query worker threads (default: one per core, at most 8). */
+  queryWorkers?: number;
 }
 
 interface OpaErrorBody {
@@ -119,7 +121,7 @@ class OpaState {
   private activated = false;
 
   constructor(private readonly options: OpaServerOptions) {
-    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb });
+    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb, workers: options.queryWorkers });
     this.inspect = this.engine();
   }
 
@@ -264,9 +266,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   };
   const joined = (...parts: string[]) => `{${parts.filter((p) => p !== '').join(',')}}`;
 
-  type Outcome = { ok: true; resultText?: string; events?: Parameters<typeof explanation>[0] } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number] };
-  /** Evaluates a data path: in the worker, or here with a tracer when an explanation is asked for. */
-  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers): Promise<Outcome> => {
+  type Outcome = { ok: true; resultText?: string; events?: Parameters<typeof explanation>[0] } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number]; badBody?: true };
+  /**
+   * Evaluates a data path: in the worker, or here with a tracer when an explanation is asked for. With
+   * `body`, the worker takes the input from that JSON text (see BodyInput); `badBody` marks text that is not JSON.
+   */
+  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers, body?: BodyInput): Promise<Outcome> => {
     const started = process.hrtime.bigint();
     try {
       if (params.explain !== 'off') {
@@ -274,7 +279,8 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
         const { value } = evalTraced(state.inspect, { ref: dataRef(segments) }, input, tracer);
         return { ok: true, resultText: value === undefined ? undefined : serializeJson(value), events };
       }
-      const answer = await state.runner.query(dataRef(segments), input);
+      const answer = await state.runner.query(dataRef(segments), input, body);
+      if (!answer.ok && answer.badBody) return { ok: false, detail: { code: answer.error.code, message: answer.error.message }, badBody: true };
       return answer.ok ? { ok: true, resultText: answer.resultText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
     } catch (error) {
       return { ok: false, detail: regoErrorDetail(error) };
@@ -283,18 +289,21 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     }
   };
 
+  /** `input` is a function when the input is still JSON text: it is parsed only when a decision log wants it. */
   const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
     decisions.inc({ outcome: !outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined' });
     if (!options.decisionLog) return;
+    if (typeof input === 'function') input = (input as () => unknown)();
     const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;
     options.decisionLog.record({ path: segments.join('/'), input, result, error: outcome.ok ? undefined : outcome.detail, durationNs: timers.timer_rego_query_eval_ns ?? 0, requestId: request.id });
   };
 
-  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest, params: QueryParams) => {
+  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest, params: QueryParams, body?: BodyInput) => {
     const handlerStarted = process.hrtime.bigint();
     const timers: Timers = {};
-    const outcome = await decide(segments, input, params, timers);
-    logDecision(request, segments, input, outcome, timers);
+    const outcome = await decide(segments, input, params, timers, body);
+    if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
+    logDecision(request, segments, body ? () => bodyInput(body) : input, outcome, timers);
     timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
@@ -344,8 +353,20 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   };
   const member = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
 
+  /** The input of a body the worker has already parsed without error (for the decision log). */
+  const bodyInput = (body: BodyInput): unknown => {
+    if (body.text.trim() === '') return undefined;
+    const value: unknown = JSON.parse(body.text);
+    return body.take === 'whole' ? value : member(value, 'input');
+  };
+
   const post = async (request: FastifyRequest<{ Params: { '*'?: string }; Body: unknown }>, reply: FastifyReply) => {
     const params = paramsOf(request, reply);
+    // The common case, a decision: the body text goes to the query worker as it is, which parses it there.
+    if (params && params.explain === 'off' && typeof request.body === 'string') {
+      const segments = dataSegments(request.params['*'], reply);
+      return segments ? query(segments, undefined, reply, request, params, { text: request.body, take: 'member' }) : reply;
+    }
     const body = params && bodyOf(request, reply);
     const segments = body && dataSegments(request.params['*'], reply);
     return params && body && segments ? query(segments, member(body.value, 'input'), reply, request, params) : reply;
@@ -355,11 +376,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
 
   // OPA's default decision: the whole body is the input and the answer is the value itself.
   app.post('/', async (request, reply) => {
-    const body = bodyOf(request, reply);
-    if (!body) return reply;
+    const text = typeof request.body === 'string' ? request.body : '';
+    const body: BodyInput = { text, take: 'whole' };
     const timers: Timers = {};
-    const outcome = await decide(defaultDecision, body.value, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers);
-    logDecision(request, defaultDecision, body.value, outcome, timers);
+    const outcome = await decide(defaultDecision, undefined, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers, body);
+    if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
+    logDecision(request, defaultDecision, () => bodyInput(body), outcome, timers);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     if (outcome.resultText === undefined) return reply.code(404).send(opaError('undefined_document', `document missing or undefined: ${dataRef(defaultDecision)}`));
     return reply.type('application/json').send(outcome.resultText);

@@ -22,12 +22,22 @@ export type WorkerSyntax = 'v0' | 'v1';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; policies: [id: string, text: string, syntax: WorkerSyntax][]; data: Json; timeoutMs: number }
-  | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean };
+  | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean; body?: BodyInput };
+
+/**
+ * A request body the worker parses itself (JSON text), so the HTTP thread neither parses it nor has a
+ * parsed document structured-cloned across: `member` takes the body's `input` member (POST /v1/data),
+ * `whole` takes the whole body (POST /; empty text: no input).
+ */
+export interface BodyInput {
+  text: string;
+  take: 'member' | 'whole';
+}
 
 export type WorkerReply =
   /** `resultText` is the exact JSON text (numbers beyond double range keep their digits, e.g. 1e400). */
   | { id: number; ok: true; resultText?: string }
-  | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation } };
+  | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation }; badBody?: true };
 
 export interface QueryRunnerOptions {
   /** The engine's own evaluation timeout; the worker is stopped at this plus `graceMs`. */
@@ -111,9 +121,12 @@ export class QueryRunner {
     });
   }
 
-  /** Evaluates a data ref (`data["a"]["b"]`); input undefined means "no input". */
-  query(ref: string, input: unknown): Promise<WorkerReply> {
-    const request: WorkerRequest = { type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined };
+  /**
+   * Evaluates a data ref (`data["a"]["b"]`); input undefined means "no input". With `body`, the input
+   * comes from that JSON text instead; text that is not JSON answers an error reply with `badBody`.
+   */
+  query(ref: string, input: unknown, body?: BodyInput): Promise<WorkerReply> {
+    const request: WorkerRequest = { type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined, body };
     return new Promise((resolve) => {
       const job = { request, resolve };
       if (this.closed) return resolve(this.failure(job, 'the server is closing'));
