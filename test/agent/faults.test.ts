@@ -175,6 +175,28 @@ describe('serve opa: data API, and a bad query does not freeze the server', () =
     expect(await (await send('POST', '/v1/data/q/who', { input: { user: 'bob' } })).json()).toEqual({ result: 'bob' });
   });
 
+  for (const [what, method, path, body] of [
+    ['an ad-hoc query', 'POST', '/v1/query', { query: 'x := count([1 | some a in numbers.range(1, 4000); some b in numbers.range(1, 4000); a == b])' }],
+    ['an explained query', 'POST', '/v1/data/slow/x?explain=full', { input: {} }],
+  ] as const) {
+    it(`answers /health within 100 ms while ${what} runs away (it runs in a query worker too)`, async () => {
+      const slow = 'package slow\nimport rego.v1\nx := count([1 | some a in numbers.range(1, 4000); some b in numbers.range(1, 4000); a == b])\n';
+      expect((await putPolicy('slow', slow)).status).toBe(200);
+      const pending = send(method, path, body);
+      await new Promise((r) => setTimeout(r, 200));
+      const latencies: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = Date.now();
+        expect((await fetch(`${base}/health`)).status).toBe(200);
+        latencies.push(Date.now() - t);
+      }
+      expect(Math.max(...latencies)).toBeLessThan(100);
+      const answer = await pending;
+      expect(answer.status).toBe(500);
+      expect(((await answer.json()) as { errors: { code: string }[] }).errors[0].code).toBe('rego_limit_error');
+    });
+  }
+
   it('a query that exhausts builtin budgets is an error answer, and the server stays up', async () => {
     expect((await putPolicy('big', 'package big\nx := count(numbers.range(1, input.n))\n')).status).toBe(200);
     const r = await send('POST', '/v1/data/big/x', { input: { n: 1e9 } });

@@ -20,9 +20,8 @@
  *   any other route               404 {code: resource_not_found, message}
  *
  * Data and query reads take OPA's `explain` (full|fails|notes|debug), `metrics`, `provenance` and `pretty`
- * URL parameters. An explained query and an ad-hoc query run here, on this thread, under the engine's
- * step and time limits (they need the tracer and the query text, which the worker protocol does not
- * carry); everything else runs in the query worker.
+ * URL parameters. Every query runs in a query worker, explained and ad-hoc ones too (the worker builds
+ * the explanation), and a decision's body is parsed there: this thread only routes and answers.
  *
  * Bodies above `maxBodyBytes` get 413. Each query runs under the engine's step and time limits, in a
  * worker thread with a hard deadline and a memory cap (query-runner.ts), so /health and other clients
@@ -35,14 +34,14 @@ import { Counter } from 'prom-client';
 import { registerHttpMetrics } from '../../core/http-metrics.js';
 import { RegoEngine } from '../../rego/index.js';
 import { RegoCheckError } from '../../rego/check.js';
-import { serializeJson, type Json } from '../../rego/value.js';
+import type { Json } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { PolicySyntax } from '../enforcer.js';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch.js';
 import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
 import { QueryRunner, replyError, type BodyInput, type WorkerSyntax } from './query-runner.js';
-import { evalTraced, explainCollector, explanation, ParamError, provenanceOf, readQueryParams, resultSetText, type QueryParams, type Timers } from './opa-api.js';
+import { ParamError, provenanceOf, readQueryParams, type QueryParams, type Timers } from './opa-api.js';
 
 export interface OpaServerOptions {
   /** Rego syntax for uploaded policies ('auto': v1, falling back to v0). */
@@ -109,8 +108,6 @@ class OpaState {
   private syntaxes = new Map<string, WorkerSyntax>();
   baseData: Json = {};
   readonly runner: QueryRunner;
-  /** The same policies and data on this thread, for explained and ad-hoc queries. */
-  inspect: RegoEngine;
   /** The latest load handed to the worker. */
   private loaded: Promise<unknown> = Promise.resolve();
   /**
@@ -122,7 +119,6 @@ class OpaState {
 
   constructor(private readonly options: OpaServerOptions) {
     this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb, workers: options.queryWorkers });
-    this.inspect = this.engine();
   }
 
   private engine(): RegoEngine {
@@ -159,14 +155,11 @@ class OpaState {
     }
     engine.check();
     this.syntaxes = syntaxes;
-    engine.setData(this.baseData);
-    this.inspect = engine;
   }
 
   /** Hands the current policies and base data to the query worker (queued before later queries). */
   sync(): void {
     const policies = [...this.policies].map(([id, text]): [string, string, WorkerSyntax] => [id, text, this.syntaxes.get(id) ?? 'v1']);
-    this.inspect.setData(this.baseData);
     if (!this.activated) this.ready = false;
     const loading = this.runner.load(policies, this.baseData).then(() => {
       if (this.loaded !== loading) return;
@@ -255,33 +248,30 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     return {};
   });
 
-  /** The members OPA adds next to a result: metrics, explanation, provenance, decision id. */
-  const extras = (params: QueryParams, timers: Timers, events: Parameters<typeof explanation>[0] | undefined, decisionId?: string): string => {
+  /** The members OPA adds next to a result: metrics, explanation (JSON text from the worker), provenance, decision id. */
+  const extras = (params: QueryParams, timers: Timers, explanationText: string | undefined, decisionId?: string): string => {
     const parts: string[] = [];
     if (params.metrics) parts.push(`"metrics":${JSON.stringify(timers)}`);
-    if (events) parts.push(`"explanation":${JSON.stringify(explanation(events, params.pretty))}`);
+    if (explanationText !== undefined) parts.push(`"explanation":${explanationText}`);
     if (params.provenance) parts.push(`"provenance":${JSON.stringify(provenanceOf(version))}`);
     if (decisionId !== undefined) parts.push(`"decision_id":${JSON.stringify(decisionId)}`);
     return parts.join(',');
   };
   const joined = (...parts: string[]) => `{${parts.filter((p) => p !== '').join(',')}}`;
 
-  type Outcome = { ok: true; resultText?: string; events?: Parameters<typeof explanation>[0] } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number]; badBody?: true };
+  type Outcome = { ok: true; resultText?: string; explanationText?: string } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number]; badBody?: true };
   /**
-   * Evaluates a data path: in the worker, or here with a tracer when an explanation is asked for. With
-   * `body`, the worker takes the input from that JSON text (see BodyInput); `badBody` marks text that is not JSON.
+   * Evaluates a data path (or with `text`, an ad-hoc query) in the query worker, with a trace when an
+   * explanation is asked for. With `body`, the worker takes the input from that JSON text (see
+   * BodyInput); `badBody` marks text that is not JSON.
    */
-  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers, body?: BodyInput): Promise<Outcome> => {
+  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers, body?: BodyInput, text?: string): Promise<Outcome> => {
     const started = process.hrtime.bigint();
     try {
-      if (params.explain !== 'off') {
-        const { tracer, events } = explainCollector(params.explain);
-        const { value } = evalTraced(state.inspect, { ref: dataRef(segments) }, input, tracer);
-        return { ok: true, resultText: value === undefined ? undefined : serializeJson(value), events };
-      }
-      const answer = await state.runner.query(dataRef(segments), input, body);
+      const extra = params.explain === 'off' && text === undefined ? undefined : { text, explain: params.explain === 'off' ? undefined : { mode: params.explain, pretty: params.pretty } };
+      const answer = await state.runner.query(dataRef(segments), input, body, extra);
       if (!answer.ok && answer.badBody) return { ok: false, detail: { code: answer.error.code, message: answer.error.message }, badBody: true };
-      return answer.ok ? { ok: true, resultText: answer.resultText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
+      return answer.ok ? { ok: true, resultText: answer.resultText, explanationText: answer.explanationText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
     } catch (error) {
       return { ok: false, detail: regoErrorDetail(error) };
     } finally {
@@ -289,7 +279,6 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     }
   };
 
-  /** `input` is a function when the input is still JSON text: it is parsed only when a decision log wants it. */
   const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
     decisions.inc({ outcome: !outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined' });
     if (!options.decisionLog) return;
@@ -308,7 +297,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
     const result = outcome.resultText === undefined ? '' : `"result":${outcome.resultText}`;
-    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.events, options.decisionLog ? request.id : undefined)));
+    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.explanationText, options.decisionLog ? request.id : undefined)));
   };
 
   /** The URL parameters, or a 400 answer when one is malformed. */
@@ -392,18 +381,15 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (text === undefined || text.trim() === '') return reply.code(400).send(opaError('invalid_parameter', 'missing query (the q parameter, or "query" in the body)'));
     const handlerStarted = process.hrtime.bigint();
     const timers: Timers = {};
-    const { tracer, events } = explainCollector(params.explain);
-    let rows;
-    try {
-      rows = evalTraced(state.inspect, { text }, input, tracer).rows ?? [];
-    } catch (error) {
-      const detail = regoErrorDetail(error);
-      const status = detail.code.endsWith('parse_error') || detail.code.endsWith('compile_error') || detail.code === 'rego_type_error' ? 400 : 500;
+    const outcome = await decide([], input, params, timers, undefined, text);
+    if (!outcome.ok) {
+      const detail = outcome.detail;
+      const status = detail.code.endsWith('parse_error') || detail.code.endsWith('compile_error') || detail.code === 'rego_type_error' || detail.code === 'rego_unsafe_var_error' ? 400 : 500;
       return reply.code(status).send(opaError(status === 400 ? 'invalid_parameter' : 'internal_error', detail.message, [detail]));
     }
-    timers.timer_rego_query_eval_ns = timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
-    const result = rows.length === 0 ? '' : `"result":${resultSetText(rows)}`;
-    return reply.type('application/json').send(joined(result, extras(params, timers, params.explain === 'off' ? undefined : events)));
+    timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
+    const result = outcome.resultText === undefined ? '' : `"result":${outcome.resultText}`;
+    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.explanationText)));
   };
   app.get('/v1/query', async (request, reply) => {
     const params = paramsOf(request, reply);

@@ -9,6 +9,7 @@ import { RegoEngine } from '../../rego/index.js';
 import { serializeJson } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { BodyInput, WorkerReply, WorkerRequest } from './query-runner.js';
+import { evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
 
 let engine = new RegoEngine();
 
@@ -46,8 +47,16 @@ function handle(request: WorkerRequest): WorkerReply {
       input = parsed.input;
       hasInput = input !== undefined;
     }
-    const { value } = engine.evalRule(request.ref, hasInput ? { input } : {});
-    return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+    const extra = request.extra;
+    if (!extra) {
+      const { value } = engine.evalRule(request.ref, hasInput ? { input } : {});
+      return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+    }
+    const { tracer, events } = explainCollector(extra.explain?.mode ?? 'off');
+    const answer = evalTraced(engine, extra.text === undefined ? { ref: request.ref } : { text: extra.text }, hasInput ? input : undefined, tracer);
+    const resultText = answer.rows ? (answer.rows.length === 0 ? undefined : resultSetText(answer.rows)) : answer.value === undefined ? undefined : serializeJson(answer.value);
+    const explanationText = tracer ? JSON.stringify(explanation(events, extra.explain?.pretty ?? false)) : undefined;
+    return { id: request.id, ok: true, resultText, explanationText };
   } catch (error) {
     if (error instanceof ConfcomError) return { id: request.id, ok: false, error: { code: error.code, message: error.message, location: error.location } };
     return { id: request.id, ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
