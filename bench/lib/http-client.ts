@@ -33,7 +33,7 @@ const one = () =>
 const loop = (n: number) => Promise.all(Array.from({ length: clients }, async () => {
   for (let i = 0; i < n / clients; i++) await one();
 }));
-await loop(Number(process.env.BENCH_WARMUP ?? 800));
+await loop(Number(process.env.BENCH_WARMUP ?? 2000));
 // The server's process starts counting its CPU at this line, so warm-up is not in its figure.
 process.stdout.write('warm\n');
 const cpu = process.cpuUsage();
