@@ -20,16 +20,20 @@ export function registerServeOpa(group: Command): void {
     .option('--max-body <bytes>', 'request body limit in bytes', String(4 * 1024 * 1024))
     .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
     .addOption(new Option('--syntax <version>', 'Rego syntax of uploaded policies').choices(['auto', 'v0', 'v1']).default('auto'))
+    .option('--query-workers <n>', 'query worker threads (default: one per core, at most 8)')
     .option('--default-decision <path>', 'the data path `POST /` answers, as OPA\'s --set default_decision', 'system/main')
-    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax; defaultDecision: string }) => {
+    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax; defaultDecision: string; queryWorkers?: string }) => {
       const port = parsePort(flags.port);
       const [{ pino }, { createOpaServer }, { DecisionLog }, { VERSION }] = await Promise.all([import('pino'), import('../agent/server/opa-server.js'), import('../agent/server/decision-log.js'), import('./main.js')]);
       if (flags.decisionLog) await checkParentFolder(flags.decisionLog, '--decision-log');
       // The request log (pino JSON lines on stderr) follows the global --log-level: `info` shows each request.
       // Its lines name the route and status, never the query string: `?input=` can carry secrets.
+      // Written asynchronously: a synchronous write per line is a stderr syscall on the HTTP thread for
+      // every request at `info`. What is still buffered is flushed when the server closes.
+      const destination = pino.destination({ dest: 2, sync: false });
       const logger = pino(
         { level: log.level, serializers: { req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }) } },
-        pino.destination({ dest: 2, sync: true }),
+        destination,
       );
       const app = await createOpaServer({
         syntax: flags.syntax,
@@ -39,7 +43,9 @@ export function registerServeOpa(group: Command): void {
         defaultDecision: flags.defaultDecision,
         version: VERSION,
         logger,
+        queryWorkers: flags.queryWorkers === undefined ? undefined : parseCount(flags.queryWorkers),
       });
+      app.addHook('onClose', async () => destination.flushSync());
       let address: string;
       try {
         for (const file of flags.policy ?? []) {
@@ -59,6 +65,12 @@ export function registerServeOpa(group: Command): void {
       process.stderr.write(`confcom OPA-compatible server listening on ${address}\n`);
       closeOnSignals(app);
     });
+}
+
+function parseCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--query-workers ${text}: give a whole number from 1 to 64`);
+  return n;
 }
 
 /** A log file's folder must exist: the log opens asynchronously and would fail after start-up. */

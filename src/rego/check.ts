@@ -9,8 +9,9 @@
  * (safety.ts); rules that reach themselves are rejected with rego_recursion_error (check-recursion.ts).
  *
  * The stages run in OPA's order, each over all modules before the next: undefined functions, unsafe
- * variables (rule heads, then bodies), recursion, then types (arity and operand types); the first error of
- * the first stage that has one is thrown.
+ * variables (rule heads, then bodies), recursion, then types (arity and operand types); the first stage
+ * that has errors stops the check. Its first error is thrown as a RegoCheckError that also lists every
+ * error of that stage (one per rule for calls and types), as OPA's compiler reports them all.
  */
 import type { Expr, Module, Rule, Term } from './ast.js';
 import { lookupBuiltin } from './builtins/index.js';
@@ -34,13 +35,24 @@ const NUMERIC_OPERATORS = new Set(['plus', 'mul', 'div', 'rem']);
 /** `minus` takes two numbers or two sets (any<number, set>). */
 const NUMBER_OR_SET = new Set(['minus']);
 
-const checked = new WeakMap<CompiledPolicy, RegoError | null>();
+/** The first error of the failing stage, with all of that stage's errors in `errors` (first included). */
+export class RegoCheckError extends RegoError {
+  readonly errors: readonly RegoError[];
+  constructor(errors: readonly RegoError[]) {
+    const first = errors[0];
+    super(first.regoCode, first.message, first.location, first.hint);
+    this.errors = errors;
+  }
+}
 
-/** Throws the first check error of a compiled policy (remembered, so a policy is checked once). */
+const checked = new WeakMap<CompiledPolicy, RegoCheckError | null>();
+
+/** Throws the check errors of a compiled policy (remembered, so a policy is checked once). */
 export function checkPolicy(policy: CompiledPolicy, modules: Iterable<Module>): void {
   let result = checked.get(policy);
   if (result === undefined) {
-    result = firstError(policy, modules) ?? null;
+    const errors = stageErrors(policy, modules);
+    result = errors.length > 0 ? new RegoCheckError(errors) : null;
     checked.set(policy, result);
   }
   if (result) throw result;
@@ -66,44 +78,56 @@ function moduleImports(mod: Module): Map<string, string[]> {
   return imports;
 }
 
-function firstError(policy: CompiledPolicy, modules: Iterable<Module>): RegoError | undefined {
+/** The errors of the first stage that has any (empty: the policy checks). */
+function stageErrors(policy: CompiledPolicy, modules: Iterable<Module>): RegoError[] {
   const all = [...modules];
-  return callErrors(policy, all, 'defined') ?? safetyError(policy, all) ?? recursionError(policy, all, moduleImports) ?? callErrors(policy, all, 'typed');
+  const stages = [() => callErrors(policy, all, 'defined'), () => safetyErrors(policy, all), () => [recursionError(policy, all, moduleImports)], () => callErrors(policy, all, 'typed')];
+  for (const stage of stages) {
+    const errors = stage().filter((e): e is RegoError => e !== undefined);
+    if (errors.length > 0) return errors;
+  }
+  return [];
 }
 
-function callErrors(policy: CompiledPolicy, modules: readonly Module[], stage: Context['stage']): RegoError | undefined {
+/** The first error of each rule, over all modules. */
+function callErrors(policy: CompiledPolicy, modules: readonly Module[], stage: Context['stage']): RegoError[] {
+  const errors: RegoError[] = [];
   for (const mod of modules) {
     const ctx: Context = { policy, pkg: mod.pkg, imports: moduleImports(mod), stage };
     for (const rule of mod.rules) {
       const error = checkRule(ctx, rule);
-      if (error) return error;
+      if (error) errors.push(error);
     }
   }
-  return undefined;
+  return errors;
 }
 
 /**
  * OPA's CheckSafetyRuleHeads then CheckSafetyRuleBodies over all modules; each body's safe order is kept
  * with the compiled policy (policy.bodyOrder), where the evaluator takes it.
  */
-function safetyError(policy: CompiledPolicy, modules: readonly Module[]): RegoError | undefined {
+function safetyErrors(policy: CompiledPolicy, modules: readonly Module[]): RegoError[] {
   const rulesOf = packageRuleNames(policy);
-  let heads: UnsafeVar[] = [];
-  let bodies: UnsafeVar[] = [];
+  const heads: UnsafeVar[] = [];
+  const bodies: UnsafeVar[] = [];
   for (const mod of modules) {
     const env = safetyEnv({ policy, pkg: mod.pkg, imports: moduleImports(mod), stage: 'defined' }, rulesOf.get(mod.pkg.join('.')) ?? new Set());
     for (const rule of mod.rules) {
       const r = ruleSafety(rule, env, policy.bodyOrder);
-      if (heads.length === 0) heads = r.heads;
-      if (bodies.length === 0) bodies = r.bodies;
+      heads.push(...r.heads);
+      bodies.push(...r.bodies);
     }
   }
-  return unsafeError(heads) ?? unsafeError(bodies);
+  // Heads are a stage of their own in OPA: their errors come alone when there are any.
+  return (heads.length > 0 ? heads : bodies).map(unsafeAt);
+}
+
+function unsafeAt(u: UnsafeVar): RegoError {
+  return new RegoError('rego_unsafe_var_error', unsafeMessage(u), u.loc);
 }
 
 function unsafeError(list: readonly UnsafeVar[]): RegoError | undefined {
-  const u = list[0];
-  return u && new RegoError('rego_unsafe_var_error', unsafeMessage(u), u.loc);
+  return list[0] && unsafeAt(list[0]);
 }
 
 /** The rule names of each package, over all its modules (OPA resolves these names to data refs). */

@@ -55,4 +55,10 @@ describe('confcom serve opa', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not exist');
   });
+
+  it('--query-workers must be a whole number from 1 to 64 (exit 2)', async () => {
+    const r = await runConfcom(['serve', 'opa', '--port', '0', '--query-workers', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--query-workers 0: give a whole number from 1 to 64');
+  });
 });

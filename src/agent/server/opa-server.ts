@@ -20,9 +20,8 @@
  *   any other route               404 {code: resource_not_found, message}
  *
  * Data and query reads take OPA's `explain` (full|fails|notes|debug), `metrics`, `provenance` and `pretty`
- * URL parameters. An explained query and an ad-hoc query run here, on this thread, under the engine's
- * step and time limits (they need the tracer and the query text, which the worker protocol does not
- * carry); everything else runs in the query worker.
+ * URL parameters. Every query runs in a query worker, explained and ad-hoc ones too (the worker builds
+ * the explanation), and a decision's body is parsed there: this thread only routes and answers.
  *
  * Bodies above `maxBodyBytes` get 413. Each query runs under the engine's step and time limits, in a
  * worker thread with a hard deadline and a memory cap (query-runner.ts), so /health and other clients
@@ -34,14 +33,15 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { registerHttpMetrics } from '../../core/http-metrics.js';
 import { RegoEngine } from '../../rego/index.js';
-import { serializeJson, type Json } from '../../rego/value.js';
+import { RegoCheckError } from '../../rego/check.js';
+import type { Json } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import type { PolicySyntax } from '../enforcer.js';
 import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch.js';
 import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
-import { QueryRunner, replyError, type WorkerSyntax } from './query-runner.js';
-import { evalTraced, explainCollector, explanation, ParamError, provenanceOf, readQueryParams, resultSetText, type QueryParams, type Timers } from './opa-api.js';
+import { QueryRunner, replyError, type BodyInput, type WorkerSyntax } from './query-runner.js';
+import { ParamError, provenanceOf, readQueryParams, type QueryParams, type Timers } from './opa-api.js';
 
 export interface OpaServerOptions {
   /** Rego syntax for uploaded policies ('auto': v1, falling back to v0). */
@@ -59,6 +59,8 @@ export interface OpaServerOptions {
   version?: string;
   /** Heap cap (MB) of the query worker; a query that needs more fails with rego_limit_error. */
   maxQueryHeapMb?: number;
+  /** Query worker threads (default: one per core, at most 8). */
+  queryWorkers?: number;
 }
 
 interface OpaErrorBody {
@@ -69,6 +71,11 @@ interface OpaErrorBody {
 
 function opaError(code: string, message: string, errors?: OpaErrorBody['errors']): OpaErrorBody {
   return errors ? { code, message, errors } : { code, message };
+}
+
+/** Every error a failed build reports: all of a check stage's errors, else the one thrown. */
+function regoErrorDetails(error: unknown): NonNullable<OpaErrorBody['errors']> {
+  return error instanceof RegoCheckError ? error.errors.map(regoErrorDetail) : [regoErrorDetail(error)];
 }
 
 function regoErrorDetail(error: unknown): NonNullable<OpaErrorBody['errors']>[number] {
@@ -101,8 +108,6 @@ class OpaState {
   private syntaxes = new Map<string, WorkerSyntax>();
   baseData: Json = {};
   readonly runner: QueryRunner;
-  /** The same policies and data on this thread, for explained and ad-hoc queries. */
-  inspect: RegoEngine;
   /** The latest load handed to the worker. */
   private loaded: Promise<unknown> = Promise.resolve();
   /**
@@ -113,8 +118,7 @@ class OpaState {
   private activated = false;
 
   constructor(private readonly options: OpaServerOptions) {
-    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb });
-    this.inspect = this.engine();
+    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb, workers: options.queryWorkers });
   }
 
   private engine(): RegoEngine {
@@ -122,8 +126,10 @@ class OpaState {
   }
 
   /**
-   * Checks that a set of policies compiles, here, so an upload is answered with its errors; throws the
-   * first parse/compile error. The worker compiles them again when `sync` hands them over.
+   * Checks that a set of policies parses, compiles and passes the check stage (undefined functions,
+   * unsafe variables, recursion, types), here, so an upload is answered with its errors; throws the
+   * first parse error or the check stage's RegoCheckError (which lists all of its stage's errors). The
+   * worker compiles them again when `sync` hands them over; nothing changes when this throws.
    */
   build(policies: Map<string, string>): void {
     const engine = this.engine();
@@ -147,15 +153,13 @@ class OpaState {
         syntaxes.set(id, syntax);
       }
     }
+    engine.check();
     this.syntaxes = syntaxes;
-    engine.setData(this.baseData);
-    this.inspect = engine;
   }
 
   /** Hands the current policies and base data to the query worker (queued before later queries). */
   sync(): void {
     const policies = [...this.policies].map(([id, text]): [string, string, WorkerSyntax] => [id, text, this.syntaxes.get(id) ?? 'v1']);
-    this.inspect.setData(this.baseData);
     if (!this.activated) this.ready = false;
     const loading = this.runner.load(policies, this.baseData).then(() => {
       if (this.loaded !== loading) return;
@@ -221,7 +225,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     try {
       state.build(next);
     } catch (error) {
-      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', [regoErrorDetail(error)]));
+      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
     }
     state.policies.set(id, text);
     state.sync();
@@ -233,35 +237,41 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (!state.policies.has(id)) return reply.code(404).send(opaError('resource_not_found', `storage_not_found_error: policy id "${id}"`));
     const next = new Map(state.policies);
     next.delete(id);
-    state.build(next);
+    // OPA refuses a delete that leaves the other modules broken (one that calls into the deleted one).
+    try {
+      state.build(next);
+    } catch (error) {
+      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
+    }
     state.policies.delete(id);
     state.sync();
     return {};
   });
 
-  /** The members OPA adds next to a result: metrics, explanation, provenance, decision id. */
-  const extras = (params: QueryParams, timers: Timers, events: Parameters<typeof explanation>[0] | undefined, decisionId?: string): string => {
+  /** The members OPA adds next to a result: metrics, explanation (JSON text from the worker), provenance, decision id. */
+  const extras = (params: QueryParams, timers: Timers, explanationText: string | undefined, decisionId?: string): string => {
     const parts: string[] = [];
     if (params.metrics) parts.push(`"metrics":${JSON.stringify(timers)}`);
-    if (events) parts.push(`"explanation":${JSON.stringify(explanation(events, params.pretty))}`);
+    if (explanationText !== undefined) parts.push(`"explanation":${explanationText}`);
     if (params.provenance) parts.push(`"provenance":${JSON.stringify(provenanceOf(version))}`);
     if (decisionId !== undefined) parts.push(`"decision_id":${JSON.stringify(decisionId)}`);
     return parts.join(',');
   };
   const joined = (...parts: string[]) => `{${parts.filter((p) => p !== '').join(',')}}`;
 
-  type Outcome = { ok: true; resultText?: string; events?: Parameters<typeof explanation>[0] } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number] };
-  /** Evaluates a data path: in the worker, or here with a tracer when an explanation is asked for. */
-  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers): Promise<Outcome> => {
+  type Outcome = { ok: true; resultText?: string; explanationText?: string } | { ok: false; detail: NonNullable<OpaErrorBody['errors']>[number]; badBody?: true };
+  /**
+   * Evaluates a data path (or with `text`, an ad-hoc query) in the query worker, with a trace when an
+   * explanation is asked for. With `body`, the worker takes the input from that JSON text (see
+   * BodyInput); `badBody` marks text that is not JSON.
+   */
+  const decide = async (segments: string[], input: unknown, params: QueryParams, timers: Timers, body?: BodyInput, text?: string): Promise<Outcome> => {
     const started = process.hrtime.bigint();
     try {
-      if (params.explain !== 'off') {
-        const { tracer, events } = explainCollector(params.explain);
-        const { value } = evalTraced(state.inspect, { ref: dataRef(segments) }, input, tracer);
-        return { ok: true, resultText: value === undefined ? undefined : serializeJson(value), events };
-      }
-      const answer = await state.runner.query(dataRef(segments), input);
-      return answer.ok ? { ok: true, resultText: answer.resultText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
+      const extra = params.explain === 'off' && text === undefined ? undefined : { text, explain: params.explain === 'off' ? undefined : { mode: params.explain, pretty: params.pretty } };
+      const answer = await state.runner.query(dataRef(segments), input, body, extra);
+      if (!answer.ok && answer.badBody) return { ok: false, detail: { code: answer.error.code, message: answer.error.message }, badBody: true };
+      return answer.ok ? { ok: true, resultText: answer.resultText, explanationText: answer.explanationText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
     } catch (error) {
       return { ok: false, detail: regoErrorDetail(error) };
     } finally {
@@ -272,20 +282,22 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
     decisions.inc({ outcome: !outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined' });
     if (!options.decisionLog) return;
+    if (typeof input === 'function') input = (input as () => unknown)();
     const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;
     options.decisionLog.record({ path: segments.join('/'), input, result, error: outcome.ok ? undefined : outcome.detail, durationNs: timers.timer_rego_query_eval_ns ?? 0, requestId: request.id });
   };
 
-  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest, params: QueryParams) => {
+  const query = async (segments: string[], input: unknown, reply: FastifyReply, request: FastifyRequest, params: QueryParams, body?: BodyInput) => {
     const handlerStarted = process.hrtime.bigint();
     const timers: Timers = {};
-    const outcome = await decide(segments, input, params, timers);
-    logDecision(request, segments, input, outcome, timers);
+    const outcome = await decide(segments, input, params, timers, body);
+    if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
+    logDecision(request, segments, body ? () => bodyInput(body) : input, outcome, timers);
     timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
     const result = outcome.resultText === undefined ? '' : `"result":${outcome.resultText}`;
-    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.events, options.decisionLog ? request.id : undefined)));
+    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.explanationText, options.decisionLog ? request.id : undefined)));
   };
 
   /** The URL parameters, or a 400 answer when one is malformed. */
@@ -330,8 +342,20 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   };
   const member = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
 
+  /** The input of a body the worker has already parsed without error (for the decision log). */
+  const bodyInput = (body: BodyInput): unknown => {
+    if (body.text.trim() === '') return undefined;
+    const value: unknown = JSON.parse(body.text);
+    return body.take === 'whole' ? value : member(value, 'input');
+  };
+
   const post = async (request: FastifyRequest<{ Params: { '*'?: string }; Body: unknown }>, reply: FastifyReply) => {
     const params = paramsOf(request, reply);
+    // The common case, a decision: the body text goes to the query worker as it is, which parses it there.
+    if (params && params.explain === 'off' && typeof request.body === 'string') {
+      const segments = dataSegments(request.params['*'], reply);
+      return segments ? query(segments, undefined, reply, request, params, { text: request.body, take: 'member' }) : reply;
+    }
     const body = params && bodyOf(request, reply);
     const segments = body && dataSegments(request.params['*'], reply);
     return params && body && segments ? query(segments, member(body.value, 'input'), reply, request, params) : reply;
@@ -341,11 +365,12 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
 
   // OPA's default decision: the whole body is the input and the answer is the value itself.
   app.post('/', async (request, reply) => {
-    const body = bodyOf(request, reply);
-    if (!body) return reply;
+    const text = typeof request.body === 'string' ? request.body : '';
+    const body: BodyInput = { text, take: 'whole' };
     const timers: Timers = {};
-    const outcome = await decide(defaultDecision, body.value, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers);
-    logDecision(request, defaultDecision, body.value, outcome, timers);
+    const outcome = await decide(defaultDecision, undefined, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers, body);
+    if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
+    logDecision(request, defaultDecision, () => bodyInput(body), outcome, timers);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     if (outcome.resultText === undefined) return reply.code(404).send(opaError('undefined_document', `document missing or undefined: ${dataRef(defaultDecision)}`));
     return reply.type('application/json').send(outcome.resultText);
@@ -356,18 +381,15 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     if (text === undefined || text.trim() === '') return reply.code(400).send(opaError('invalid_parameter', 'missing query (the q parameter, or "query" in the body)'));
     const handlerStarted = process.hrtime.bigint();
     const timers: Timers = {};
-    const { tracer, events } = explainCollector(params.explain);
-    let rows;
-    try {
-      rows = evalTraced(state.inspect, { text }, input, tracer).rows ?? [];
-    } catch (error) {
-      const detail = regoErrorDetail(error);
-      const status = detail.code.endsWith('parse_error') || detail.code.endsWith('compile_error') || detail.code === 'rego_type_error' ? 400 : 500;
+    const outcome = await decide([], input, params, timers, undefined, text);
+    if (!outcome.ok) {
+      const detail = outcome.detail;
+      const status = detail.code.endsWith('parse_error') || detail.code.endsWith('compile_error') || detail.code === 'rego_type_error' || detail.code === 'rego_unsafe_var_error' ? 400 : 500;
       return reply.code(status).send(opaError(status === 400 ? 'invalid_parameter' : 'internal_error', detail.message, [detail]));
     }
-    timers.timer_rego_query_eval_ns = timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
-    const result = rows.length === 0 ? '' : `"result":${resultSetText(rows)}`;
-    return reply.type('application/json').send(joined(result, extras(params, timers, params.explain === 'off' ? undefined : events)));
+    timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
+    const result = outcome.resultText === undefined ? '' : `"result":${outcome.resultText}`;
+    return reply.type('application/json').send(joined(result, extras(params, timers, outcome.explanationText)));
   };
   app.get('/v1/query', async (request, reply) => {
     const params = paramsOf(request, reply);

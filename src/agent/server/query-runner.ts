@@ -17,17 +17,40 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfcomError, type ErrorLocation } from '../../core/errors.js';
 import type { Json } from '../../rego/value.js';
+import type { ExplainMode } from './opa-api.js';
 
 export type WorkerSyntax = 'v0' | 'v1';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; policies: [id: string, text: string, syntax: WorkerSyntax][]; data: Json; timeoutMs: number }
-  | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean };
+  | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean; body?: BodyInput; extra?: QueryExtra };
+
+/**
+ * What a query asks beyond a data ref's value: `text`, an ad-hoc query (its result set instead of a
+ * value); `explain`, the trace in an OPA explain mode (`pretty`: as indented lines).
+ */
+export interface QueryExtra {
+  text?: string;
+  explain?: { mode: ExplainMode; pretty: boolean };
+}
+
+/**
+ * A request body the worker parses itself (JSON text), so the HTTP thread neither parses it nor has a
+ * parsed document structured-cloned across: `member` takes the body's `input` member (POST /v1/data),
+ * `whole` takes the whole body (POST /; empty text: no input).
+ */
+export interface BodyInput {
+  text: string;
+  take: 'member' | 'whole';
+}
 
 export type WorkerReply =
-  /** `resultText` is the exact JSON text (numbers beyond double range keep their digits, e.g. 1e400). */
-  | { id: number; ok: true; resultText?: string }
-  | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation } };
+  /**
+   * `resultText` is the exact JSON text (numbers beyond double range keep their digits, e.g. 1e400): the
+   * value, or for an ad-hoc query its result set (undefined: no rows); `explanationText` the explanation's JSON.
+   */
+  | { id: number; ok: true; resultText?: string; explanationText?: string }
+  | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation }; badBody?: true };
 
 export interface QueryRunnerOptions {
   /** The engine's own evaluation timeout; the worker is stopped at this plus `graceMs`. */
@@ -111,9 +134,12 @@ export class QueryRunner {
     });
   }
 
-  /** Evaluates a data ref (`data["a"]["b"]`); input undefined means "no input". */
-  query(ref: string, input: unknown): Promise<WorkerReply> {
-    const request: WorkerRequest = { type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined };
+  /**
+   * Evaluates a data ref (`data["a"]["b"]`); input undefined means "no input". With `body`, the input
+   * comes from that JSON text instead; text that is not JSON answers an error reply with `badBody`.
+   */
+  query(ref: string, input: unknown, body?: BodyInput, extra?: QueryExtra): Promise<WorkerReply> {
+    const request: WorkerRequest = { type: 'query', id: this.nextId++, ref, input, hasInput: input !== undefined, body, extra };
     return new Promise((resolve) => {
       const job = { request, resolve };
       if (this.closed) return resolve(this.failure(job, 'the server is closing'));

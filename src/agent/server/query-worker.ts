@@ -8,7 +8,8 @@ import { parentPort } from 'node:worker_threads';
 import { RegoEngine } from '../../rego/index.js';
 import { serializeJson } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
-import type { WorkerReply, WorkerRequest } from './query-runner.js';
+import type { BodyInput, WorkerReply, WorkerRequest } from './query-runner.js';
+import { evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
 
 let engine = new RegoEngine();
 
@@ -19,14 +20,43 @@ function load(request: Extract<WorkerRequest, { type: 'load' }>): void {
   engine = next;
 }
 
+/** The input a request body carries (undefined: none), or why the body is not JSON. */
+function parseBody(body: BodyInput): { ok: true; input: unknown } | { ok: false; message: string } {
+  if (body.text.trim() === '') return { ok: true, input: undefined };
+  let value: unknown;
+  try {
+    value = JSON.parse(body.text);
+  } catch (error) {
+    return { ok: false, message: `body is not JSON: ${(error as Error).message}` };
+  }
+  if (body.take === 'whole') return { ok: true, input: value };
+  return { ok: true, input: typeof value === 'object' && value !== null && Object.hasOwn(value, 'input') ? (value as Record<string, unknown>).input : undefined };
+}
+
 function handle(request: WorkerRequest): WorkerReply {
   try {
     if (request.type === 'load') {
       load(request);
       return { id: request.id, ok: true };
     }
-    const { value } = engine.evalRule(request.ref, request.hasInput ? { input: request.input } : {});
-    return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+    let input = request.input;
+    let hasInput = request.hasInput;
+    if (request.body) {
+      const parsed = parseBody(request.body);
+      if (!parsed.ok) return { id: request.id, ok: false, error: { code: 'invalid_parameter', message: parsed.message }, badBody: true };
+      input = parsed.input;
+      hasInput = input !== undefined;
+    }
+    const extra = request.extra;
+    if (!extra) {
+      const { value } = engine.evalRule(request.ref, hasInput ? { input } : {});
+      return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+    }
+    const { tracer, events } = explainCollector(extra.explain?.mode ?? 'off');
+    const answer = evalTraced(engine, extra.text === undefined ? { ref: request.ref } : { text: extra.text }, hasInput ? input : undefined, tracer);
+    const resultText = answer.rows ? (answer.rows.length === 0 ? undefined : resultSetText(answer.rows)) : answer.value === undefined ? undefined : serializeJson(answer.value);
+    const explanationText = tracer ? JSON.stringify(explanation(events, extra.explain?.pretty ?? false)) : undefined;
+    return { id: request.id, ok: true, resultText, explanationText };
   } catch (error) {
     if (error instanceof ConfcomError) return { id: request.id, ok: false, error: { code: error.code, message: error.message, location: error.location } };
     return { id: request.id, ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
