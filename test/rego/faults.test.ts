@@ -28,7 +28,9 @@ describe('builtins are bounded (typed rego_limit_error, fast)', () => {
       const engine = engineWith(`package p\n${rule}\n`);
       // Not undefined (which `not` would turn into true): an error, so the decision is a denial.
       expect(() => engine.evalRule('data.p.x', input === undefined ? {} : { input })).toThrow(expect.objectContaining({ code: 'rego_limit_error' }));
-      expect(Date.now() - started).toBeLessThan(1500);
+      // A hang guard, not a speed figure: before the budgets these ran for 11–62 s or crashed. Loose
+      // enough that a loaded CI machine (the 1M-element comprehension above alone) never trips it.
+      expect(Date.now() - started).toBeLessThan(5000);
     });
   }
 
