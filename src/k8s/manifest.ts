@@ -6,7 +6,7 @@
  * documents that gained or lost an annotation are re-serialised, and then with their comments.
  * The text is tokenised once: the same tokens give the documents and each document's source text.
  */
-import { Composer, CST, LineCounter, Parser, isMap, type Document, type ToStringOptions } from 'yaml';
+import { Composer, CST, LineCounter, Parser, isMap, type Document, type ToStringOptions } from '../core/yaml.js';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 
