@@ -5,5 +5,5 @@
  * 30 ms of CPU off every command that reads a manifest. Run from source (tests, tsx) the library loads
  * as usual; both forms export the same names.
  */
-export { Composer, CST, LineCounter, Parser, YAMLParseError, isMap, parse, parseAllDocuments, stringify } from 'yaml';
-export type { Document, ToStringOptions } from 'yaml';
+export { Composer, CST, LineCounter, Parser, Scalar, YAMLParseError, isMap, isScalar, isSeq, parse, parseAllDocuments, stringify } from 'yaml';
+export type { Document, Node, Pair, ToStringOptions, YAMLMap } from 'yaml';
