@@ -1,5 +1,5 @@
 /** `confcom attest ...`: verify SEV-SNP reports and SGX quotes (issue: remote attestation). */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { readFile } from 'node:fs/promises';
 import { CheckFailedError, UsageError, fileError } from '../core/errors.js';
 import { judgeTcb, parseAllowTcb } from '../attest/appraisal/tcb.js';

@@ -2,7 +2,7 @@
  * What every command shares: the global options (--json, --log-level, --no-color) and the output
  * helpers. Commands print results on stdout; logs and errors go to stderr.
  */
-import type { Command } from 'commander';
+import type { Command } from './commander.js';
 import { colorAllowed, isLogLevel, log, type LogLevel } from '../core/log.js';
 import { UsageError } from '../core/errors.js';
 

@@ -1,5 +1,5 @@
 /** `confcom demo`: the local end-to-end chain on built-in defaults (what `npm start` runs). */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { CheckFailedError } from '../core/errors.js';
 import { runDemo } from '../demo/chain.js';
 import { DEMO_MANIFEST_NAME } from '../demo/workload.js';

@@ -1,5 +1,5 @@
 /** Turns any error into the CLI's report: `error[CODE]: message`, location, hint; and an exit code. */
-import { CommanderError } from 'commander';
+import { CommanderError } from './commander.js';
 import { asConfcomError, ConfcomError, ExitCode, formatLocation, UsageError } from '../core/errors.js';
 
 /** Maps commander's own parse errors onto our usage error (exit 2). */

@@ -1,5 +1,5 @@
 /** `confcom guest attest|get-resource|serve`: the in-pod attestation agent (src/guest). */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { createLogger } from '../core/log.js';
 import { evidenceProvider, PROVIDERS } from '../guest/evidence/index.js';
 import { KbsClient } from '../guest/kbs-client.js';

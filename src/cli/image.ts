@@ -1,5 +1,5 @@
 /** `confcom image ...`: container images and their layer pins (issue: image layers). */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { readInputText } from '../core/fs.js';
 import { inspectImage, LayerCache, type ImageInfo } from '../oci/index.js';
 import { defaultCacheDir } from '../oci/cache.js';

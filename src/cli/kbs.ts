@@ -5,7 +5,7 @@
  * `set-resource-policy` sign an EdDSA JWT with the admin's Ed25519 private key.
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { UsageError } from '../core/errors.js';
 import { readInputFile, readInputText } from '../core/fs.js';
 import { KbsClient } from '../guest/kbs-client.js';

@@ -6,7 +6,7 @@
  * imports its part only when a command runs). The other groups appear in `--help` from the one-line
  * summaries below, so listing them costs nothing.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from './commander.js';
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
  * (admission: wires opted-in EPC pods to the quote helper, refuses EPC no node has). Each runs until
  * SIGINT/SIGTERM.
  */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/fs.js';
 import { UsageError, fileError } from '../core/errors.js';

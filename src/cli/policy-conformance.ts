@@ -1,6 +1,6 @@
 /** `policy conformance DIR`: genpolicy's test cases against our generated policies (src/policy/conformance). */
 import { dirname, join } from 'node:path';
-import type { Command } from 'commander';
+import type { Command } from './commander.js';
 import { CheckFailedError } from '../core/errors.js';
 import { globalOptions, printJson } from './context.js';
 

@@ -1,5 +1,5 @@
 /** `policy replay | explain`: decide recorded agent requests as the Kata agent would, and explain denials. */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { InputError, CheckFailedError, UsageError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 import type { PolicyEnforcer, PolicySyntax } from '../agent/enforcer.js';

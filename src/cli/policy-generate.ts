@@ -3,7 +3,7 @@
  * The generator, the YAML parser and the image client load inside the actions, so `--help` and
  * `policy hash` start fast.
  */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { UsageError, InputError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { log } from '../core/log.js';

@@ -1,5 +1,5 @@
 /** `confcom policy ...`: generation commands (src/policy) and enforcement commands (src/agent). */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { registerPolicyGenerateCommands } from './policy-generate.js';
 import { registerPolicyEnforceCommands } from './policy-enforce.js';
 import { registerPolicyConformanceCommand } from './policy-conformance.js';

@@ -1,5 +1,5 @@
 /** `confcom rego eval | conformance`: the Rego engine from the command line, with opa's eval flags. */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -94,7 +94,7 @@ async function parseData(file: string, text: string): Promise<Value> {
   const { parseJsonText } = await import('../rego/json.js');
   try {
     if (file.endsWith('.json')) return parseJsonText(text);
-    const { parse } = await import('yaml');
+    const { parse } = await import('../core/yaml.js');
     return parseJsonText(JSON.stringify(parse(text) ?? {}));
   } catch (error) {
     throw new InputError('data_bad_json', `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, { location: { file } });

@@ -1,6 +1,6 @@
 /** `serve attestation`: the attestation service and key broker (src/attest/service) on loopback by default. */
 import { mkdir } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { globalOptions } from './context.js';

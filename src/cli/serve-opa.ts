@@ -1,5 +1,5 @@
 /** `serve opa`: the OPA-compatible REST server the Kata agent's policy design talks to. */
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { UsageError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 import { log } from '../core/log.js';

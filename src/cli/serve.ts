@@ -1,5 +1,5 @@
 /** `confcom serve ...`: the long-running HTTP services. */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { registerServeOpa } from './serve-opa.js';
 import { registerServeAttestation } from './serve-attestation.js';
 

@@ -3,7 +3,7 @@
  * it (whole 4096-byte blocks; a trailing partial block is not covered, `--pad` zero-pads it instead) or
  * as the Kata tardev snapshotter pins a layer (`--tarfs`).
  */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileError, InputError } from '../core/errors.js';

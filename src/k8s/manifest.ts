@@ -6,7 +6,7 @@
  * documents that gained or lost an annotation are re-serialised, and then with their comments.
  * The text is tokenised once: the same tokens give the documents and each document's source text.
  */
-import { Composer, CST, LineCounter, Parser, isMap, type Document, type ToStringOptions } from 'yaml';
+import { Composer, CST, LineCounter, Parser, Scalar, isMap, isScalar, isSeq, type Document, type Node, type Pair, type ToStringOptions, type YAMLMap } from '../core/yaml.js';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 
@@ -21,7 +21,22 @@ export interface ManifestDocument {
   value: unknown;
   /** The original text of this document (comments, markers and all). */
   source: string;
+  /** Where `source` starts in the stream's text (the documents' node ranges count from there). */
+  start: number;
   changed: boolean;
+  /**
+   * The first change as an edit of `source`, when it is a plain one (see annotationEdit): the document
+   * is then written as its source with this edit, every other byte kept. Unset after a second change
+   * or a complicated one; the document is then re-serialised from `doc`, which has every change.
+   */
+  edit?: TextEdit;
+}
+
+/** Replace source[start, end) (offsets in the stream's text) with `insert`. */
+interface TextEdit {
+  start: number;
+  end: number;
+  insert: string;
 }
 
 /** One Kubernetes object: a document, or an item of a `List` document. */
@@ -57,8 +72,11 @@ const PLAIN_SAFE = /^[A-Za-z0-9+/][A-Za-z0-9+/=]*$/;
 const PLACEHOLDER = /confcom-deferred-[0-9a-f]{12}-\d+/g;
 const placeholderSalt = () => Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
 
-function deferValue(manifest: ManifestFile, value: string): string {
-  if (value.length < DEFER_MIN_LENGTH || !PLAIN_SAFE.test(value)) return value;
+/** Whether a value goes through the writer as a placeholder (and may be written in by a text edit). */
+const isDeferrable = (value: string): boolean => value.length >= DEFER_MIN_LENGTH && PLAIN_SAFE.test(value);
+
+function deferValue(manifest: ManifestFile, value: string, deferrable = isDeferrable(value)): string {
+  if (!deferrable) return value;
   const token = `confcom-deferred-${placeholderSalt()}-${manifest.deferred.size}`;
   manifest.deferred.set(token, value);
   return token;
@@ -79,13 +97,19 @@ export function formatPath(path: NodePath): string {
   return out;
 }
 
-/** Splits the token stream into one source text per document (leading comments belong to the next document). */
-function documentSources(tokens: readonly CST.Token[]): { sources: string[]; trailer: string } {
+/**
+ * Splits the token stream into one source text per document (leading comments belong to the next
+ * document). The parser's top-level tokens cover the text end to end, so each token's text is the
+ * slice up to the next token's offset: no need to print the token tree back (CST.stringify).
+ */
+function documentSources(text: string, tokens: readonly Pick<CST.Token, 'type' | 'offset'>[]): { sources: string[]; starts: number[]; trailer: string } {
   const sources: string[] = [];
+  const starts: number[] = [];
   let pending = '';
-  for (const token of tokens) {
-    const piece = CST.stringify(token);
+  for (const [i, token] of tokens.entries()) {
+    const piece = text.slice(token.offset, i + 1 < tokens.length ? tokens[i + 1].offset : text.length);
     if (token.type === 'document') {
+      starts.push(token.offset - pending.length);
       sources.push(pending + piece);
       pending = '';
     } else if (token.type === 'doc-end' && sources.length > 0 && pending === '') {
@@ -94,7 +118,7 @@ function documentSources(tokens: readonly CST.Token[]): { sources: string[]; tra
       pending += piece;
     }
   }
-  return { sources, trailer: pending };
+  return { sources, starts, trailer: pending };
 }
 
 /** Parses a manifest stream. Every document must be valid YAML; errors name file, document and line. */
@@ -102,7 +126,7 @@ export function parseManifest(text: string, file: string): ManifestFile {
   const lines = new LineCounter();
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   const list = [...new Composer({ uniqueKeys: false }).compose(tokens)];
-  const { sources, trailer } = documentSources(tokens);
+  const { sources, starts, trailer } = documentSources(text, tokens);
   const documents = list.map((doc, index): ManifestDocument => {
     const error = doc.errors[0];
     if (error) {
@@ -112,7 +136,7 @@ export function parseManifest(text: string, file: string): ManifestFile {
         hint: 'fix the YAML syntax (check indentation and quoting)',
       });
     }
-    return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), changed: false };
+    return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), start: starts[index] ?? 0, changed: false };
   });
   return { file, text, documents, trailer: documents.length === sources.length ? trailer : '', deferred: new Map() };
 }
@@ -187,11 +211,78 @@ export function setAnnotation(manifest: ManifestFile, resource: Resource, metada
     if (isMap(left) && left.items.length === 0) d.doc.deleteIn(path);
   } else {
     if (existing === value) return false;
-    d.doc.setIn([...path, key], deferValue(manifest, value));
+    // The edit is read off the document as parsed, so before the change (and only for a first change).
+    const deferrable = isDeferrable(value);
+    const edit = d.changed || !deferrable ? undefined : annotationEdit(manifest.text, d.doc, path, key, value);
+    d.doc.setIn([...path, key], deferValue(manifest, value, deferrable));
+    d.edit = edit;
+    d.changed = true;
+    setInValue(d, path, key, value);
+    return true;
   }
+  d.edit = undefined;
   d.changed = true;
   setInValue(d, path, key, value);
   return true;
+}
+
+/**
+ * Setting one annotation is, in most manifests, one line of text: the value replaced, or a
+ * `key: value` line (with `annotations:` above it if need be) after the last line of the mapping. Such
+ * an edit keeps every other byte of the document, and costs nothing next to serialising it again (the
+ * YAML writer was a sixth of `policy generate`). Only the plain cases are taken: block mappings, a
+ * value that needs no quoting (a deferrable one, checked by the caller), a key that needs none, a last entry that ends in a
+ * scalar or a flow collection with at most a comment after it, spaces for indentation. Anything
+ * else (flow mappings, block scalars, tags, anchors, tabs) is left to the YAML writer.
+ */
+function annotationEdit(text: string, doc: Document, path: NodePath, key: string, value: string): TextEdit | undefined {
+  if (!PLAIN_KEY.test(key)) return undefined;
+  const annotations = doc.getIn(path, true);
+  if (isMap(annotations)) {
+    const pair = annotations.items.find((p) => isScalar(p.key) && p.key.value === key);
+    if (!pair) return appendEntry(text, annotations, (indent, eol) => `${eol}${indent}${key}: ${value}`);
+    const old = pair.value;
+    if (!isScalar(old) || !old.range || !INLINE_SCALARS.has(old.type ?? '') || old.anchor || old.tag) return undefined;
+    return { start: old.range[0], end: old.range[1], insert: value };
+  }
+  if (annotations !== undefined) return undefined;
+  const metadata = doc.getIn(path.slice(0, -1), true);
+  if (!isMap(metadata)) return undefined;
+  return appendEntry(text, metadata, (indent, eol) => `${eol}${indent}annotations:${eol}${indent}  ${key}: ${value}`);
+}
+
+const PLAIN_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const INLINE_SCALARS = new Set<string>([Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE]);
+
+/** An entry after the last one of a block mapping, at the column of its first key; undefined when that is not plain. */
+function appendEntry(text: string, map: YAMLMap, entry: (indent: string, eol: string) => string): TextEdit | undefined {
+  if (map.flow || map.items.length === 0 || map.anchor || map.tag) return undefined;
+  const first = map.items[0].key;
+  if (!isScalar(first) || !first.range) return undefined;
+  const keyStart = first.range[0];
+  const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
+  // A mapping that is a sequence item starts after `- `; its entries line up under its first key.
+  if (!/^[ -]*$/.test(text.slice(lineStart, keyStart))) return undefined;
+  const end = lastContentEnd(map);
+  if (end === undefined) return undefined;
+  let at = text.indexOf('\n', end);
+  if (at < 0) at = text.length;
+  const crlf = at > 0 && text[at - 1] === '\r';
+  if (crlf) at -= 1;
+  if (!/^[ ]*(#.*)?$/.test(text.slice(end, at))) return undefined;
+  return { start: at, end: at, insert: entry(' '.repeat(keyStart - lineStart), crlf ? '\r\n' : '\n') };
+}
+
+/** Where the last entry of a block mapping ends: its value's last scalar or flow collection, nested block collections followed down. */
+function lastContentEnd(node: Node | Pair | null | undefined): number | undefined {
+  if (node === null || node === undefined) return undefined;
+  if (isScalar(node)) return node.range && INLINE_SCALARS.has(node.type ?? '') ? node.range[1] : undefined;
+  if (isMap(node) || isSeq(node)) {
+    if (node.flow) return node.range?.[1];
+    return lastContentEnd(node.items[node.items.length - 1] as Node | Pair | undefined);
+  }
+  if ('key' in node) return lastContentEnd((node.value ?? undefined) as Node | undefined);
+  return undefined;
 }
 
 /** Mirrors an annotation change in the document's JSON view (cheaper than converting the whole document again). */
@@ -219,6 +310,7 @@ function usesFlushSequences(source: string): boolean {
 export function serializeManifest(manifest: ManifestFile): string {
   const parts = manifest.documents.map((d) => {
     if (!d.changed) return d.source;
+    if (d.edit) return d.source.slice(0, d.edit.start - d.start) + d.edit.insert + d.source.slice(d.edit.end - d.start);
     const options: ToStringOptions = { lineWidth: 0, indentSeq: !usesFlushSequences(d.source) };
     let text = d.doc.toString(options);
     // A document after the first needs its `---` even if the original relied on the previous `...`.

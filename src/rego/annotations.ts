@@ -4,7 +4,7 @@
  * entrypoint, custom). Read from the source text after parsing, only when the text mentions METADATA,
  * so ordinary policies pay nothing. `rego.metadata.rule()` and `rego.metadata.chain()` read them.
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '../core/yaml.js';
 import { RegoError } from './errors.js';
 import type { Json } from './value.js';
 

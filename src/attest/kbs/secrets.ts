@@ -12,7 +12,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../../core/yaml.js';
 import { InputError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fs.js';
 import { KbsRequestError } from './errors.js';

@@ -8,7 +8,11 @@ export const aksFormat: PolicyFormatModule<'aks'> = {
   name: 'aks',
   annotation: AKS_ANNOTATION,
   describe: 'base64 Rego annotation',
-  encode: (policy) => ({ annotation: AKS_ANNOTATION, value: Buffer.from(policy, 'utf8').toString('base64'), hostData: sha256Hex(policy) }),
+  encode: (policy) => {
+    // One UTF-8 encoding for both: the text is tens of KiB per pod.
+    const bytes = Buffer.from(policy, 'utf8');
+    return { annotation: AKS_ANNOTATION, value: bytes.toString('base64'), hostData: sha256Hex(bytes) };
+  },
   decode: (value) => {
     const policy = Buffer.from(value, 'base64').toString('utf8');
     return { policy, hostData: sha256Hex(policy) };

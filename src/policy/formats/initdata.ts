@@ -6,14 +6,21 @@
  * version) and read it back with smol-toml, so initdata written by other tools (more keys, other
  * quoting) reads too.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { parse as parseToml } from 'smol-toml';
+import { createRequire } from 'node:module';
 import { InputError } from '../../core/errors.js';
 import { sha256Hex } from '../../core/hash.js';
 import type { PolicyFormatModule } from './format.js';
 
 export const INITDATA_ANNOTATION = 'io.katacontainers.config.hypervisor.cc_init_data';
 export const INITDATA_VERSION = '0.1.0';
+
+// smol-toml and zlib load only when initdata is written or read: every command that touches the
+// format table (`policy hash` on an aks manifest, `generate`) would otherwise pay for them at start-up
+// (a few ms of CPU each). `require` keeps the loads synchronous, so encode and decode stay plain
+// functions; smol-toml ships a CommonJS build for it.
+const require = createRequire(import.meta.url);
+const parseToml = (text: string): unknown => (require('smol-toml') as typeof import('smol-toml')).parse(text);
+const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
 
 const HINT = 'regenerate it with `confcom policy generate --format initdata`';
 
@@ -49,7 +56,7 @@ export function policyFromToml(toml: string, origin: string): string {
 /** The TOML text of an annotation value (gzip + base64). */
 export function initdataFromAnnotation(value: string, origin: string): string {
   try {
-    return gunzipSync(Buffer.from(value, 'base64')).toString('utf8');
+    return zlib().gunzipSync(Buffer.from(value, 'base64')).toString('utf8');
   } catch (cause) {
     throw new InputError('initdata_invalid', `the initdata annotation in ${origin} is not gzip + base64`, { hint: HINT, cause });
   }
@@ -61,7 +68,7 @@ export const initdataFormat: PolicyFormatModule<'initdata'> = {
   describe: 'gzip+base64 initdata TOML',
   encode: (policy) => {
     const toml = initdataToml(policy);
-    return { annotation: INITDATA_ANNOTATION, value: gzipSync(Buffer.from(toml, 'utf8'), { level: 9 }).toString('base64'), hostData: sha256Hex(toml) };
+    return { annotation: INITDATA_ANNOTATION, value: zlib().gzipSync(Buffer.from(toml, 'utf8'), { level: 9 }).toString('base64'), hostData: sha256Hex(toml) };
   },
   decode: (value, origin) => {
     const toml = initdataFromAnnotation(value, origin);

@@ -1,5 +1,5 @@
 /** Rego builtins: encodings (base64 padded like Go, base64url, hex, JSON). */
-import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from '../../core/yaml.js';
 import { BuiltinError, EvalTypeError } from '../errors.js';
 import { parseJsonText } from '../json.js';
 import { fromJson, RObject, RSet, serializeJson, toJson, type Value } from '../value.js';
