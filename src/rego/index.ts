@@ -8,7 +8,7 @@ import type { Expr, Module } from './ast.js';
 import { checkPolicy, checkQuery } from './check.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
 import { RegoError, RegoLimitError } from './errors.js';
-import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
+import { Evaluator, foldConstants, type TraceEvent, type Tracer } from './eval.js';
 import { parseModule, parseQuery, type SyntaxVersion } from './parser.js';
 import { BigNum, fromJson, RObject, RSet, type Value } from './value.js';
 
@@ -129,6 +129,8 @@ function guarded<T>(fn: () => T): T {
 const CACHE_SIZE = 16;
 const parsedCache = new Map<string, Module>();
 const compiledCache = new Map<string, CompiledPolicy>();
+/** Compiled policies whose constant literals are built (foldConstants), so that is done once per policy. */
+const folded = new WeakSet<CompiledPolicy>();
 
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
   const hit = cache.get(key);
@@ -218,6 +220,10 @@ export class RegoEngine {
   private policy(): CompiledPolicy {
     this.compiled ??= compileCached(this.parsed, this.hashes);
     checkPolicy(this.compiled, this.parsed.values());
+    if (!folded.has(this.compiled)) {
+      foldConstants(this.parsed.values());
+      folded.add(this.compiled);
+    }
     return this.compiled;
   }
 
