@@ -169,7 +169,7 @@ export class Evaluator {
   private readonly callTargets: CompiledPolicy['callTargets'];
   private overrides: Overrides;
   private depth = 0;
-  private readonly printLog: (string | (Value[] | undefined)[])[] = [];
+  private readonly printLog: (string | PrintArg[])[] = [];
   private printLines: string[] | undefined;
   private readonly ctx: BuiltinContext;
 
@@ -1220,12 +1220,16 @@ export class Evaluator {
 
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
-    const perArg: (Value[] | undefined)[] = t.args.map((a) => {
-      // Most print operands are literals and bound variables (Kata policies print on every step).
-      if (a.type === 'scalar') return [a.value];
-      if (a.type === 'var') {
-        const bound = scope.lookup(a.name);
-        if (bound !== undefined && bound !== UNBOUND) return [bound];
+    // Kata policies print on almost every step, mostly literals, bound variables and ground refs: those
+    // are kept as themselves, one array per print call.
+    const args = t.args;
+    const perArg: PrintArg[] = new Array<PrintArg>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const v = this.single(a, scope);
+      if (v !== MANY) {
+        perArg[i] = v === undefined ? NO_VALUES : v;
+        continue;
       }
       const vals: Value[] = [];
       try {
@@ -1233,8 +1237,8 @@ export class Evaluator {
       } catch (error) {
         if (!(error instanceof RegoError) || error.regoCode !== 'rego_unsafe_var_error') throw error;
       }
-      return vals.length ? vals : undefined;
-    });
+      perArg[i] = vals.length === 1 ? vals[0] : new PrintValues(vals);
+    }
     this.printLog.push(perArg);
     this.printLines = undefined;
     return k(true);
@@ -1249,7 +1253,7 @@ export class Evaluator {
         lines.push(entry);
         continue;
       }
-      const perArg = entry.map((vals) => (vals ? vals.map((v) => formatForPrint(v)) : ['<undefined>']));
+      const perArg = entry.map((arg) => (!(arg instanceof PrintValues) ? [formatForPrint(arg)] : arg.values.length ? arg.values.map((v) => formatForPrint(v)) : ['<undefined>']));
       const go = (i: number, acc: string[]): void => {
         if (i === perArg.length) {
           lines.push(acc.join(' '));
@@ -1534,6 +1538,14 @@ export function foldConstants(modules: Iterable<Module>): void {
     }
   }
 }
+
+/** A print operand with other than one value (none: `<undefined>`; several: one line for each). */
+class PrintValues {
+  constructor(readonly values: readonly Value[]) {}
+}
+const NO_VALUES = new PrintValues([]);
+/** A print operand as logged: its one value, or PrintValues. */
+type PrintArg = Value | PrintValues;
 
 /** Marks a term that `single` leaves to the general, continuation-passing path. */
 const MANY = Symbol('many');

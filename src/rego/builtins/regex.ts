@@ -71,7 +71,8 @@ export function literalPrefix(pattern: string): string {
     else break;
   }
   const next = pattern[i];
-  if (next === '*' || next === '?' || next === '+' || next === '{') prefix = prefix.slice(0, -1);
+  // A flag group (`(?i)`) stands for nothing, so a quantifier after it repeats the last literal (`^a(?i)*`).
+  if (next === '*' || next === '?' || next === '+' || next === '{' || (next === '(' && pattern[i + 1] === '?')) prefix = prefix.slice(0, -1);
   return prefix;
 }
 
