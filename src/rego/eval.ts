@@ -983,7 +983,7 @@ export class Evaluator {
   }
 
   private computeRuleSet(set: RuleSet): Value | undefined {
-    const name = 'data.' + set.path.join('.');
+    const name = set.name;
     this.depth++;
     try {
       switch (set.kind) {
@@ -1335,7 +1335,7 @@ export class Evaluator {
   }
 
   private invoke(set: RuleSet, args: Value[]): Value | undefined {
-    const name = 'data.' + set.path.join('.');
+    const name = set.name;
     this.depth++;
     if (this.depth > 1000) throw new RegoError('rego_recursion_error', `call depth exceeded in ${name}`);
     let result: Value | undefined;
