@@ -1476,7 +1476,12 @@ export function foldConstants(modules: Iterable<Module>): void {
         if (constantValue(t) === undefined) t.items.forEach(term);
         break;
       case 'object':
-        if (constantValue(t) === undefined) for (const [a, b] of t.entries) (term(a), term(b));
+        if (constantValue(t) === undefined) {
+          for (const [a, b] of t.entries) {
+            term(a);
+            term(b);
+          }
+        }
         break;
       case 'ref':
         term(t.head);
@@ -1534,7 +1539,10 @@ export function foldConstants(modules: Iterable<Module>): void {
       term(rule.head.value);
       term(rule.head.key);
       body(rule.body);
-      for (const e of rule.elses) (term(e.value), body(e.body));
+      for (const e of rule.elses) {
+        term(e.value);
+        body(e.body);
+      }
     }
   }
 }
