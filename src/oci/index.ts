@@ -8,13 +8,10 @@ import { ImageError } from './errors.js';
 import { parseImageReference, formatReference, type ImageReference } from './reference.js';
 import { MEDIA, type ImageSource } from './source.js';
 import { DockerArchiveSource, OciLayoutSource } from './local-sources.js';
-import { RegistrySource } from './registry.js';
-import { CredentialStore } from './credentials.js';
 import { LayerCache, defaultCacheDir } from './cache.js';
 import { ManifestCache } from './manifest-cache.js';
 import { checkDigest, sha256Digest, DigestingStream } from './verify.js';
-import { compressionOf, decompress } from './decompress.js';
-import { pinLayer, type LayerPin } from '../verity/layer.js';
+import type { LayerPin } from '../verity/layer.js';
 import { resolveAccountFile } from './accounts.js';
 import { mapLimit } from './concurrency.js';
 import { stderrProgress, type PullProgress } from './progress.js';
@@ -49,7 +46,12 @@ export function parsePlatform(text: string): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-function sourceFor(ref: ImageReference, image: string, options: ImageOptions): ImageSource {
+/**
+ * The registry client (HTTP, retries, credential helpers) and the layer pipeline (decompressors,
+ * dm-verity, tar) load only when used: with every layer pin cached, or images read from a local
+ * source, `policy generate` needs neither, and importing them cost about 15 ms of its start-up.
+ */
+async function sourceFor(ref: ImageReference, image: string, options: ImageOptions): Promise<ImageSource> {
   const spec = options.imageSource;
   if (spec !== undefined) {
     if (spec.startsWith('oci-layout:')) return new OciLayoutSource(spec.slice('oci-layout:'.length));
@@ -57,6 +59,7 @@ function sourceFor(ref: ImageReference, image: string, options: ImageOptions): I
     throw new ImageError('image_reference_invalid', `unknown image source '${spec}'`, { hint: "use 'oci-layout:DIR' or 'docker-archive:FILE'" });
   }
   const insecure = (options.insecureRegistries ?? []).includes(ref.registry);
+  const [{ CredentialStore }, { RegistrySource }] = await Promise.all([import('./credentials.js'), import('./registry.js')]);
   const credentials = new CredentialStore({ dockerConfigFile: options.dockerConfigFile, pullSecrets: options.pullSecrets });
   return new RegistrySource(ref.registry, image, credentials, { insecure, signal: options.signal, http: options.http });
 }
@@ -132,6 +135,7 @@ async function* counted(blob: AsyncIterable<Uint8Array>, report: (bytes: number)
 }
 
 async function pinRemoteLayer(source: ImageSource, repository: string, image: string, layer: Descriptor, diffId: string, progress: PullProgress | undefined): Promise<LayerPin> {
+  const [{ compressionOf, decompress }, { pinLayer }] = await Promise.all([import('./decompress.js'), import('../verity/layer.js')]);
   const compression = compressionOf(layer.mediaType ?? '', image, layer.digest);
   const blob = await source.blob(repository, layer.digest);
   const compressed = new DigestingStream(progress ? counted(blob, (n) => progress.layerBytes(image, layer.digest, n)) : blob, image, layer.digest);
@@ -156,7 +160,7 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
   // Offline with a registry image: resolve only from what an online run cached; never build a source
   // (building one is what would open connections).
   const offlineRegistry = options.offline === true && options.imageSource === undefined;
-  const source = offlineRegistry ? undefined : sourceFor(ref, image, options);
+  const source = offlineRegistry ? undefined : await sourceFor(ref, image, options);
   let digest: string;
   let manifest: Manifest;
   let configBytes: Buffer;

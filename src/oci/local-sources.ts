@@ -5,7 +5,6 @@
 import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TarScanner } from '../verity/tar-scanner.js';
 import { ImageError } from './errors.js';
 import { MEDIA, emptyStream, type FetchedManifest, type ImageSource } from './source.js';
 import { sha256Digest } from './verify.js';
@@ -80,6 +79,8 @@ export class DockerArchiveSource implements ImageSource {
   private index(): Promise<Map<string, { offset: number; size: number }>> {
     this.members ??= (async () => {
       const members = new Map<string, { offset: number; size: number }>();
+      // Loaded here: an OCI layout source, far more common, never reads a tar.
+      const { TarScanner } = await import('../verity/tar-scanner.js');
       const scanner = new TarScanner({
         onEntry: (entry) => {
           if (entry.type === 'file') members.set(entry.path.toString('utf8').replace(/^\.\//, ''), { offset: entry.dataOffset, size: entry.size });

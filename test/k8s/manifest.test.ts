@@ -62,6 +62,8 @@ describe('manifest streams', () => {
 
   describe('a long annotation written as a one-line edit of the document', () => {
     const VALUE = 'QUJD'.repeat(300) + 'ZA==';
+    // Long values are written single-quoted (yaml reads that form far faster than a plain scalar).
+    const QUOTED = `'${VALUE}'`;
     const KEY = 'io.katacontainers.config.agent.policy';
     const annotate = (text: string, metadataPath: (string | number)[], value = VALUE) => {
       const m = parseManifest(text, 'edit.yaml');
@@ -75,23 +77,23 @@ describe('manifest streams', () => {
 
     it('adds the entry after the last line of an annotations mapping, comments and spacing kept', () => {
       const text = 'kind: Pod\nmetadata:\n    name: p   # the name\n    annotations:\n        a: "x"  # note\nspec:  {containers: []}\n';
-      expect(annotate(text, ['metadata'])).toBe(text.replace('# note\n', `# note\n        ${KEY}: ${VALUE}\n`));
+      expect(annotate(text, ['metadata'])).toBe(text.replace('# note\n', `# note\n        ${KEY}: ${QUOTED}\n`));
     });
 
     it('adds `annotations:` after the metadata mapping, below nested block collections and flow values', () => {
       const text = 'kind: Deployment\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n        tiers: [a, b]\n    spec: {}\n---\nkind: Pod\n';
       const at = text.indexOf('    spec: {}');
-      expect(annotate(text, ['spec', 'template', 'metadata'])).toBe(`${text.slice(0, at)}      annotations:\n        ${KEY}: ${VALUE}\n${text.slice(at)}`);
+      expect(annotate(text, ['spec', 'template', 'metadata'])).toBe(`${text.slice(0, at)}      annotations:\n        ${KEY}: ${QUOTED}\n${text.slice(at)}`);
     });
 
     it('replaces an existing value in place, quoted or not', () => {
       const text = `kind: Pod\nmetadata:\n  annotations:\n    ${KEY}: 'old'\n    b: c\n`;
-      expect(annotate(text, ['metadata'])).toBe(text.replace("'old'", VALUE));
+      expect(annotate(text, ['metadata'])).toBe(text.replace("'old'", QUOTED));
     });
 
     it('keeps CRLF line ends', () => {
       const text = 'kind: Pod\r\nmetadata:\r\n  name: p\r\nspec: {}\r\n';
-      expect(annotate(text, ['metadata'])).toBe(`kind: Pod\r\nmetadata:\r\n  name: p\r\n  annotations:\r\n    ${KEY}: ${VALUE}\r\nspec: {}\r\n`);
+      expect(annotate(text, ['metadata'])).toBe(`kind: Pod\r\nmetadata:\r\n  name: p\r\n  annotations:\r\n    ${KEY}: ${QUOTED}\r\nspec: {}\r\n`);
     });
 
     it('leaves flow mappings, block scalars, anchors and short values to the YAML writer', () => {
@@ -103,7 +105,7 @@ describe('manifest streams', () => {
         'kind: Pod\nmetadata:\n  name:\n',
       ]) {
         const out = annotate(text, ['metadata']);
-        expect(out).toContain(VALUE);
+        expect(out).toContain(QUOTED);
       }
       expect(annotate('kind: Pod\nmetadata:\n  name: p\n', ['metadata'], 'short')).toBe(`kind: Pod\nmetadata:\n  name: p\n  annotations:\n    ${KEY}: short\n`);
     });
