@@ -61,4 +61,10 @@ describe('confcom serve opa', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--query-workers 0: give a whole number from 1 to 64');
   });
+
+  it('--query-heap must be a whole number of MB from 64 to 65536 (exit 2)', async () => {
+    const r = await runConfcom(['serve', 'opa', '--port', '0', '--query-heap', '32']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--query-heap 32: give a whole number from 64 to 65536');
+  });
 });
