@@ -87,6 +87,7 @@ for (const name of ['k8s-policy-pod', 'pod-exec']) {
   line('CreateContainer CPU p99', (r) => r.createCpuP99, '');
   line('first decision (cold)', (r) => r.firstMs, '< 30');
   line('first decision CPU (cold)', (r) => r.firstCpuMs, '');
+  line('import engine (cold)', (r) => r.importMs, '');
   line('load as SetPolicy (cold)', (r) => r.loadMs, '');
   line('load as SetPolicy CPU (cold)', (r) => r.loadCpuMs, '');
   line('load same policy again', (r) => r.reloadMs, '');

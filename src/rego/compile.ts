@@ -12,6 +12,8 @@ export type RuleKind = 'complete' | 'partialset' | 'partialobject' | 'function';
 
 export interface RuleSet {
   path: string[];
+  /** `data.` and the path, dotted: the rule's name in traces and metadata, made once rather than per call. */
+  name: string;
   kind: RuleKind;
   rules: Rule[];
   defaultRule?: Rule;
@@ -96,7 +98,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
         }
         node = child;
       }
-      if (!node.ruleSet) node.ruleSet = { path, kind, rules: [], constantValue: true };
+      if (!node.ruleSet) node.ruleSet = { path, name: 'data.' + path.join('.'), kind, rules: [], constantValue: true };
       const set = node.ruleSet;
       if (set.kind !== kind) {
         throw new RegoError('rego_type_error', `conflicting rules data.${path.join('.')} found`, rule.loc);

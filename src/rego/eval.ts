@@ -4,12 +4,12 @@
  * `not`, a first-solution search, or an error). Bindings live in scopes (rule bodies, comprehensions,
  * `every` bodies) and are undone on the way back.
  */
-import type { Expr, Loc, Rule, Term, WithModifier } from './ast.js';
+import type { Expr, Loc, Module, Rule, Term, WithModifier } from './ast.js';
 import { findNode, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors.js';
 import { formatForPrint } from './format.js';
 import { lookupBuiltin } from './builtins/index.js';
-import type { BuiltinContext } from './builtins/registry.js';
+import type { BuiltinContext, BuiltinSpec } from './builtins/registry.js';
 import { compare, equals, fromJson, RObject, RSet, typeName, type Json, type Value } from './value.js';
 
 export interface TraceEvent {
@@ -169,7 +169,7 @@ export class Evaluator {
   private readonly callTargets: CompiledPolicy['callTargets'];
   private overrides: Overrides;
   private depth = 0;
-  private readonly printLog: (string | (Value[] | undefined)[])[] = [];
+  private readonly printLog: (string | PrintArg[])[] = [];
   private printLines: string[] | undefined;
   private readonly ctx: BuiltinContext;
 
@@ -405,8 +405,11 @@ export class Evaluator {
 
   private evalExpr(expr: Expr, scope: Scope, k: K): boolean {
     switch (expr.kind) {
-      case 'term':
+      case 'term': {
+        const v = this.single(expr.term, scope);
+        if (v !== MANY) return v === undefined || v === false ? false : k();
         return this.evalTerm(expr.term, scope, (v) => (v === false ? false : k()));
+      }
       case 'not': {
         let found = false;
         this.withDepthNot(() => this.evalExprWith(expr.expr, scope, () => (found = true)));
@@ -433,6 +436,8 @@ export class Evaluator {
   private assign(lhs: Term, rhs: Term, scope: Scope, k: K): boolean {
     if (lhs.type === 'var') scope.vars.set(lhs.name, UNBOUND);
     else this.declarePatternVars(lhs, scope);
+    const v = this.single(rhs, scope);
+    if (v !== MANY) return v === undefined ? false : this.unifyValue(lhs, v, scope, k);
     return this.evalTerm(rhs, scope, (v) => this.unifyValue(lhs, v, scope, k));
   }
 
@@ -625,8 +630,16 @@ export class Evaluator {
         return k(t.value);
       case 'var':
         return this.evalVar(t, scope, k);
-      case 'ref':
+      case 'ref': {
+        const v = this.single(t, scope);
+        if (v !== MANY) return v === undefined ? false : k(v);
         return this.evalRef(t, scope, k);
+      }
+      case 'call': {
+        const v = this.single(t, scope);
+        if (v !== MANY) return v === undefined ? false : k(v);
+        return this.evalCollection(t, scope, k);
+      }
       case 'array':
       case 'set':
       case 'object': {
@@ -970,7 +983,7 @@ export class Evaluator {
   }
 
   private computeRuleSet(set: RuleSet): Value | undefined {
-    const name = 'data.' + set.path.join('.');
+    const name = set.name;
     this.depth++;
     try {
       switch (set.kind) {
@@ -1089,29 +1102,100 @@ export class Evaluator {
     }
     const inputs = hasOutput ? (resolved.inputs ??= t.args.slice(0, -1)) : t.args;
     return this.evalArgs(inputs, scope, (args) => {
-      this.step(t.loc);
-      let result: Value | undefined;
-      try {
-        result = spec.fn(args, this.ctx);
-      } catch (error) {
-        if (error instanceof BuiltinError) {
-          if (this.config.strict) throw new BuiltinError(error.message, t.loc);
-          return false;
-        }
-        if (error instanceof EvalTypeError) {
-          // Operand type errors of builtin functions are undefined unless strict (OPA's runtime behaviour);
-          // arithmetic on wrong types stays an error (OPA rejects it at type-check time), so a policy fails closed visibly.
-          if (this.config.strict || OPERATORS.has(name)) throw new EvalTypeError(error.message, t.loc);
-          return false;
-        }
-        if (error instanceof RegoError) throw error;
-        if (this.config.strict) throw new BuiltinError(`${name}: ${(error as Error).message}`, t.loc);
-        return false;
-      }
+      const result = this.runBuiltin(spec, name, args, t);
       if (result === undefined) return false;
       if (hasOutput) return this.unifyValue(t.args[t.args.length - 1], result, scope, () => k(true));
       return k(result);
     });
+  }
+
+  /** One builtin call on evaluated arguments: its value, or undefined (errors as OPA reports them). */
+  private runBuiltin(spec: BuiltinSpec, name: string, args: Value[], t: Extract<Term, { type: 'call' }>): Value | undefined {
+    this.step(t.loc);
+    try {
+      return spec.fn(args, this.ctx);
+    } catch (error) {
+      if (error instanceof BuiltinError) {
+        if (this.config.strict) throw new BuiltinError(error.message, t.loc);
+        return undefined;
+      }
+      if (error instanceof EvalTypeError) {
+        // Operand type errors of builtin functions are undefined unless strict (OPA's runtime behaviour);
+        // arithmetic on wrong types stays an error (OPA rejects it at type-check time), so a policy fails closed visibly.
+        if (this.config.strict || OPERATORS.has(name)) throw new EvalTypeError(error.message, t.loc);
+        return undefined;
+      }
+      if (error instanceof RegoError) throw error;
+      if (this.config.strict) throw new BuiltinError(`${name}: ${(error as Error).message}`, t.loc);
+      return undefined;
+    }
+  }
+
+  /**
+   * The value of a term that has at most one, computed without continuations (no closure per ref
+   * segment or call operand): scalars, constant literals, bound variables, refs from a bound variable or
+   * `input` whose segments are all ground, and builtin calls (no output operand, no mock) on such
+   * operands. `undefined` when the term has no value; MANY when it is not of that shape, and the
+   * caller takes the general path (which also reports whatever error the term raises).
+   */
+  private single(t: Term, scope: Scope): Value | undefined | typeof MANY {
+    switch (t.type) {
+      case 'scalar':
+        return t.value;
+      case 'var': {
+        const v = scope.lookup(t.name);
+        return v !== undefined && v !== UNBOUND ? v : MANY;
+      }
+      case 'ref': {
+        const head = t.head;
+        if (head.type !== 'var') return MANY;
+        let value: Value | undefined;
+        const bound = scope.lookup(head.name);
+        if (bound !== undefined && bound !== UNBOUND) value = bound;
+        else if (head.name === 'input' && bound === undefined) {
+          if (!this.overrides.hasInput) return undefined;
+          value = this.overrides.input as Value;
+        } else return MANY;
+        const path = t.path;
+        for (let i = 0; i < path.length; i++) {
+          const seg = path[i];
+          let key: Value;
+          if (seg.type === 'scalar') key = seg.value;
+          else if (seg.type === 'var') {
+            const v = scope.lookup(seg.name);
+            if (v === undefined || v === UNBOUND) return MANY;
+            key = v;
+          } else return MANY;
+          const next = this.index(value, key);
+          if (next === undefined) return undefined;
+          value = next;
+        }
+        return value;
+      }
+      case 'array':
+      case 'set':
+      case 'object': {
+        const constant = constantValue(t);
+        return constant === undefined ? MANY : constant;
+      }
+      case 'call': {
+        const resolved = this.callTargets.get(t);
+        // Only calls the general path has resolved before, to a plain builtin, with nothing mocked.
+        if (!resolved || resolved.userFn || !resolved.spec || this.overrides.functions.size > 0) return MANY;
+        const spec = resolved.spec;
+        if (t.args.length !== spec.arity || DIRECT_EXCLUDED.has(resolved.name)) return MANY;
+        const args: Value[] = new Array<Value>(t.args.length);
+        for (let i = 0; i < t.args.length; i++) {
+          const v = this.single(t.args[i], scope);
+          if (v === MANY) return MANY;
+          if (v === undefined) return undefined;
+          args[i] = v;
+        }
+        return this.runBuiltin(spec, resolved.name, args, t);
+      }
+      default:
+        return MANY;
+    }
   }
 
   /** walk(x) yields [path, value] for x and every nested value, pre-order (OPA's walk). */
@@ -1136,12 +1220,16 @@ export class Evaluator {
 
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
-    const perArg: (Value[] | undefined)[] = t.args.map((a) => {
-      // Most print operands are literals and bound variables (Kata policies print on every step).
-      if (a.type === 'scalar') return [a.value];
-      if (a.type === 'var') {
-        const bound = scope.lookup(a.name);
-        if (bound !== undefined && bound !== UNBOUND) return [bound];
+    // Kata policies print on almost every step, mostly literals, bound variables and ground refs: those
+    // are kept as themselves, one array per print call.
+    const args = t.args;
+    const perArg: PrintArg[] = new Array<PrintArg>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const v = this.single(a, scope);
+      if (v !== MANY) {
+        perArg[i] = v === undefined ? NO_VALUES : v;
+        continue;
       }
       const vals: Value[] = [];
       try {
@@ -1149,8 +1237,8 @@ export class Evaluator {
       } catch (error) {
         if (!(error instanceof RegoError) || error.regoCode !== 'rego_unsafe_var_error') throw error;
       }
-      return vals.length ? vals : undefined;
-    });
+      perArg[i] = vals.length === 1 ? vals[0] : new PrintValues(vals);
+    }
     this.printLog.push(perArg);
     this.printLines = undefined;
     return k(true);
@@ -1165,7 +1253,7 @@ export class Evaluator {
         lines.push(entry);
         continue;
       }
-      const perArg = entry.map((vals) => (vals ? vals.map((v) => formatForPrint(v)) : ['<undefined>']));
+      const perArg = entry.map((arg) => (!(arg instanceof PrintValues) ? [formatForPrint(arg)] : arg.values.length ? arg.values.map((v) => formatForPrint(v)) : ['<undefined>']));
       const go = (i: number, acc: string[]): void => {
         if (i === perArg.length) {
           lines.push(acc.join(' '));
@@ -1247,7 +1335,7 @@ export class Evaluator {
   }
 
   private invoke(set: RuleSet, args: Value[]): Value | undefined {
-    const name = 'data.' + set.path.join('.');
+    const name = set.name;
     this.depth++;
     if (this.depth > 1000) throw new RegoError('rego_recursion_error', `call depth exceeded in ${name}`);
     let result: Value | undefined;
@@ -1373,6 +1461,104 @@ function constantValue(t: Term): Value | undefined {
   constants.set(t, v ?? null);
   return v;
 }
+
+/**
+ * Builds the values of the constant literal collections of these modules now (a Kata policy's large
+ * `policy_data` among them), so the policy's first decision does not pay for it: called once per
+ * policy, when it is loaded. The values are shared by every evaluation, as evalTerm would make them.
+ */
+export function foldConstants(modules: Iterable<Module>): void {
+  const term = (t: Term | undefined): void => {
+    if (!t) return;
+    switch (t.type) {
+      case 'array':
+      case 'set':
+        if (constantValue(t) === undefined) t.items.forEach(term);
+        break;
+      case 'object':
+        if (constantValue(t) === undefined) {
+          for (const [a, b] of t.entries) {
+            term(a);
+            term(b);
+          }
+        }
+        break;
+      case 'ref':
+        term(t.head);
+        t.path.forEach(term);
+        break;
+      case 'call':
+        t.args.forEach(term);
+        break;
+      case 'arraycomp':
+      case 'setcomp':
+        term(t.term);
+        body(t.body);
+        break;
+      case 'objectcomp':
+        term(t.key);
+        term(t.value);
+        body(t.body);
+        break;
+      case 'with':
+        term(t.term);
+        break;
+      default:
+        break;
+    }
+  };
+  const body = (exprs: readonly Expr[]): void => {
+    for (const e of exprs) expr(e);
+  };
+  const expr = (e: Expr): void => {
+    switch (e.kind) {
+      case 'term':
+        term(e.term);
+        break;
+      case 'assign':
+      case 'unify':
+        term(e.lhs);
+        term(e.rhs);
+        break;
+      case 'not':
+        expr(e.expr);
+        break;
+      case 'somein':
+        term(e.collection);
+        break;
+      case 'every':
+        term(e.collection);
+        body(e.body);
+        break;
+      default:
+        break;
+    }
+  };
+  for (const mod of modules) {
+    for (const rule of mod.rules) {
+      term(rule.head.value);
+      term(rule.head.key);
+      body(rule.body);
+      for (const e of rule.elses) {
+        term(e.value);
+        body(e.body);
+      }
+    }
+  }
+}
+
+/** A print operand with other than one value (none: `<undefined>`; several: one line for each). */
+class PrintValues {
+  constructor(readonly values: readonly Value[]) {}
+}
+const NO_VALUES = new PrintValues([]);
+/** A print operand as logged: its one value, or PrintValues. */
+type PrintArg = Value | PrintValues;
+
+/** Marks a term that `single` leaves to the general, continuation-passing path. */
+const MANY = Symbol('many');
+/** Calls the evaluator handles itself (evalCall), never as plain builtins. */
+const DIRECT_EXCLUDED = new Set(['print', 'internal.print', 'walk', 'rego.metadata.rule', 'rego.metadata.chain']);
 
 const OPERATORS = new Set(['plus', 'minus', 'mul', 'div', 'rem', 'and', 'or']);
 

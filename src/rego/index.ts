@@ -8,9 +8,9 @@ import type { Expr, Module } from './ast.js';
 import { checkPolicy, checkQuery } from './check.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
 import { RegoError, RegoLimitError } from './errors.js';
-import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
+import { Evaluator, foldConstants, type TraceEvent, type Tracer } from './eval.js';
 import { parseModule, parseQuery, type SyntaxVersion } from './parser.js';
-import { fromJson, RObject, RSet, type Value } from './value.js';
+import { BigNum, fromJson, RObject, RSet, type Value } from './value.js';
 
 export * from './value.js';
 export * from './errors.js';
@@ -72,6 +72,43 @@ function nestingDepth(doc: unknown, limit: number): number {
   return max;
 }
 
+/** Deepest nesting that convertBounded walks by recursion; deeper limits take the two-pass, stack-safe path. */
+const RECURSION_SAFE_DEPTH = 2_000;
+
+/**
+ * Converts a document to a Value and checks its depth in the same pass (an input is converted once per
+ * decision, so one walk instead of two). Throws `tooDeep` as soon as a value sits deeper than `limit`,
+ * which also bounds the recursion. Values already converted (RObject, RSet) are measured, not copied.
+ */
+function convertBounded(j: unknown, limit: number, depth: number, tooDeep: () => Error): Value {
+  if (depth > limit) throw tooDeep();
+  if (j === null || j === undefined) return null;
+  switch (typeof j) {
+    case 'string':
+    case 'boolean':
+    case 'number':
+      return j;
+    case 'object':
+      break;
+    default:
+      return fromJson(j);
+  }
+  if (Array.isArray(j)) {
+    const out: Value[] = new Array<Value>(j.length);
+    for (let i = 0; i < j.length; i++) out[i] = convertBounded(j[i], limit, depth + 1, tooDeep);
+    return out;
+  }
+  if (j instanceof RObject || j instanceof RSet) {
+    if (nestingDepth(j, limit - depth + 1) > limit - depth + 1) throw tooDeep();
+    return j;
+  }
+  if (j instanceof BigNum) return j;
+  const o = new RObject();
+  const record = j as Record<string, unknown>;
+  for (const k of Object.keys(record)) o.set(k, convertBounded(record[k], limit, depth + 1, tooDeep));
+  return o;
+}
+
 /** Runs an evaluation; a JavaScript stack overflow (deep recursion in a policy) becomes a typed limit error. */
 function guarded<T>(fn: () => T): T {
   try {
@@ -92,6 +129,8 @@ function guarded<T>(fn: () => T): T {
 const CACHE_SIZE = 16;
 const parsedCache = new Map<string, Module>();
 const compiledCache = new Map<string, CompiledPolicy>();
+/** Compiled policies whose constant literals are built (foldConstants), so that is done once per policy. */
+const folded = new WeakSet<CompiledPolicy>();
 
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
   const hit = cache.get(key);
@@ -155,8 +194,7 @@ export class RegoEngine {
   }
 
   setData(data: unknown): void {
-    this.checkDepth(data, 'data');
-    this.data = fromJson(data);
+    this.data = this.convert(data, 'data');
   }
 
   putData(path: readonly string[], value: unknown | undefined): void {
@@ -182,6 +220,10 @@ export class RegoEngine {
   private policy(): CompiledPolicy {
     this.compiled ??= compileCached(this.parsed, this.hashes);
     checkPolicy(this.compiled, this.parsed.values());
+    if (!folded.has(this.compiled)) {
+      foldConstants(this.parsed.values());
+      folded.add(this.compiled);
+    }
     return this.compiled;
   }
 
@@ -194,6 +236,16 @@ export class RegoEngine {
     this.policy();
   }
 
+  /** The document as a Value, refused when nested deeper than the limit. */
+  private convert(doc: unknown, what: string): Value {
+    const limit = this.limits.maxNestingDepth;
+    if (limit > RECURSION_SAFE_DEPTH) {
+      this.checkDepth(doc, what);
+      return fromJson(doc);
+    }
+    return convertBounded(doc, limit, 1, () => new RegoLimitError(`${what} is nested deeper than ${limit} levels`));
+  }
+
   private checkDepth(doc: unknown, what: string): void {
     if (doc !== undefined && nestingDepth(doc, this.limits.maxNestingDepth) > this.limits.maxNestingDepth) {
       throw new RegoLimitError(`${what} is nested deeper than ${this.limits.maxNestingDepth} levels`);
@@ -201,8 +253,7 @@ export class RegoEngine {
   }
 
   private evaluator(options: EvalOptions): Evaluator {
-    this.checkDepth(options.input, 'input');
-    const input = options.input === undefined ? undefined : fromJson(options.input);
+    const input = options.input === undefined ? undefined : this.convert(options.input, 'input');
     const now = this.options.now?.() ?? BigInt(Date.now()) * 1_000_000n;
     return new Evaluator(this.policy(), this.data, input, {
       strict: options.strictBuiltinErrors ?? this.options.strictBuiltinErrors ?? false,

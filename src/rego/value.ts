@@ -107,49 +107,84 @@ export function numberText(n: RNumber): string {
   return String(n);
 }
 
-export class RSet {
-  private readonly items: Map<string, Value>;
-  private sortedCache: Value[] | undefined;
+/** A key that a JS Map can hold as itself: equal Rego values are equal JS values (SameValueZero). */
+type PlainKey = string | number | boolean | null;
 
-  constructor(values: Iterable<Value> = []) {
-    this.items = new Map();
-    for (const v of values) this.items.set(keyOf(v), v);
-  }
-  get size(): number {
-    return this.items.size;
-  }
-  has(v: Value): boolean {
-    return this.items.has(keyOf(v));
-  }
-  /** Mutating add: only while a set is being built, before it is shared. */
-  add(v: Value): this {
-    const k = keyOf(v);
-    if (!this.items.has(k)) {
-      this.items.set(k, v);
-      this.sortedCache = undefined;
-    }
-    return this;
-  }
-  values(): IterableIterator<Value> {
-    return this.items.values();
-  }
-  /** Elements in OPA order (cached). */
-  sorted(): readonly Value[] {
-    this.sortedCache ??= [...this.items.values()].sort(compare);
-    return this.sortedCache;
-  }
-  [Symbol.iterator](): IterableIterator<Value> {
-    return this.items.values();
+/**
+ * Scalars hash as themselves (no key string built per lookup, the hottest operation of a decision).
+ * Integers beyond 2^53 are excepted: they must meet the BigNum of the same value under one key.
+ */
+function isPlainKey(v: Value): v is PlainKey {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isSafeInteger(v) || !Number.isInteger(v);
+    default:
+      return v === null;
   }
 }
 
+/**
+ * Elements are held in two maps: plain scalars by themselves, the rest (collections, big numbers) by
+ * their canonical key (keyOf). The second map exists only once such an element is added.
+ */
+export class RSet {
+  private readonly plain = new Set<PlainKey>();
+  private other: Map<string, Value> | undefined;
+  private sortedCache: Value[] | undefined;
+
+  constructor(values: Iterable<Value> = []) {
+    for (const v of values) this.add(v);
+  }
+  get size(): number {
+    return this.plain.size + (this.other?.size ?? 0);
+  }
+  has(v: Value): boolean {
+    if (isPlainKey(v)) return this.plain.has(v);
+    return this.other !== undefined && this.other.has(keyOf(v));
+  }
+  /** Mutating add: only while a set is being built, before it is shared. */
+  add(v: Value): this {
+    if (isPlainKey(v)) {
+      if (this.plain.has(v)) return this;
+      this.plain.add(v);
+    } else {
+      const k = keyOf(v);
+      this.other ??= new Map();
+      if (this.other.has(k)) return this;
+      this.other.set(k, v);
+    }
+    this.sortedCache = undefined;
+    return this;
+  }
+  *values(): IterableIterator<Value> {
+    yield* this.plain;
+    if (this.other) yield* this.other.values();
+  }
+  /** Elements in OPA order (cached). */
+  sorted(): readonly Value[] {
+    if (this.sortedCache === undefined) {
+      const out: Value[] = [...this.plain];
+      if (this.other) for (const v of this.other.values()) out.push(v);
+      this.sortedCache = out.sort(compare);
+    }
+    return this.sortedCache;
+  }
+  [Symbol.iterator](): IterableIterator<Value> {
+    return this.values();
+  }
+}
+
+/** Entries are held as RSet holds elements: plain keys map to their value, other keys to [key, value]. */
 export class RObject {
-  private readonly map: Map<string, [Value, Value]>;
+  private readonly plain = new Map<PlainKey, Value>();
+  private other: Map<string, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
 
   constructor(entries: Iterable<readonly [Value, Value]> = []) {
-    this.map = new Map();
-    for (const [k, v] of entries) this.map.set(keyOf(k), [k, v]);
+    for (const [k, v] of entries) this.set(k, v);
   }
   static fromRecord(record: Record<string, Value>): RObject {
     const o = new RObject();
@@ -157,36 +192,49 @@ export class RObject {
     return o;
   }
   get size(): number {
-    return this.map.size;
+    return this.plain.size + (this.other?.size ?? 0);
   }
   get(key: Value): Value | undefined {
-    return this.map.get(keyOf(key))?.[1];
+    if (isPlainKey(key)) return this.plain.get(key);
+    return this.other?.get(keyOf(key))?.[1];
   }
   has(key: Value): boolean {
-    return this.map.has(keyOf(key));
+    if (isPlainKey(key)) return this.plain.has(key);
+    return this.other !== undefined && this.other.has(keyOf(key));
   }
   /** Mutating set: only while an object is being built, before it is shared. */
   set(key: Value, value: Value): this {
-    this.map.set(keyOf(key), [key, value]);
+    if (isPlainKey(key)) this.plain.set(key, value);
+    else (this.other ??= new Map()).set(keyOf(key), [key, value]);
     this.sortedCache = undefined;
     return this;
   }
   delete(key: Value): boolean {
     this.sortedCache = undefined;
-    return this.map.delete(keyOf(key));
+    if (isPlainKey(key)) return this.plain.delete(key);
+    return this.other !== undefined && this.other.delete(keyOf(key));
   }
   keys(): Value[] {
-    return [...this.map.values()].map(([k]) => k);
+    const out: Value[] = [...this.plain.keys()];
+    if (this.other) for (const [k] of this.other.values()) out.push(k);
+    return out;
   }
   values(): Value[] {
-    return [...this.map.values()].map(([, v]) => v);
+    const out: Value[] = [...this.plain.values()];
+    if (this.other) for (const [, v] of this.other.values()) out.push(v);
+    return out;
   }
-  entries(): IterableIterator<[Value, Value]> {
-    return this.map.values();
+  *entries(): IterableIterator<[Value, Value]> {
+    for (const e of this.plain) yield e;
+    if (this.other) yield* this.other.values();
   }
   /** Entries ordered by key in OPA order (cached). */
   sortedEntries(): readonly [Value, Value][] {
-    this.sortedCache ??= [...this.map.values()].sort((a, b) => compare(a[0], b[0]));
+    if (this.sortedCache === undefined) {
+      const out: [Value, Value][] = [...this.plain];
+      if (this.other) for (const e of this.other.values()) out.push(e);
+      this.sortedCache = out.sort((a, b) => compare(a[0], b[0]));
+    }
     return this.sortedCache;
   }
 }

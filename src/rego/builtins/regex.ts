@@ -27,15 +27,94 @@ function compile(pattern: string, _ctx: BuiltinContext, name: string): RE2JS {
   return re;
 }
 
+/**
+ * re2js decodes its tables and V8 compiles its parser and compiler lazily, on the first pattern: about
+ * half of a Kata policy's first decision. One small pattern with the common features (anchors, classes,
+ * groups, alternation, counted repetition), compiled and run when this module loads, pays that at
+ * start-up instead of on the first request.
+ */
+function warmUp(): void {
+  const re = RE2JS.compile('^[A-Za-z0-9_\\.\\-]+_(?:ab|[0-9]{1,5})\\b\\d*$');
+  re.matcher('A.b-1_12 3').find();
+  re.matcher('x_ab').find();
+}
+warmUp();
+
 function count(name: string, args: readonly Value[], i: number): number {
   const v = args[i];
   if (!isNumber(v)) throw operandTypeError(name, i + 1, ['number'], v);
   return toDouble(v);
 }
 
+/** Characters RE2 reads as themselves outside a class (ASCII only: the prefilter stays simple and exact). */
+function isLiteralChar(c: string): boolean {
+  return c >= ' ' && c <= '~' && !'\\.+*?()[]{}|^$'.includes(c);
+}
+
+/**
+ * The literal text every match of an anchored pattern (`^abc...`) begins with, or '' when there is none
+ * or the pattern is beyond this simple reading. A text that does not start with it cannot match, which
+ * saves running the matcher: Kata policies try many `^NAME=...` patterns against every environment
+ * variable, and most fail on the name. Exactness (kept by a property test against re2js) needs: no
+ * alternation at the top level (`^ab|c` matches "c"), no `\Q...\E` or POSIX class (which would hide
+ * brackets from the scan), and no quantifier on the last literal (`^ab*` starts with "a" only).
+ */
+export function literalPrefix(pattern: string): string {
+  if (!pattern.startsWith('^') || pattern.includes('\\Q') || pattern.includes('[:')) return '';
+  if (hasTopLevelAlternation(pattern)) return '';
+  let prefix = '';
+  let i = 1;
+  for (; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (isLiteralChar(c)) prefix += c;
+    else if (c === '\\' && i + 1 < pattern.length && pattern[i + 1] >= '!' && pattern[i + 1] <= '~' && !/[A-Za-z0-9]/.test(pattern[i + 1])) prefix += pattern[++i];
+    else break;
+  }
+  const next = pattern[i];
+  // A flag group (`(?i)`) stands for nothing, so a quantifier after it repeats the last literal (`^a(?i)*`).
+  if (next === '*' || next === '?' || next === '+' || next === '{' || (next === '(' && pattern[i + 1] === '?')) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+/** Whether `|` occurs outside every group and class (escapes skipped); true when the scan is unsure. */
+function hasTopLevelAlternation(pattern: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth <= 0) return true;
+    else if (c === '[') {
+      // A class: `]` right after `[` or `[^` is a member; the class ends at the next unescaped `]`.
+      i++;
+      if (pattern[i] === '^') i++;
+      if (pattern[i] === ']') i++;
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+      if (i >= pattern.length) return true;
+    }
+  }
+  return depth !== 0;
+}
+
+const PREFIXES = new Map<string, string>();
+
 const match = (name: string) => ({
   arity: 2,
-  fn: (args: readonly Value[], ctx: BuiltinContext) => compile(expectString(name, args, 0), ctx, name).matcher(expectString(name, args, 1)).find(),
+  fn: (args: readonly Value[], ctx: BuiltinContext) => {
+    const pattern = expectString(name, args, 0);
+    const text = expectString(name, args, 1);
+    // Compiled first, so a bad pattern is an error whatever the text.
+    const re = compile(pattern, ctx, name);
+    let prefix = PREFIXES.get(pattern);
+    if (prefix === undefined) {
+      prefix = literalPrefix(pattern);
+      if (PREFIXES.size >= MAX_COMPILED) PREFIXES.clear();
+      PREFIXES.set(pattern, prefix);
+    }
+    if (prefix !== '' && !text.startsWith(prefix)) return false;
+    return re.matcher(text).find();
+  },
 });
 
 /** regex.template_match: literal text with regular expressions between the delimiters, matched whole. */
