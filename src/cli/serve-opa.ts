@@ -21,8 +21,9 @@ export function registerServeOpa(group: Command): void {
     .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
     .addOption(new Option('--syntax <version>', 'Rego syntax of uploaded policies').choices(['auto', 'v0', 'v1']).default('auto'))
     .option('--query-workers <n>', 'query worker threads (default: one per core, at most 8)')
+    .option('--query-heap <MB>', 'heap cap of each query worker (a query needing more answers rego_limit_error; below 2048 V8 collects more often)', '2048')
     .option('--default-decision <path>', 'the data path `POST /` answers, as OPA\'s --set default_decision', 'system/main')
-    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax; defaultDecision: string; queryWorkers?: string }) => {
+    .action(async (flags: { host: string; port: string; socket?: string; policy?: string[]; decisionLog?: string; maxBody: string; evalTimeout: string; syntax: PolicySyntax; defaultDecision: string; queryWorkers?: string; queryHeap: string }) => {
       const port = parsePort(flags.port);
       const [{ pino }, { createOpaServer }, { DecisionLog }, { VERSION }] = await Promise.all([import('pino'), import('../agent/server/opa-server.js'), import('../agent/server/decision-log.js'), import('./main.js')]);
       if (flags.decisionLog) await checkParentFolder(flags.decisionLog, '--decision-log');
@@ -43,7 +44,8 @@ export function registerServeOpa(group: Command): void {
         defaultDecision: flags.defaultDecision,
         version: VERSION,
         logger,
-        queryWorkers: flags.queryWorkers === undefined ? undefined : parseCount(flags.queryWorkers),
+        queryWorkers: flags.queryWorkers === undefined ? undefined : parseCount('--query-workers', flags.queryWorkers, 1, 64),
+        maxQueryHeapMb: parseCount('--query-heap', flags.queryHeap, 64, 65_536),
       });
       app.addHook('onClose', async () => destination.flushSync());
       let address: string;
@@ -67,9 +69,9 @@ export function registerServeOpa(group: Command): void {
     });
 }
 
-function parseCount(text: string): number {
+function parseCount(flag: string, text: string, min: number, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--query-workers ${text}: give a whole number from 1 to 64`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${text}: give a whole number from ${min} to ${max}`);
   return n;
 }
 

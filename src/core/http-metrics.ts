@@ -25,16 +25,21 @@ export function registerHttpMetrics(app: FastifyInstance, options: HttpMetricsOp
     buckets: [1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
   });
-  const started = new WeakMap<object, bigint>();
-  app.addHook('onRequest', async (request) => {
-    started.set(request, process.hrtime.bigint());
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const t0 = started.get(request);
-    if (t0 === undefined) return;
+  // One callback-style onResponse hook: an async hook costs a promise per request, and Fastify already
+  // times every request (reply.elapsedTime, ms since it was received), so no onRequest hook is needed.
+  // The label children are kept by key so an observation does not hash its label object again.
+  const series = new Map<string, ReturnType<typeof duration.labels>>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per route however many paths clients send.
     const handler = request.routeOptions.url ?? 'unmatched';
-    duration.observe({ code: String(reply.statusCode), handler, method: request.method }, Number(process.hrtime.bigint() - t0) / 1e9);
+    const key = `${reply.statusCode} ${request.method} ${handler}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      child = duration.labels({ code: String(reply.statusCode), handler, method: request.method });
+      series.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1e3);
+    done();
   });
   app.get(options.path ?? '/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return registry;

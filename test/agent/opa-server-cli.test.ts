@@ -36,9 +36,15 @@ describe('confcom serve opa', () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/http_request_duration_seconds_count\{code="200",handler="\/",method="POST"\} 2/);
       expect(metrics).toMatch(/confcom_opa_decisions_total\{outcome="defined"\} 2/);
-      // Request log: pino JSON lines on stderr.
-      const requestLines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; req?: { path: string } });
-      expect(requestLines.filter((l) => l.msg === 'incoming request' && l.req?.path === '/').length).toBe(2);
+      // Request log: pino JSON lines on stderr, written asynchronously: they may arrive after the answers.
+      const incoming = () =>
+        stderr
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg: string; req?: { path: string } })
+          .filter((l) => l.msg === 'incoming request' && l.req?.path === '/').length;
+      for (let waited = 0; incoming() < 2 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      expect(incoming()).toBe(2);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -60,5 +66,11 @@ describe('confcom serve opa', () => {
     const r = await runConfcom(['serve', 'opa', '--port', '0', '--query-workers', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--query-workers 0: give a whole number from 1 to 64');
+  });
+
+  it('--query-heap must be a whole number of MB from 64 to 65536 (exit 2)', async () => {
+    const r = await runConfcom(['serve', 'opa', '--port', '0', '--query-heap', '32']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--query-heap 32: give a whole number from 64 to 65536');
   });
 });

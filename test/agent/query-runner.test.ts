@@ -50,4 +50,54 @@ describe('query runner: a pool of workers', () => {
       await runner.close();
     }
   });
+
+  // Queued queries go to a worker several per message; the deadline still applies to each of them.
+  const sized = 'package p\nimport rego.v1\nwork := count([1 | some a in numbers.range(1, input.n); some b in numbers.range(1, input.n); a == b])\nfast := 1\n';
+
+  it('stops a query that overruns inside a batch and answers the batch\'s other queries', async () => {
+    // A hard limit of 500 ms far below the engine's own 20 s: the worker itself is stopped.
+    const runner = new QueryRunner({ timeoutMs: 20_000, graceMs: -19_500, workers: 1 });
+    try {
+      // `slow` (seconds, within the step limit) from the first test.
+      await runner.load([['p.rego', `${sized}${slow.replace('package p\nimport rego.v1\n', '')}`, 'v1']], {});
+      const answers = await Promise.all([
+        runner.query('data.p.fast', undefined),
+        runner.query('data.p.fast', undefined),
+        runner.query('data.p.slow', undefined),
+        runner.query('data.p.fast', undefined),
+        runner.query('data.p.fast', undefined),
+      ]);
+      expect(answers.map((a) => (a.ok ? a.resultText : a.error.code))).toEqual(['1', '1', 'rego_limit_error', '1', '1']);
+      expect(answers[2]).toMatchObject({ error: { message: expect.stringContaining('the query worker was stopped') } });
+      expect(runner.restarts).toBe(1);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('gives each query of a batch its own time, not the batch\'s', async () => {
+    const probe = new QueryRunner({ timeoutMs: 60_000, workers: 1 });
+    let oneMs: number;
+    try {
+      await probe.load([['p.rego', sized, 'v1']], {});
+      await probe.query('data.p.work', { n: 300 });
+      const t0 = Date.now();
+      expect(await probe.query('data.p.work', { n: 600 })).toMatchObject({ ok: true, resultText: '600' });
+      oneMs = Math.max(20, Date.now() - t0);
+    } finally {
+      await probe.close();
+    }
+    // Each query takes about oneMs; five in one batch take five times that, over the hard limit.
+    const limit = Math.round(2.5 * oneMs);
+    const runner = new QueryRunner({ timeoutMs: 60_000, graceMs: limit - 60_000, workers: 1 });
+    try {
+      await runner.load([['p.rego', sized, 'v1']], {});
+      await runner.query('data.p.work', { n: 300 });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => runner.query('data.p.work', { n: 600 })));
+      expect(answers.map((a) => (a.ok ? a.resultText : a.error.code))).toEqual(['600', '600', '600', '600', '600']);
+      expect(runner.restarts).toBe(0);
+    } finally {
+      await runner.close();
+    }
+  });
 });

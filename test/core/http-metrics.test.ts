@@ -31,6 +31,24 @@ describe('registerHttpMetrics', () => {
     }
   });
 
+  it('observes each request\'s duration in seconds', async () => {
+    const app = Fastify();
+    const registry = registerHttpMetrics(app);
+    app.get('/slow', async () => {
+      await new Promise((done) => setTimeout(done, 60));
+      return {};
+    });
+    await app.ready();
+    await app.inject('/slow');
+    const text = await registry.metrics();
+    const sum = Number(/http_request_duration_seconds_sum\{code="200",handler="\/slow",method="GET"\} ([0-9.e-]+)/.exec(text)?.[1]);
+    // At least the handler's 60 ms, and seconds, not milliseconds.
+    expect(sum).toBeGreaterThanOrEqual(0.055);
+    expect(sum).toBeLessThan(30);
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.05",code="200",handler="/slow",method="GET"} 0');
+    await app.close();
+  });
+
   it('two servers in one process keep separate registries', async () => {
     const one = Fastify();
     const two = Fastify();

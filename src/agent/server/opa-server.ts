@@ -57,7 +57,7 @@ export interface OpaServerOptions {
   defaultDecision?: string;
   /** The version `?provenance` and /v1/status report. */
   version?: string;
-  /** Heap cap (MB) of the query worker; a query that needs more fails with rego_limit_error. */
+  /** Heap cap (MB) of each query worker (default 2048, see QueryRunnerOptions.maxHeapMb); a query that needs more fails with rego_limit_error. */
   maxQueryHeapMb?: number;
   /** Query worker threads (default: one per core, at most 8). */
   queryWorkers?: number;
@@ -179,6 +179,8 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   const defaultDecision = pathSegments(options.defaultDecision ?? 'system/main');
   const registry = registerHttpMetrics(app);
   const decisions = new Counter({ name: 'confcom_opa_decisions_total', help: 'data queries answered, by outcome', labelNames: ['outcome'], registers: [registry] });
+  // Bound once: inc({outcome}) would hash the label object on every decision.
+  const outcomes = { error: decisions.labels('error'), undefined: decisions.labels('undefined'), defined: decisions.labels('defined') };
 
   app.setNotFoundHandler((request, reply) => reply.code(404).send(opaError('resource_not_found', `${request.method} ${request.url.split('?')[0]} is not an API route`)));
 
@@ -280,7 +282,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   };
 
   const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
-    decisions.inc({ outcome: !outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined' });
+    outcomes[!outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined'].inc();
     if (!options.decisionLog) return;
     if (typeof input === 'function') input = (input as () => unknown)();
     const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;

@@ -4,11 +4,11 @@
  * memory) is stopped by terminating the thread, and the HTTP thread keeps answering (/health).
  * Messages are described in query-runner.ts.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { RegoEngine } from '../../rego/index.js';
 import { serializeJson } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
-import type { BodyInput, WorkerReply, WorkerRequest } from './query-runner.js';
+import { PROGRESS_INDEX, PROGRESS_STARTED, type BodyInput, type WorkerBatchReply, type WorkerMessage, type WorkerReply, type WorkerRequest } from './query-runner.js';
 import { evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
 
 let engine = new RegoEngine();
@@ -63,5 +63,21 @@ function handle(request: WorkerRequest): WorkerReply {
   }
 }
 
-parentPort?.on('message', (request: WorkerRequest) => parentPort?.postMessage(handle(request)));
+const progress = (workerData as { progress: BigInt64Array }).progress;
+
+/** Tells the HTTP thread's deadline timer which query of the batch runs, and since when (start first). */
+function started(index: number): void {
+  Atomics.store(progress, PROGRESS_STARTED, BigInt(Date.now()));
+  Atomics.store(progress, PROGRESS_INDEX, BigInt(index));
+}
+
+parentPort?.on('message', (message: WorkerMessage) => {
+  if (message.type === 'load') {
+    started(0);
+    parentPort?.postMessage(handle(message));
+    return;
+  }
+  const reply: WorkerBatchReply = { type: 'batch', replies: message.requests.map((request, i) => (started(i), handle(request))) };
+  parentPort?.postMessage(reply);
+});
 parentPort?.postMessage('ready');
