@@ -866,6 +866,17 @@ export class Evaluator {
 
   /** Indexes into a value along ref path terms, enumerating where a segment is an unbound variable. */
   private walk(value: Value, path: readonly Term[], i: number, scope: Scope, k: VK): boolean {
+    // Ground segments with one value (constants, bound variables) index in a loop, without a closure each.
+    for (; i < path.length; i++) {
+      const seg = path[i];
+      if (seg.type !== 'scalar' && this.isPattern(seg, scope)) break;
+      const key = this.single(seg, scope);
+      if (key === MANY) break;
+      if (key === undefined) return false;
+      const next = this.index(value, key);
+      if (next === undefined) return false;
+      value = next;
+    }
     if (i === path.length) return k(value);
     const seg = path[i];
     if (this.isPattern(seg, scope)) {
