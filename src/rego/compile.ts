@@ -33,7 +33,7 @@ export interface CompiledPolicy {
   root: RuleNode;
   /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
   /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
-  callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[] }>;
+  callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[]; print: boolean; arity?: number }>;
   /**
    * Per ref term whose head names a rule of its package, filled by the evaluator: the rule set (false: a
    * package subtree without rules of its own; null: not a package name). Per policy, since the same

@@ -301,20 +301,86 @@ export class Evaluator {
     if (i === body.length) return k();
     // The check stage ordered bodies so that variables are bound before they are read (safety.ts).
     if (i === 0) body = this.policy.bodyOrder.get(body) ?? body;
+    if (!this.config.tracer) return this.evalBodyLoop(body, i, scope, k);
     const expr = body[i];
     this.step(expr.loc);
-    if (this.config.tracer) {
-      let succeeded = false;
-      this.trace('eval', 'expr', expr.loc, scope, expr.text);
-      const stop = this.evalExprWith(expr, scope, () => {
-        this.trace(succeeded ? 'redo' : 'exit', 'expr', expr.loc, scope, expr.text);
-        succeeded = true;
-        return this.evalBody(body, i + 1, scope, k);
-      });
-      if (!succeeded) this.trace('fail', 'expr', expr.loc, scope, expr.text);
-      return stop;
+    let succeeded = false;
+    this.trace('eval', 'expr', expr.loc, scope, expr.text);
+    const stop = this.evalExprWith(expr, scope, () => {
+      this.trace(succeeded ? 'redo' : 'exit', 'expr', expr.loc, scope, expr.text);
+      succeeded = true;
+      return this.evalBody(body, i + 1, scope, k);
+    });
+    if (!succeeded) this.trace('fail', 'expr', expr.loc, scope, expr.text);
+    return stop;
+  }
+
+  /**
+   * evalBody for the rest of a body when no tracer is set: expressions with at most one solution (a
+   * term, `x := <term>` and `not`, whose operands `single` computes) run in a loop, with no continuation
+   * closure per expression; the first other expression continues by the general path. The variables the
+   * loop bound are unbound again on the way back, in reverse order, as the nested continuations would.
+   */
+  private evalBodyLoop(body: readonly Expr[], i: number, scope: Scope, k: K): boolean {
+    let bound: string[] | undefined;
+    let stop = false;
+    for (;;) {
+      if (i === body.length) {
+        stop = k();
+        break;
+      }
+      const expr = body[i];
+      this.step(expr.loc);
+      const done = expr.with.length === 0 ? this.inline(expr, scope) : MANY;
+      if (done === MANY) {
+        const next = i + 1;
+        stop = this.evalExprWith(expr, scope, () => this.evalBodyLoop(body, next, scope, k));
+        break;
+      }
+      if (done === false) break;
+      if (typeof done === 'string') (bound ??= []).push(done);
+      i++;
     }
-    return this.evalExprWith(expr, scope, () => this.evalBody(body, i + 1, scope, k));
+    if (bound) for (let j = bound.length - 1; j >= 0; j--) scope.vars.set(bound[j], UNBOUND);
+    return stop;
+  }
+
+  /**
+   * One expression of evalBodyLoop: false when it fails, true when it holds, the variable's name when
+   * it bound one in `scope` (to be unbound after the rest of the body), MANY for the general path.
+   */
+  private inline(expr: Expr, scope: Scope): boolean | string | typeof MANY {
+    switch (expr.kind) {
+      case 'term': {
+        const t = expr.term;
+        if (t.type === 'call' && this.overrides.functions.size === 0 && this.target(t, scope).print) {
+          this.logPrint(t, scope);
+          return true;
+        }
+        const v = this.single(t, scope);
+        if (v === MANY) return MANY;
+        return v !== undefined && v !== false;
+      }
+      case 'assign': {
+        const lhs = expr.lhs;
+        if (lhs.type !== 'var') return MANY;
+        // As assign: the variable is declared here before the right-hand side is read.
+        scope.vars.set(lhs.name, UNBOUND);
+        const v = this.single(expr.rhs, scope);
+        if (v === MANY) return MANY;
+        if (v === undefined) return false;
+        if (lhs.name === '_') return true;
+        scope.vars.set(lhs.name, v);
+        return lhs.name;
+      }
+      case 'not': {
+        let found = false;
+        this.evalExprWith(expr.expr, scope, () => (found = true));
+        return !found;
+      }
+      default:
+        return MANY;
+    }
   }
 
   private evalExprWith(expr: Expr, scope: Scope, k: K): boolean {
@@ -800,6 +866,17 @@ export class Evaluator {
 
   /** Indexes into a value along ref path terms, enumerating where a segment is an unbound variable. */
   private walk(value: Value, path: readonly Term[], i: number, scope: Scope, k: VK): boolean {
+    // Ground segments with one value (constants, bound variables) index in a loop, without a closure each.
+    for (; i < path.length; i++) {
+      const seg = path[i];
+      if (seg.type !== 'scalar' && this.isPattern(seg, scope)) break;
+      const key = this.single(seg, scope);
+      if (key === MANY) break;
+      if (key === undefined) return false;
+      const next = this.index(value, key);
+      if (next === undefined) return false;
+      value = next;
+    }
     if (i === path.length) return k(value);
     const seg = path[i];
     if (this.isPattern(seg, scope)) {
@@ -1074,15 +1151,9 @@ export class Evaluator {
   // ---------- calls ----------
 
   private evalCall(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    // A call term always sits in the same module (same package and imports): resolve it once.
-    let resolved = this.callTargets.get(t);
-    if (!resolved) {
-      const fnName = t.fn.join('.');
-      resolved = { name: fnName, userFn: this.resolveFunction(t.fn, scope), spec: lookupBuiltin(fnName) };
-      this.callTargets.set(t, resolved);
-    }
+    const resolved = this.target(t, scope);
     const name = resolved.name;
-    if (name === 'print' || name === 'internal.print') return this.evalPrint(t, scope, k);
+    if (resolved.print) return this.evalPrint(t, scope, k);
     if (name === 'walk' && (t.args.length === 1 || t.args.length === 2) && !this.overrides.functions.has('walk')) return this.evalWalk(t, scope, k);
     if (this.overrides.functions.size > 0) {
       const mock = this.overrides.functions.get(this.functionKey(t.fn, scope)) ?? this.overrides.functions.get(name);
@@ -1107,6 +1178,19 @@ export class Evaluator {
       if (hasOutput) return this.unifyValue(t.args[t.args.length - 1], result, scope, () => k(true));
       return k(result);
     });
+  }
+
+  /** What a call term calls: a call term always sits in the same module (same package and imports), so it is resolved once. */
+  private target(t: Extract<Term, { type: 'call' }>, scope: Scope): CallTarget {
+    let resolved = this.callTargets.get(t);
+    if (!resolved) {
+      const fnName = t.fn.join('.');
+      const userFn = this.resolveFunction(t.fn, scope);
+      resolved = { name: fnName, userFn, spec: lookupBuiltin(fnName), print: fnName === 'print' || fnName === 'internal.print' };
+      if (userFn) resolved.arity = functionArity(userFn);
+      this.callTargets.set(t, resolved);
+    }
+    return resolved;
   }
 
   /** One builtin call on evaluated arguments: its value, or undefined (errors as OPA reports them). */
@@ -1134,8 +1218,8 @@ export class Evaluator {
   /**
    * The value of a term that has at most one, computed without continuations (no closure per ref
    * segment or call operand): scalars, constant literals, bound variables, refs from a bound variable or
-   * `input` whose segments are all ground, and builtin calls (no output operand, no mock) on such
-   * operands. `undefined` when the term has no value; MANY when it is not of that shape, and the
+   * `input` whose segments are all ground, and calls of builtins and user functions (no output
+   * operand, no mock) on such operands. `undefined` when the term has no value; MANY when it is not of that shape, and the
    * caller takes the general path (which also reports whatever error the term raises).
    */
   private single(t: Term, scope: Scope): Value | undefined | typeof MANY {
@@ -1179,11 +1263,14 @@ export class Evaluator {
         return constant === undefined ? MANY : constant;
       }
       case 'call': {
-        const resolved = this.callTargets.get(t);
-        // Only calls the general path has resolved before, to a plain builtin, with nothing mocked.
-        if (!resolved || resolved.userFn || !resolved.spec || this.overrides.functions.size > 0) return MANY;
+        // Plain builtins and user functions called without an output operand, with nothing mocked.
+        if (this.overrides.functions.size > 0) return MANY;
+        const resolved = this.target(t, scope);
+        const userFn = resolved.userFn;
         const spec = resolved.spec;
-        if (t.args.length !== spec.arity || DIRECT_EXCLUDED.has(resolved.name)) return MANY;
+        if (userFn) {
+          if (t.args.length !== resolved.arity) return MANY;
+        } else if (!spec || t.args.length !== spec.arity || DIRECT_EXCLUDED.has(resolved.name)) return MANY;
         const args: Value[] = new Array<Value>(t.args.length);
         for (let i = 0; i < t.args.length; i++) {
           const v = this.single(t.args[i], scope);
@@ -1191,7 +1278,7 @@ export class Evaluator {
           if (v === undefined) return undefined;
           args[i] = v;
         }
-        return this.runBuiltin(spec, resolved.name, args, t);
+        return userFn ? this.invoke(userFn, args) : this.runBuiltin(spec as BuiltinSpec, resolved.name, args, t);
       }
       default:
         return MANY;
@@ -1219,6 +1306,12 @@ export class Evaluator {
   }
 
   private evalPrint(t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
+    this.logPrint(t, scope);
+    return k(true);
+  }
+
+  /** Logs one print call's operands. */
+  private logPrint(t: Extract<Term, { type: 'call' }>, scope: Scope): void {
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
     // Kata policies print on almost every step, mostly literals, bound variables and ground refs: those
     // are kept as themselves, one array per print call.
@@ -1241,7 +1334,6 @@ export class Evaluator {
     }
     this.printLog.push(perArg);
     this.printLines = undefined;
-    return k(true);
   }
 
   /** Print output, one line per print call and combination of operand values; `<undefined>` for none. */
@@ -1320,7 +1412,7 @@ export class Evaluator {
   }
 
   private callUser(set: RuleSet, t: Extract<Term, { type: 'call' }>, scope: Scope, k: VK): boolean {
-    const arity = set.rules[0]?.head.args?.length ?? set.defaultRule?.head.args?.length ?? 0;
+    const arity = functionArity(set);
     const hasOutput = t.args.length === arity + 1;
     if (t.args.length !== arity && !hasOutput) {
       throw new RegoError('rego_type_error', `function data.${set.path.join('.')} has arity ${arity}, got ${t.args.length} arguments`, t.loc);
@@ -1399,6 +1491,14 @@ export class Evaluator {
     return go(0);
   }
 }
+
+/** A function's arity, from its first rule (the check stage made them agree). */
+function functionArity(set: RuleSet): number {
+  return set.rules[0]?.head.args?.length ?? set.defaultRule?.head.args?.length ?? 0;
+}
+
+/** A resolved call term (CompiledPolicy.callTargets). */
+type CallTarget = CompiledPolicy['callTargets'] extends WeakMap<Term, infer T> ? T : never;
 
 interface FunctionShape {
   params: Term[];
