@@ -6,9 +6,10 @@ import { QueryRunner } from '../../src/agent/server/query-runner.js';
 const slow = 'package p\nimport rego.v1\nslow := count([1 | some a in numbers.range(1, 1200); some b in numbers.range(1, 1200); sprintf("%v-%v", [a, b]) == sprintf("%v-%v", [b, a])])\n';
 
 describe('query runner: a pool of workers', () => {
-  // The slow query takes seconds; a second worker starts (from source, under a second) and answers meanwhile.
+  // The slow query takes seconds (many more on a loaded CI machine, hence the long deadline); a second
+  // worker starts (from source, under a second) and answers meanwhile.
   it('answers a fast query while another worker runs a slow one, and starts workers only as queries queue up', async () => {
-    const runner = new QueryRunner({ timeoutMs: 20_000, workers: 2 });
+    const runner = new QueryRunner({ timeoutMs: 45_000, workers: 2 });
     try {
       expect(runner.workerCount).toBe(1);
       await runner.load([['p.rego', `${slow}fast := 1\n`, 'v1']], {});
@@ -19,7 +20,8 @@ describe('query runner: a pool of workers', () => {
       expect(fast).toMatchObject({ ok: true, resultText: '1' });
       expect(runner.workerCount).toBe(2);
       expect(slowDone).toBe(false);
-      expect(await slowAnswer).toMatchObject({ ok: true, resultText: '1200' });
+      const slowResult = await slowAnswer;
+      expect(slowResult, JSON.stringify(slowResult)).toMatchObject({ ok: true, resultText: '1200' });
     } finally {
       await runner.close();
     }
