@@ -156,6 +156,19 @@ function environmentError(error: NodeJS.ErrnoException, file = error.path): Conf
   return new InputError(known.code, message, { hint: known.hint, cause: error, location: file ? { file } : undefined });
 }
 
+/**
+ * The yaml library's alias-count refusal as an InputError (exit 2), with the file and document when
+ * the caller knows them; undefined for any other error.
+ */
+export function yamlAliasBomb(error: unknown, location?: ErrorLocation): InputError | undefined {
+  if (!(error instanceof Error) || !YAML_ALIAS_BOMB.test(error.message)) return undefined;
+  return new InputError('yaml_alias_bomb', 'the YAML document expands its aliases too far to be safe to load', {
+    hint: 'a document whose anchors and aliases multiply (a "billion laughs" document) is refused; write the values out',
+    cause: error,
+    location,
+  });
+}
+
 /** Wraps anything thrown into a ConfcomError (unknown errors become internal errors). */
 export function asConfcomError(error: unknown): ConfcomError {
   if (error instanceof ConfcomError) return error;
@@ -164,12 +177,8 @@ export function asConfcomError(error: unknown): ConfcomError {
       const mapped = environmentError(error as NodeJS.ErrnoException);
       if (mapped) return mapped;
     }
-    if (YAML_ALIAS_BOMB.test(error.message)) {
-      return new InputError('yaml_alias_bomb', 'the YAML document expands its aliases too far to be safe to load', {
-        hint: 'a document whose anchors and aliases multiply (a "billion laughs" document) is refused; write the values out',
-        cause: error,
-      });
-    }
+    const bomb = yamlAliasBomb(error);
+    if (bomb) return bomb;
     return new InternalError(error.message, { cause: error });
   }
   return new InternalError(String(error));

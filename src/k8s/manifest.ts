@@ -7,7 +7,7 @@
  * The text is tokenised once: the same tokens give the documents and each document's source text.
  */
 import { Composer, CST, LineCounter, Parser, Scalar, isMap, isScalar, isSeq, type Document, type Node, type Pair, type ToStringOptions, type YAMLMap } from '../core/yaml.js';
-import { InputError } from '../core/errors.js';
+import { InputError, yamlAliasBomb, type ErrorLocation } from '../core/errors.js';
 import { readInputText } from '../core/fs.js';
 
 /** A path inside a document: object keys and array indexes. */
@@ -136,6 +136,15 @@ function* recordTokens(tokens: Iterable<CST.Token>, into: Pick<CST.Token, 'type'
   }
 }
 
+/** The document's JSON view; an alias bomb is refused naming the file and document. */
+function documentValue(doc: Document, location: ErrorLocation): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (error) {
+    throw yamlAliasBomb(error, location) ?? error;
+  }
+}
+
 /** Parses a manifest stream. Every document must be valid YAML; errors name file, document and line. */
 export function parseManifest(text: string, file: string): ManifestFile {
   const lines = new LineCounter();
@@ -154,7 +163,7 @@ export function parseManifest(text: string, file: string): ManifestFile {
         hint: 'fix the YAML syntax (check indentation and quoting)',
       });
     }
-    return { index, doc, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, source: sources[index] ?? String(doc), start: starts[index] ?? 0, changed: false };
+    return { index, doc, value: documentValue(doc, { file, document: index }), source: sources[index] ?? String(doc), start: starts[index] ?? 0, changed: false };
   });
   return { file, text, documents, trailer: documents.length === sources.length ? trailer : '', deferred: new Map() };
 }

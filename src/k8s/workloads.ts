@@ -48,7 +48,8 @@ export function selectPodTemplate(resource: Resource, runtimeClass: readonly str
   const spec = template.spec;
   const runtimeClassName = typeof spec.runtimeClassName === 'string' ? spec.runtimeClassName : '';
   if (!runtimeClassMatches(runtimeClassName, runtimeClass)) {
-    return { skipped: `${resource.kind}/${resource.name}: runtimeClassName '${runtimeClassName}' ${describeClasses(runtimeClass)}` };
+    const named = runtimeClassName === '' ? 'has no runtimeClassName, which' : `runtimeClassName '${runtimeClassName}'`;
+    return { skipped: `${resource.kind}/${resource.name}: ${named} ${describeClasses(runtimeClass)}` };
   }
   return {
     template: {

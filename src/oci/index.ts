@@ -167,7 +167,7 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
   if (source === undefined) {
     const cached = await manifests.get(image, platformText);
     if (!cached) {
-      throw new ImageError('image_offline_miss', `no cached manifest for ${image} (${platformText}) and --offline forbids asking the registry`, { image, hint: 'run once without --offline to fill the cache (a tag resolves offline to what it named then)' });
+      throw new ImageError('image_offline_miss', `no cached manifest for ${image} (${platformText}) and --offline forbids asking the registry`, { image, hint: 'drop --offline for one run to fill the cache (a tag resolves offline to what it named then), or give the image with --image-source oci-layout:DIR' });
     }
     digest = cached.topDigest;
     manifest = parseJson<Manifest>(cached.manifest, image, 'manifest', cached.manifestDigest);
@@ -197,9 +197,9 @@ export async function inspectImage(reference: string, options: ImageOptions = {}
     const cached = await cache.get(diffId);
     if (cached) return cached;
     if (options.offline) {
-      throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline, or import a genpolicy layers-cache.json' });
+      throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'drop --offline for one run to fill the cache, give the image with --image-source, or import a genpolicy layers-cache.json' });
     }
-    if (!source) throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'run once without --offline' });
+    if (!source) throw new ImageError('image_offline_miss', 'layer is not in the cache and --offline forbids downloading it', { image, digest: layer.digest, hint: 'drop --offline for one run to fill the cache, or give the image with --image-source' });
     progress?.layerStarted(image, layer.digest, layer.size ?? 0);
     const pin = await pinRemoteLayer(source, ref.repository, image, layer, diffId, progress);
     progress?.layerDone(image, layer.digest);

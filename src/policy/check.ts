@@ -5,6 +5,7 @@
 import { InputError } from '../core/errors.js';
 import type { ManifestFile } from '../k8s/manifest.js';
 import { isRecord } from '../k8s/manifest.js';
+import { SANDBOX_NAME } from './container.js';
 import { embeddedPolicies } from './embedded.js';
 import { DriftError } from './errors.js';
 import { modelPods, policyText, type GenerateOptions } from './generate.js';
@@ -91,9 +92,15 @@ export async function checkDrift(manifest: ManifestFile, options: GenerateOption
     if (a.rules !== b.rules) throw new DriftError(`${name}: the embedded policy's rules differ from this confcom's rules`, { location, hint: 'regenerate the policy with `confcom policy generate --in-place`' });
     const d = firstDifference(a.data, b.data, 'policy_data');
     const what = `${d?.container ? `container ${d.container}: ` : ''}${d?.subject ? `${d.subject} (${d.path})` : (d?.path ?? 'policy_data')}`;
-    throw new DriftError(`${name}: the embedded policy no longer matches the manifest: ${what} is ${JSON.stringify(d?.embedded ?? null)} in the policy but ${JSON.stringify(d?.generated ?? null)} from the manifest`, {
+    // The sandbox's image is settings' pause_image, not anything in the manifest: blaming the
+    // manifest would send the user looking for an image they never wrote.
+    const pause = d?.container === SANDBOX_NAME && /\.image$/.test(d.path);
+    const source = pause ? 'from settings (pause_image, the sandbox image)' : 'from the manifest';
+    throw new DriftError(`${name}: the embedded policy no longer matches ${pause ? 'the settings' : 'the manifest'}: ${what} is ${JSON.stringify(d?.embedded ?? null)} in the policy but ${JSON.stringify(d?.generated ?? null)} ${source}`, {
       location,
-      hint: 'review the change, then regenerate with `confcom policy generate --in-place`',
+      hint: pause
+        ? 'the sandbox (pause) image comes from settings key pause_image: pass the same --settings the policy was generated with, or regenerate with `confcom policy generate --in-place`'
+        : 'review the change, then regenerate with `confcom policy generate --in-place`',
       details: { path: d?.path, ...(d?.container ? { container: d.container } : {}), ...(d?.subject ? { subject: d.subject } : {}) },
     });
   }

@@ -12,7 +12,8 @@ export type GenerateErrorCode =
   | 'manifest_volume_unsupported'
   | 'manifest_field_invalid'
   | 'manifest_unknown_field'
-  | 'manifest_image_failed';
+  | 'manifest_image_failed'
+  | 'image_offline_miss';
 
 export class GenerateError extends InputError {
   constructor(code: GenerateErrorCode, message: string, options: { location: ErrorLocation; hint: string; cause?: unknown }) {

@@ -39,15 +39,19 @@ export interface BuildOptions {
   strict?: boolean;
 }
 
-async function resolveImage(images: ImageResolver, reference: string, locator: PodLocator, at: NodePath): Promise<ImageInfo> {
+/** `at` is the container's path in the manifest; undefined for the sandbox, whose image comes from settings. */
+async function resolveImage(images: ImageResolver, reference: string, locator: PodLocator, at: NodePath | undefined): Promise<ImageInfo> {
   try {
     return await images.resolve(reference);
   } catch (error) {
     const cause = error instanceof ConfcomError ? error : undefined;
     const message = error instanceof Error ? error.message : String(error);
-    throw new GenerateError('manifest_image_failed', `${locator.name}: image '${reference}' cannot be used: ${message}`, {
-      location: locator.at(at),
-      hint: cause?.hint ?? 'check the image reference, registry access (--insecure-registry, docker config) or use --image-source / --offline with a filled cache',
+    const what = at ? `image '${reference}'` : `the sandbox (pause) image '${reference}' from settings (pause_image)`;
+    const fallback = 'check the image reference, registry access (--insecure-registry, docker config) or use --image-source / --offline with a filled cache';
+    const settingsHint = "it is not in the manifest: set pause_image in a --settings file to an image you can reach, or give one with --image-source";
+    throw new GenerateError(cause?.code === 'image_offline_miss' ? 'image_offline_miss' : 'manifest_image_failed', `${locator.name}: ${what} cannot be used: ${message}`, {
+      location: at ? locator.at(at) : { ...locator.at([]), path: undefined },
+      hint: at ? (cause?.hint ?? fallback) : `${settingsHint}${cause?.hint ? `; ${cause.hint}` : ''}`,
       cause: error,
     });
   }
@@ -100,7 +104,7 @@ export async function buildPodModel(template: PodTemplate, options: BuildOptions
       containers: all,
     },
   };
-  const pause = await resolveImage(options.images, options.settings.pause_image, locator, []);
+  const pause = await resolveImage(options.images, options.settings.pause_image, locator, undefined);
   const containers: ContainerModel[] = [sandboxModel(pause, inputs, podSysctls(spec.securityContext))];
   for (const [field, list] of groups) {
     for (const [i, container] of list.entries()) {

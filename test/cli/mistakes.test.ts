@@ -69,9 +69,14 @@ describe('inputs', () => {
     lines.push('kind: Pod', 'metadata: {name: x}', 'spec: {containers: [{name: a, image: b, args: *g}]}');
     const bomb = join(h.dir, 'bomb.yaml');
     writeFileSync(bomb, lines.join('\n') + '\n');
-    const r = await runConfcom(['policy', 'hash', bomb]);
-    expect(r.code).toBe(2);
-    expect(firstLine(r.stderr)).toMatch(/^error\[yaml_alias_bomb\]/);
+    // A harmless document first, so the location must name the bomb's own document index.
+    writeFileSync(bomb, 'kind: ConfigMap\nmetadata: {name: c}\n---\n' + lines.join('\n') + '\n');
+    for (const args of [['policy', 'hash', bomb], ['policy', 'generate', bomb, '--offline']]) {
+      const r = await runConfcom(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(firstLine(r.stderr)).toMatch(/^error\[yaml_alias_bomb\]/);
+      expect(r.stderr).toContain(`--> ${bomb}, document 1\n`);
+    }
   });
 
   it('an input that fails with EIO is exit 2 naming the file', async () => {

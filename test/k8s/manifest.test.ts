@@ -158,4 +158,9 @@ describe('pod templates', () => {
     expect(d && 'template' in d ? d.template.namespace : d).toBe('shop');
     expect(selectPodTemplate(pod, 'kata-cc-isolation', 'default')).toEqual({ skipped: expect.stringContaining("runtimeClassName 'kata-cc' does not start with 'kata-cc-isolation'") });
   });
+
+  it("says a skipped pod has no runtimeClassName instead of quoting ''", () => {
+    const [resource] = listResources(parseManifest('kind: Pod\nmetadata: {name: plain}\nspec: {containers: [{name: a, image: b}]}\n', FILE));
+    expect(selectPodTemplate(resource, ['kata-cc*'], 'default')).toEqual({ skipped: "Pod/plain: has no runtimeClassName, which is not one of 'kata-cc*'" });
+  });
 });

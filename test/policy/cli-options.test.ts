@@ -109,6 +109,37 @@ describe('image sources', () => {
     expect(one.stderr).toContain("tag 'web-1.0' not found in OCI layout");
   }, 60_000);
 
+  it('blames settings, not the manifest, for the sandbox (pause) image; an offline miss keeps image_offline_miss', async () => {
+    const webOnly = join(h.dir, 'layout-web-only');
+    await writeExampleLayout(webOnly, EXAMPLE_IMAGES.filter((i) => i.tag === 'web-1.0'));
+    const emptyCache = join(h.dir, 'empty-cache-pause');
+    await mkdir(emptyCache);
+    const miss = await runConfcom(['policy', 'generate', join(INPUTS, 'web.yaml'), '--offline', '--image-source', `oci-layout:${webOnly}`, '--cache', emptyCache, '-o', join(h.dir, 'miss.yaml')]);
+    expect(miss.code).toBe(2);
+    expect(miss.stderr).toMatch(/^error\[manifest_image_failed\]: Pod\/web: the sandbox \(pause\) image 'registry\.k8s\.io\/pause:3\.9' from settings \(pause_image\) cannot be used: /);
+    expect(miss.stderr).toContain(`--> ${join(INPUTS, 'web.yaml')}, document 0\n`);
+    expect(miss.stderr).toContain('set pause_image in a --settings file');
+
+    const offline = await runConfcom(['policy', 'generate', join(INPUTS, 'web.yaml'), '--offline', '--cache', emptyCache, '-o', join(h.dir, 'offline.yaml')]);
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toMatch(/^error\[image_offline_miss\]: Pod\/web: the sandbox \(pause\) image 'registry\.k8s\.io\/pause:3\.9' from settings \(pause_image\) cannot be used: no cached manifest/);
+    expect(offline.stderr).toContain('drop --offline');
+    expect(offline.stderr).toContain('--image-source');
+
+    const settings = join(h.dir, 'pause-tools.json');
+    await writeFile(settings, JSON.stringify([{ op: 'replace', path: '/pause_image', value: 'confcom.example/tools:tools-1.0' }]));
+    const out = join(h.dir, 'pause-tools.yaml');
+    const gen = await runConfcom(['policy', 'generate', join(INPUTS, 'web.yaml'), '--settings', settings, '-o', out, '--quiet', ...h.imageFlags]);
+    expect(gen.code, gen.stderr).toBe(0);
+    const same = await runConfcom(['policy', 'check', out, '--settings', settings, ...h.imageFlags]);
+    expect(same.code, same.stderr).toBe(0);
+    const drift = await runConfcom(['policy', 'check', out, ...h.imageFlags]);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toContain('is "confcom.example/tools:tools-1.0" in the policy but "registry.k8s.io/pause:3.9" from settings (pause_image, the sandbox image)');
+    expect(drift.stderr).not.toContain('from the manifest');
+    expect(drift.stderr).toContain('pass the same --settings');
+  }, 60_000);
+
   it('shows pull progress on stderr, none with --quiet or --json', async () => {
     const run = async (cache: string, ...extra: string[]) => runConfcom(['policy', 'generate', join(INPUTS, 'web.yaml'), '--image-source', `oci-layout:${h.layout}`, '--cache', join(h.dir, cache), '-o', join(h.dir, `${cache}.yaml`), ...extra]);
     const shown = await run('progress-shown');
