@@ -62,6 +62,24 @@ describe('rego eval', () => {
     for (const name of ['timer_rego_load_files_ns', 'timer_rego_module_compile_ns', 'timer_rego_query_parse_ns', 'timer_rego_query_eval_ns']) expect(m[name]).toBeGreaterThan(0);
   });
 
+  it('a false value is a defined result, as opa eval captures it; iteration and several expressions add a truth check', async () => {
+    const f = join(dir, 'deny.rego');
+    writeFileSync(f, 'package example\n\ndefault allow := false\n\nflags := [true, false]\n');
+    const json = await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow']);
+    expect(JSON.parse(json.stdout)).toEqual({ result: [{ expressions: [{ value: false, text: 'data.example.allow', location: { row: 1, col: 1 } }] }] });
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '-f', 'pretty'])).stdout).toBe('false\n');
+    expect(JSON.parse((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '-f', 'values'])).stdout)).toEqual([false]);
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '--fail'])).code).toBe(0);
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '--fail-defined'])).code).toBe(1);
+    // A comparison is captured too: `1 == 2` is equal(1, 2, x).
+    expect((await runConfcom(['rego', 'eval', '1 == 2', '-f', 'pretty'])).stdout).toBe('false\n');
+    // Iteration: the false element drops out.
+    const iter = await runConfcom(['rego', 'eval', '-d', f, 'data.example.flags[i]', '-f', 'bindings']);
+    expect(iter.stdout.trim().split(/\n(?=\{)/).map((t) => JSON.parse(t))).toEqual([{ i: 0 }]);
+    // Several expressions: a false one makes the query undefined.
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'x := 1; data.example.allow', '-f', 'pretty'])).stdout).toBe('undefined\n');
+  });
+
   it('conflicting data from two files is exit 2 naming the file', async () => {
     const other = join(dir, 'conflict');
     mkdirSync(join(other, 'a'), { recursive: true });
