@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConfcom } from '../helpers/cli.js';
+import { REPO_ROOT as REPO, runConfcom } from '../helpers/cli.js';
 
 let dir: string;
 let requests: string[];
@@ -104,5 +104,47 @@ describe('policy explain', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/process\.Args \["\/bin\/sh","-c","cat \/etc\/shadow"\] not allowed for container "app"/);
     expect(r.stderr).not.toContain('--after');
+  });
+});
+
+describe('attest verify', () => {
+  const fixtures = join(REPO, 'test', 'fixtures', 'attest', 'tdx-dcap-qvl');
+  const hex = join(fixtures, 'tdx-quote.hex');
+  const collateral = join(fixtures, 'tdx_quote_collateral.json');
+  const at = ['--at', '2025-03-20T00:00:00Z'];
+
+  it('reads 0x-prefixed hex evidence (dcap-qvl sample form); without CRLs the hint names --allow-missing-crls', async () => {
+    expect(readFileSync(hex, 'utf8').startsWith('0x')).toBe(true);
+    const strict = await runConfcom(['attest', 'verify', '--evidence', hex, '--collateral', collateral, ...at]);
+    expect(strict.code, strict.stderr).toBe(2);
+    expect(errorLine(strict.stderr)).toMatch(/^error\[sgx_collateral_malformed\]: .*pck_crl/);
+    expect(strict.stderr).toMatch(/hint: .*--allow-missing-crls/);
+    // The quote was read: with the flag it reaches its TCB judgement.
+    const judged = await runConfcom(['attest', 'verify', '--evidence', hex, '--collateral', collateral, ...at, '--allow-missing-crls']);
+    expect(judged.code, judged.stderr).toBe(1);
+    expect(errorLine(judged.stderr)).toMatch(/^error\[tdx_tcb_unrecognized\]/);
+  });
+
+  it('stays strict: 0x only at the start, and the size of hex text is given in characters', async () => {
+    const inner = join(dir, 'inner.hex');
+    writeFileSync(inner, `0000 0x${readFileSync(hex, 'utf8').trim().slice(2)}`);
+    const r = await runConfcom(['attest', 'verify', '--evidence', inner, '--collateral', collateral]);
+    expect(r.code).toBe(2);
+    expect(errorLine(r.stderr)).toMatch(/^error\[evidence_unrecognized\]: /);
+    const short = join(dir, 'short.hex');
+    writeFileSync(short, '0x0000\n');
+    const s = await runConfcom(['attest', 'verify', '--evidence', short]);
+    expect(s.code).toBe(2);
+    expect(errorLine(s.stderr)).toMatch(/evidence of 7 characters of hex text \(2 bytes\) is none of/);
+  });
+
+  it('--allow-tcb help lists the statuses its error lists', async () => {
+    const help = await runConfcom(['attest', 'verify', '--help']);
+    const bad = await runConfcom(['attest', 'verify', '--evidence', hex, '--allow-tcb', 'nope']);
+    expect(bad.code).toBe(2);
+    const listed = /use some of: (.*)/.exec(bad.stderr)?.[1].split(', ') ?? [];
+    expect(listed.length).toBeGreaterThan(3);
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    for (const name of listed) expect(flat).toContain(name);
   });
 });
