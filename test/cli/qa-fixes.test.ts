@@ -3,6 +3,7 @@
  * mistakes are exit 2 with a hint, and replay/explain report what they decided without overclaiming.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +147,33 @@ describe('attest verify', () => {
     expect(listed.length).toBeGreaterThan(3);
     const flat = help.stdout.replace(/\s+/g, ' ');
     for (const name of listed) expect(flat).toContain(name);
+  });
+});
+
+describe('guest get-resource', () => {
+  it('without --kbs names --kbs first, before looking for a TEE', async () => {
+    const r = await runConfcom(['guest', 'get-resource', 'default/key/app']);
+    expect(r.code).toBe(2);
+    expect(errorLine(r.stderr)).toMatch(/--kbs URL is required/);
+    expect(r.stderr).not.toContain('TEE interface');
+  });
+
+  it('a bad resource path is exit 2', async () => {
+    const r = await runConfcom(['guest', 'get-resource', '--kbs', 'http://127.0.0.1:1', 'a/b/c/d']);
+    expect(r.code).toBe(2);
+    expect(errorLine(r.stderr)).toMatch(/^error\[resource_path_invalid\]: resource path 'a\/b\/c\/d'/);
+  });
+
+  it('an unreachable KBS shows the cause (ECONNREFUSED, or fetch refusing the port), not "(TypeError)"', async () => {
+    const refused = await runConfcom(['guest', 'get-resource', '--kbs', 'http://127.0.0.1:9', '--evidence', 'simulated', '--retries', '0', 'default/key/app']);
+    expect(refused.code).toBe(1);
+    expect(errorLine(refused.stderr)).toMatch(/peer_unreachable.*\(bad port/);
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((done) => server.close(() => done()));
+    const closed = await runConfcom(['guest', 'get-resource', '--kbs', `http://127.0.0.1:${port}`, '--evidence', 'simulated', '--retries', '0', 'default/key/app']);
+    expect(closed.code).toBe(1);
+    expect(errorLine(closed.stderr)).toMatch(/peer_unreachable.*\(ECONNREFUSED\)/);
   });
 });
