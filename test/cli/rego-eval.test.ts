@@ -80,6 +80,15 @@ describe('rego eval', () => {
     expect((await runConfcom(['rego', 'eval', '-d', f, 'x := 1; data.example.allow', '-f', 'pretty'])).stdout).toBe('undefined\n');
   });
 
+  it('several expressions: each one\'s value and text, as opa captures them (x + 1 is 2, an assignment is true)', async () => {
+    const r = await runConfcom(['rego', 'eval', 'x := 1; x + 1']);
+    expect(JSON.parse(r.stdout)).toEqual({
+      result: [{ bindings: { x: 1 }, expressions: [{ value: true, text: 'x := 1', location: { row: 1, col: 1 } }, { value: 2, text: 'x + 1', location: { row: 1, col: 9 } }] }],
+    });
+    const table = await runConfcom(['rego', 'eval', 'x := [1, 2][_]; x + 1', '-f', 'pretty']);
+    expect(table.stdout.split('\n').slice(1, 5)).toEqual(['| x | x + 1 |', '+---+-------+', '| 1 | 2     |', '| 2 | 3     |']);
+  });
+
   it('conflicting data from two files is exit 2 naming the file', async () => {
     const other = join(dir, 'conflict');
     mkdirSync(join(other, 'a'), { recursive: true });
