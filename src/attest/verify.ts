@@ -78,13 +78,15 @@ export async function verifyEvidence(evidence: Buffer, options: VerifyOptions = 
   const head = evidence.subarray(0, 64).toString('latin1').trimStart();
   if (head.startsWith('{')) return verifyJsonEvidence(parseJson(evidence), options);
   let bytes = evidence;
+  let size = `${evidence.length} bytes`;
   if (looksHex(evidence.subarray(0, 256).toString('latin1'))) {
     const decoded = strictHex(evidence.toString('latin1'));
     if (!decoded) throw malformed('evidence starts as hex text but holds other characters or an odd number of digits');
     bytes = decoded;
+    size = `${evidence.length} characters of hex text (${decoded.length} bytes)`;
   }
   const module = sniffTee(bytes);
-  if (!module) throw malformed(`evidence of ${evidence.length} bytes is none of: ${kindsList()}`);
+  if (!module) throw malformed(`evidence of ${size} is none of: ${kindsList()}`);
   return (await module.verify(bytes, options)) as EvidenceClaims;
 }
 

@@ -2,7 +2,8 @@
 import { Command } from './commander.js';
 import { readFile } from 'node:fs/promises';
 import { CheckFailedError, UsageError, fileError } from '../core/errors.js';
-import { judgeTcb, parseAllowTcb } from '../attest/appraisal/tcb.js';
+import { judgeTcb, parseAllowTcb, TCB_NAMES } from '../attest/appraisal/tcb.js';
+import { EvidenceFormatError } from '../attest/claims.js';
 import { checkRuntimeData, describeClaims, verifyEvidence } from '../attest/verify.js';
 import { globalOptions, printJson, printLine } from './context.js';
 
@@ -34,6 +35,17 @@ function parseTime(text: string): Date {
   return at;
 }
 
+/** Collateral without CRLs: name the flag that accepts it (TDX), instead of leaving the user to find it. */
+function withCrlHint(error: unknown, allowed: boolean): unknown {
+  const crl = error instanceof EvidenceFormatError && error.code === 'sgx_collateral_malformed' && ['pck_crl', 'root_ca_crl'].includes(error.location?.path ?? '');
+  if (!crl || allowed) return error;
+  return new EvidenceFormatError(error.code, error.message, {
+    location: error.location,
+    cause: error,
+    hint: 'add the CRLs to the collateral (PCCS/Intel PCS serve them), or for a TDX quote accept it without them with --allow-missing-crls (revocation is then unchecked)',
+  });
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerAttest(program: Command): void {
@@ -48,7 +60,7 @@ export function registerAttest(program: Command): void {
     .option('--at <time>', 'verify as of this time (ISO 8601) instead of now')
     .option('--policy <file>', 'appraise the verified claims with this Rego appraisal policy')
     .option('--reference <file>', 'reference values for the appraisal policy (JSON/YAML)')
-    .option('--allow-tcb <statuses>', 'without --policy, accept these TCB statuses too (comma-separated: out-of-date, out-of-date-configuration-needed, revoked)')
+    .option('--allow-tcb <statuses>', `without --policy, accept these TCB statuses too (comma-separated; refused by default: out-of-date, out-of-date-configuration-needed, revoked; all names: ${TCB_NAMES.join(', ')})`)
     .option('--runtime-data <file>', 'check that REPORT_DATA binds this file (SHA-256/384/512 of it, zero-padded, or its bytes)')
     .option('--trust-simulator', "accept evidence from confcom's software TEE (tests, local mode)", false)
     .option('--allow-missing-crls', 'TDX: accept collateral without CRLs (revocation unchecked; the claims say so)', false)
@@ -61,7 +73,9 @@ export function registerAttest(program: Command): void {
       const at = flags.at === undefined ? undefined : parseTime(flags.at);
       const allowed = parseAllowTcb(flags.allowTcb ?? '');
       const runtimeData = flags.runtimeData === undefined ? undefined : await read(flags.runtimeData);
-      const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator, allowMissingCrls: flags.allowMissingCrls });
+      const claims = await verifyEvidence(evidence, { certs, crls, collateral, at, trustSimulator: flags.trustSimulator, allowMissingCrls: flags.allowMissingCrls }).catch((error: unknown) => {
+        throw withCrlHint(error, flags.allowMissingCrls);
+      });
       const binding = runtimeData === undefined ? undefined : checkRuntimeData(claims, runtimeData);
       const described = describeClaims(claims);
       const summary = binding === undefined ? described.summary : [...described.summary, `  runtime_data  bound (${binding})`];

@@ -2,11 +2,12 @@
 import { Command, Option } from './commander.js';
 import { createLogger } from '../core/log.js';
 import { evidenceProvider, PROVIDERS } from '../guest/evidence/index.js';
-import { KbsClient } from '../guest/kbs-client.js';
+import { KbsClient, parseResourcePath } from '../guest/kbs-client.js';
+import { GuestFlowError } from '../guest/errors.js';
 import { AzureSkrClient } from '../guest/azure-client.js';
 import { assertLoopback, createGuestApi } from '../guest/api.js';
 import { writeSecretFile } from '../guest/oneshot.js';
-import { UsageError } from '../core/errors.js';
+import { InputError, UsageError } from '../core/errors.js';
 import { globalOptions, printJson, printLine } from './context.js';
 import { closeOnSignals, parsePort } from './listen.js';
 
@@ -37,11 +38,23 @@ function retries(text: string): number {
   return n;
 }
 
-function setup(flags: CommonFlags, needKbs: boolean) {
+/** A bad resource path is the user's mistake (exit 2), found before any evidence is gathered. */
+function checkResourcePath(path: string): void {
+  try {
+    parseResourcePath(path);
+  } catch (error) {
+    if (!(error instanceof GuestFlowError)) throw error;
+    throw new InputError(error.code, error.message.replace(/^kbs\/resource: /, ''), { hint: error.hint });
+  }
+}
+
+function setup(flags: CommonFlags, needKbs: boolean, resourcePath?: string) {
+  // The flags first: a missing --kbs or a bad path is reported before the TEE is looked for.
+  if (needKbs && !flags.kbs) throw new UsageError('--kbs URL is required', { hint: 'e.g. --kbs http://confcom-attestation.confcom-system' });
+  if (resourcePath !== undefined) checkResourcePath(resourcePath);
   if (flags.simHostData !== undefined && !/^[0-9a-fA-F]{64}$/.test(flags.simHostData)) throw new UsageError('--sim-host-data must be 64 hex digits (32 bytes)');
   const evidence = evidenceProvider(flags.evidence, { tsmRoot: flags.tsmRoot, tpmDevice: flags.tpmDevice, simHostData: flags.simHostData });
   if (evidence.simulated) process.stderr.write(`${SIM_WARNING}\n`);
-  if (needKbs && !flags.kbs) throw new UsageError('--kbs URL is required');
   const retry = { retries: retries(flags.retries) };
   const log = createLogger({ level: 'info', json: true });
   const kbs = flags.kbs ? new KbsClient({ url: flags.kbs, evidence, retry, onStep: (step, fields) => log.debug(step, fields) }) : undefined;
@@ -65,7 +78,7 @@ export function registerGuest(program: Command): void {
     .option('-o, --output <file>', 'write the secret to this file (mode 0400, e.g. on a tmpfs emptyDir) instead of stdout')
     .action(async (path: string, flags: CommonFlags & { output?: string }, command: Command) => {
       const { json } = globalOptions(command);
-      const { kbs } = setup(flags, true);
+      const { kbs } = setup(flags, true, path);
       const secret = await (kbs as KbsClient).getResource(path);
       if (flags.output) {
         await writeSecretFile(flags.output, secret);

@@ -6,7 +6,8 @@
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { Command } from './commander.js';
-import { UsageError } from '../core/errors.js';
+import { InputError, UsageError } from '../core/errors.js';
+import { GuestFlowError } from '../guest/errors.js';
 import { readInputFile, readInputText } from '../core/fs.js';
 import { KbsClient } from '../guest/kbs-client.js';
 import { SimulatedSnpProvider } from '../guest/evidence/sim.js';
@@ -105,7 +106,20 @@ export function registerKbs(program: Command): void {
     .option('--auth-private-key <file>', 'the admin Ed25519 private key (PEM)')
     .action(async (flags: { policyFile: string; authPrivateKey?: string }, command: Command) => {
       const key = await adminKey(flags.authPrivateKey);
-      await adminClient(command).setResourcePolicy(key, await readInputText(flags.policyFile));
+      try {
+        await adminClient(command).setResourcePolicy(key, await readInputText(flags.policyFile));
+      } catch (error) {
+        // The KBS could not parse the policy (trustee says 401 ParsePolicyError): the file is at fault.
+        if (error instanceof GuestFlowError && error.code === 'peer_policy_invalid') {
+          const detail = error.details?.peerDetail;
+          throw new InputError('resource_policy_invalid', `the KBS could not parse ${flags.policyFile}${typeof detail === 'string' ? `: ${detail}` : ''}`, {
+            location: { file: flags.policyFile },
+            hint: 'give the release policy in the form this KBS reads (confcom serve attestation: the Azure JSON form; trustee: Rego)',
+            cause: error,
+          });
+        }
+        throw error;
+      }
       printLine('resource policy set');
     });
 }

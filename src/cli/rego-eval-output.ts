@@ -18,6 +18,8 @@ export interface EvalRow {
 
 export interface EvalReport {
   query: string;
+  /** Each expression's source text and position, as opa reports them (default: the whole query at 1:1). */
+  expressions?: { text: string; row: number; col: number }[];
   rows: EvalRow[];
   explanation?: TraceEvent[];
   /** opa's metric names, nanoseconds. */
@@ -28,9 +30,10 @@ const json = (v: Value) => serializeJson(v, 2);
 
 function resultValue(report: EvalReport): Value {
   const rows = report.rows.map((row) => {
-    const expressions = row.values.map((value) =>
-      RObject.fromRecord({ value, text: report.query, location: RObject.fromRecord({ row: numFromBigInt(1n), col: numFromBigInt(1n) }) }),
-    );
+    const expressions = row.values.map((value, i) => {
+      const where = report.expressions?.[i] ?? { text: report.query, row: 1, col: 1 };
+      return RObject.fromRecord({ value, text: where.text, location: RObject.fromRecord({ row: numFromBigInt(BigInt(where.row)), col: numFromBigInt(BigInt(where.col)) }) });
+    });
     return RObject.fromRecord({ expressions, ...(row.bindings.size > 0 ? { bindings: row.bindings } : {}) });
   });
   return rows;
@@ -73,17 +76,18 @@ export function formatReport(report: EvalReport, format: EvalFormat): string[] {
   const out: string[] = report.explanation ? formatTrace(report.explanation) : [];
   const [first] = report.rows;
   if (!first) out.push('undefined');
-  else if (report.rows.length === 1 && first.bindings.size === 0 && first.values.length === 1) out.push(json(first.values[0]));
+  else if (report.rows.length === 1 && first.bindings.size === 0 && (first.values.length === 1 || first.values.every((v) => typeof v === 'boolean'))) out.push(json(first.values[0]));
   else {
     const names = [...new Set(report.rows.flatMap((r) => [...r.bindings.entries()].map(([k]) => String(serializeJson(k)).replace(/^"|"$/g, ''))))];
-    const exprColumns = first.values.length === 1 && first.values[0] === true ? 0 : first.values.length;
-    const header = [...names, ...Array.from({ length: exprColumns }, () => report.query)];
+    // With bindings, an expression that is just `true` says nothing the bindings do not.
+    const columns = first.values.map((v, i) => i).filter((i) => names.length === 0 || first.values[i] !== true);
+    const header = [...names, ...columns.map((i) => report.expressions?.[i]?.text ?? report.query)];
     const rows = report.rows.map((r) => [
       ...names.map((n) => {
         const v = r.bindings.get(n);
         return v === undefined ? '' : serializeJson(v);
       }),
-      ...r.values.slice(0, exprColumns).map((v) => serializeJson(v)),
+      ...columns.map((i) => serializeJson(r.values[i])),
     ]);
     out.push(...table(header, rows));
   }

@@ -16,9 +16,40 @@ import { printLine } from './context.js';
 const RESULT_VAR = '__confcom_result__';
 const COMPARISONS = new Set(['equal', 'neq', 'lt', 'lte', 'gt', 'gte', 'internal.member_2', 'internal.member_3']);
 
-/** Comparison calls are boolean expressions: their value is true when they hold, as in OPA's output. */
-function isComparison(t: Term): boolean {
-  return t.type === 'call' && COMPARISONS.has(t.fn.join('.'));
+/**
+ * Whether `opa eval` captures the value of a term expression (rego.go rewriteQueryToCaptureValue):
+ * plain terms always; a call when it names a builtin and gives no output argument (`1 == 2` becomes
+ * `equal(1, 2, x)`, while `plus(1, 2, z)` is left alone). Calls of user functions stay truth checks.
+ */
+function capturesValue(t: Term, lookup: (name: string) => { arity: number } | undefined): boolean {
+  if (t.type !== 'call') return true;
+  const name = t.fn.join('.');
+  if (COMPARISONS.has(name)) return true;
+  return lookup(name)?.arity === t.args.length;
+}
+
+/**
+ * OPA's `iteration(query)`: a ref with a variable after its head (`data.x[i]`, `xs[_]`) may give
+ * several results, so opa adds a truth check and false values drop out. Comprehensions are closed.
+ */
+function iterates(t: Term): boolean {
+  switch (t.type) {
+    case 'ref':
+      return t.path.some((p) => p.type === 'var') || iterates(t.head) || t.path.some(iterates);
+    case 'array':
+    case 'set':
+      return t.items.some(iterates);
+    case 'object':
+      return t.entries.some(([k, v]) => iterates(k) || iterates(v));
+    case 'call':
+      return t.args.some(iterates);
+    case 'template':
+      return t.parts.some((p) => typeof p !== 'string' && iterates(p));
+    case 'with':
+      return iterates(t.term);
+    default:
+      return false;
+  }
 }
 
 /** The skip list shipped with confcom: folders whose builtins need the network or an external system. */
@@ -153,26 +184,34 @@ async function evalCommand(query: string, flags: EvalFlags): Promise<void> {
   const { parseQuery } = await import('../rego/parser.js');
   const R = await import('../rego/value.js');
   const { formatReport } = await import('./rego-eval-output.js');
-  // A query that is one plain term reports the term's value (as `opa eval` does); others report true.
+  // As `opa eval` (rewriteQueryToCaptureValue): each term expression's value is captured, false
+  // included. A query of one expression without iteration reports it as it is; with iteration or
+  // several expressions opa adds a truth check, so a false one makes that result undefined.
   let started = process.hrtime.bigint();
   const body = parseQuery(query);
   timers.timer_rego_query_parse_ns = process.hrtime.bigint() - started;
-  const single = body.length === 1 && body[0].kind === 'term' && body[0].with.length === 0 && !isComparison(body[0].term);
+  const { lookupBuiltin } = await import('../rego/builtins/index.js');
+  const captured = body.map((e, i) => (e.kind === 'term' && capturesValue(e.term, lookupBuiltin) ? `${RESULT_VAR}${i}` : undefined));
+  const truthCheck = body.length > 1 || (body[0]?.kind === 'term' && iterates(body[0].term));
+  const rewritten = body.map((e, i) => (captured[i] ? `${captured[i]} = ${e.text}` : e.text)).join('; ');
   const events: TraceEvent[] = [];
-  // The trace shows the user's query, not the variable we bind its value to.
-  const shown = (e: TraceEvent): TraceEvent => (e.text?.startsWith(`${RESULT_VAR} = `) ? { ...e, text: e.text.slice(RESULT_VAR.length + 3) } : e);
+  // The trace shows the user's query, not the variables we bind its values to.
+  const prefix = new RegExp(`^${RESULT_VAR}\\d+ = `);
+  const shown = (e: TraceEvent): TraceEvent => (e.text && prefix.test(e.text) ? { ...e, text: e.text.replace(prefix, '') } : e);
   const tracer = flags.explain ? (e: TraceEvent) => void ((flags.explain === 'full' || e.op === 'fail') && events.push(shown(e))) : undefined;
   started = process.hrtime.bigint();
-  const result = engine.evalQuery(single ? `${RESULT_VAR} = ${query}` : query, { ...(input === undefined ? {} : { input }), ...(tracer ? { tracer } : {}) });
+  const result = engine.evalQuery(rewritten, { ...(input === undefined ? {} : { input }), ...(tracer ? { tracer } : {}) });
   timers.timer_rego_query_eval_ns = process.hrtime.bigint() - started;
   for (const line of result.prints) process.stderr.write(line + '\n');
+  const ours = (k: string) => k.startsWith(RESULT_VAR);
   const rows: EvalRow[] = result.value
-    .filter((row) => !single || row[RESULT_VAR] !== false)
+    .filter((row) => !truthCheck || captured.every((v) => v === undefined || row[v] !== false))
     .map((row) => ({
-      values: single ? [row[RESULT_VAR]] : body.map(() => true),
-      bindings: R.RObject.fromRecord(Object.fromEntries(Object.entries(row).filter(([k]) => k !== RESULT_VAR))),
+      values: captured.map((v) => (v === undefined ? true : row[v])),
+      bindings: R.RObject.fromRecord(Object.fromEntries(Object.entries(row).filter(([k]) => !ours(k)))),
     }));
-  const report = { query, rows, ...(flags.explain ? { explanation: events } : {}), ...(flags.metrics ? { metrics: timers } : {}) };
+  const expressions = body.map((e) => ({ text: e.text, row: e.loc.line, col: e.loc.column }));
+  const report = { query, rows, expressions, ...(flags.explain ? { explanation: events } : {}), ...(flags.metrics ? { metrics: timers } : {}) };
   for (const line of formatReport(report, flags.format)) printLine(line);
   if ((flags.fail && rows.length === 0) || (flags.failDefined && rows.length > 0)) process.exitCode = 1;
 }

@@ -42,6 +42,28 @@ function peerError(body: unknown): { type?: string; code?: string } {
   return { type: safe(type), code: safe(b.code ?? nested) };
 }
 
+/**
+ * Why a request never got an answer: the socket error's code (ECONNREFUSED, ENOTFOUND, ...), else
+ * its short message (fetch refuses some ports with "bad port" and no code), else the error's name.
+ */
+export function unreachableCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string' && cause.code !== '') return cause.code;
+  if (typeof cause?.message === 'string' && cause.message !== '') {
+    const text = cause.message.slice(0, 80);
+    return text === 'bad port' ? 'bad port: fetch refuses to connect to this port' : text;
+  }
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+/** A ParsePolicyError's `detail`, printable characters only and bounded. */
+function policyParseDetail(body: unknown): string | undefined {
+  const detail = (body as { detail?: unknown } | undefined)?.detail;
+  if (typeof detail !== 'string') return undefined;
+  return detail.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 300).trim() || undefined;
+}
+
 const STATUS_CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
 
 export async function retrying<T>(step: GuestStep, options: RetryOptions, attempt: () => Promise<T>): Promise<T> {
@@ -56,7 +78,7 @@ export async function retrying<T>(step: GuestStep, options: RetryOptions, attemp
   } catch (error) {
     if (error instanceof GuestFlowError) throw error;
     if (error instanceof AbortError && error.originalError instanceof GuestFlowError) throw error.originalError;
-    throw new GuestFlowError(step, 'peer_unreachable', `the request failed: ${(error as Error).name}`, { hint: 'check the service URL and that it is reachable from the pod' });
+    throw new GuestFlowError(step, 'peer_unreachable', `the request failed (${unreachableCause(error)})`, { hint: 'check the service URL and that it is reachable from the pod' });
   }
 }
 
@@ -76,8 +98,7 @@ export async function exchange(
   try {
     response = await fetcher(url, { method: init.method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new GuestFlowError(step, 'peer_unreachable', `cannot reach ${new URL(url).origin} (${cause})`, { hint: 'check the service URL and that it is reachable from the pod' });
+    throw new GuestFlowError(step, 'peer_unreachable', `cannot reach ${new URL(url).origin} (${unreachableCause(error)})`, { hint: 'check the service URL and that it is reachable from the pod' });
   }
   const text = await response.text();
   let body: unknown = undefined;
@@ -90,9 +111,12 @@ export async function exchange(
   }
   if (!response.ok) {
     const peer = peerError(body);
-    throw new GuestFlowError(step, STATUS_CODES[response.status] ?? 'peer_error', `the service answered ${response.status}${peer.type ? ` ${peer.type}` : ''}${peer.code ? ` (${peer.code})` : ''}`, {
+    // Trustee answers a policy it cannot parse with 401 ParsePolicyError: not an authorization failure
+    // but the uploader's own text, so its parse detail (about that text, no secret) is kept for them.
+    const parseDetail = peer.type === 'ParsePolicyError' ? policyParseDetail(body) : undefined;
+    throw new GuestFlowError(step, peer.type === 'ParsePolicyError' ? 'peer_policy_invalid' : (STATUS_CODES[response.status] ?? 'peer_error'), `the service answered ${response.status}${peer.type ? ` ${peer.type}` : ''}${peer.code ? ` (${peer.code})` : ''}`, {
       status: response.status,
-      details: peer.code || peer.type ? { peerCode: peer.code, peerType: peer.type } : undefined,
+      details: peer.code || peer.type ? { peerCode: peer.code, peerType: peer.type, ...(parseDetail ? { peerDetail: parseDetail } : {}) } : undefined,
     });
   }
   if (text !== '' && body === undefined) throw new GuestFlowError(step, 'peer_response_invalid', `the service answered ${response.status} with a body that is not JSON`, { status: response.status });

@@ -62,6 +62,33 @@ describe('rego eval', () => {
     for (const name of ['timer_rego_load_files_ns', 'timer_rego_module_compile_ns', 'timer_rego_query_parse_ns', 'timer_rego_query_eval_ns']) expect(m[name]).toBeGreaterThan(0);
   });
 
+  it('a false value is a defined result, as opa eval captures it; iteration and several expressions add a truth check', async () => {
+    const f = join(dir, 'deny.rego');
+    writeFileSync(f, 'package example\n\ndefault allow := false\n\nflags := [true, false]\n');
+    const json = await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow']);
+    expect(JSON.parse(json.stdout)).toEqual({ result: [{ expressions: [{ value: false, text: 'data.example.allow', location: { row: 1, col: 1 } }] }] });
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '-f', 'pretty'])).stdout).toBe('false\n');
+    expect(JSON.parse((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '-f', 'values'])).stdout)).toEqual([false]);
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '--fail'])).code).toBe(0);
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'data.example.allow', '--fail-defined'])).code).toBe(1);
+    // A comparison is captured too: `1 == 2` is equal(1, 2, x).
+    expect((await runConfcom(['rego', 'eval', '1 == 2', '-f', 'pretty'])).stdout).toBe('false\n');
+    // Iteration: the false element drops out.
+    const iter = await runConfcom(['rego', 'eval', '-d', f, 'data.example.flags[i]', '-f', 'bindings']);
+    expect(iter.stdout.trim().split(/\n(?=\{)/).map((t) => JSON.parse(t))).toEqual([{ i: 0 }]);
+    // Several expressions: a false one makes the query undefined.
+    expect((await runConfcom(['rego', 'eval', '-d', f, 'x := 1; data.example.allow', '-f', 'pretty'])).stdout).toBe('undefined\n');
+  });
+
+  it('several expressions: each one\'s value and text, as opa captures them (x + 1 is 2, an assignment is true)', async () => {
+    const r = await runConfcom(['rego', 'eval', 'x := 1; x + 1']);
+    expect(JSON.parse(r.stdout)).toEqual({
+      result: [{ bindings: { x: 1 }, expressions: [{ value: true, text: 'x := 1', location: { row: 1, col: 1 } }, { value: 2, text: 'x + 1', location: { row: 1, col: 9 } }] }],
+    });
+    const table = await runConfcom(['rego', 'eval', 'x := [1, 2][_]; x + 1', '-f', 'pretty']);
+    expect(table.stdout.split('\n').slice(1, 5)).toEqual(['| x | x + 1 |', '+---+-------+', '| 1 | 2     |', '| 2 | 3     |']);
+  });
+
   it('conflicting data from two files is exit 2 naming the file', async () => {
     const other = join(dir, 'conflict');
     mkdirSync(join(other, 'a'), { recursive: true });

@@ -13,13 +13,16 @@ const KNOWN = [...REFUSED, 'UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded
 
 export const tcbName = (status: string): string => status.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 
+/** The names --allow-tcb takes, as its error lists them (the CLI help prints the same list). */
+export const TCB_NAMES: readonly string[] = KNOWN.map(tcbName);
+
 /** Parses `out-of-date,revoked` into the statuses it allows; unknown names are a usage error. */
 export function parseAllowTcb(text: string): Set<string> {
   const byName = new Map(KNOWN.map((s) => [tcbName(s), s]));
   const out = new Set<string>();
   for (const name of text.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean)) {
     const status = byName.get(name);
-    if (!status) throw new UsageError(`--allow-tcb: unknown TCB status '${name}'`, { hint: `use some of: ${KNOWN.map(tcbName).join(', ')}` });
+    if (!status) throw new UsageError(`--allow-tcb: unknown TCB status '${name}'`, { hint: `use some of: ${TCB_NAMES.join(', ')}` });
     out.add(status);
   }
   return out;

@@ -38,6 +38,22 @@ describe('confcom kbs (client and admin) against confcom serve attestation', () 
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a policy the KBS cannot parse (trustee answers 401 ParsePolicyError) is bad input, exit 2, with the parse detail', async () => {
+    const rego = join(dir, 'policy.rego');
+    writeFileSync(rego, 'package policy\n\ndefault allow = false\n');
+    const r = await runConfcom(['kbs', '--url', url, 'set-resource-policy', '--policy-file', rego, '--auth-private-key', join(dir, 'admin.key')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toContain('error[unauthorized]');
+    expect(r.stderr).toMatch(/error\[resource_policy_invalid\]: the KBS could not parse .*policy\.rego: policy: the decoded policy is not JSON/);
+  });
+
+  it('an unreachable KBS names the socket error, not "(TypeError)"', async () => {
+    const r = await runConfcom(['kbs', '--url', 'http://127.0.0.1:1', 'attest', '--simulate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[peer_unreachable\]: .*\(bad port/);
+    expect(r.stderr).not.toContain('TypeError');
+  });
+
   it('set-resource, set-resource-policy, attest and get-resource', async () => {
     const wrongAdmin = await runConfcom(['kbs', '--url', url, 'set-resource', '--path', 'default/keys/app', '--resource-file', join(dir, 'secret.bin'), '--auth-private-key', join(dir, 'other.key')]);
     expect(wrongAdmin.code).toBe(1);
