@@ -15,7 +15,7 @@ export function registerServeOpa(group: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port)', '8181')
     .option('--socket <path>', 'listen on a unix socket instead of TCP')
-    .option('--policy <file...>', 'policy files to load at start (id = file name)')
+    .option('--policy <file...>', 'policy files to load at start (id = the path as given, as opa run does)')
     .option('--decision-log <file>', 'append one JSON line per decision (secrets redacted)')
     .option('--max-body <bytes>', 'request body limit in bytes', String(4 * 1024 * 1024))
     .option('--eval-timeout <ms>', 'per-query evaluation timeout', '5000')
