@@ -13,6 +13,7 @@ import type { Expr, Module, Rule, Term } from './ast.js';
 import { findNode, userFunction, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { RegoError } from './errors.js';
 import { declaredNames } from './safety.js';
+import { eachChild, eachExprTerm } from './walk.js';
 
 interface RuleContext {
   policy: CompiledPolicy;
@@ -240,53 +241,6 @@ function addBelow(node: RuleNode, out: Set<RuleSet>): void {
     const n = stack.pop() as RuleNode;
     if (n.ruleSet && n.ruleSet.kind !== 'function') out.add(n.ruleSet);
     stack.push(...n.children.values());
-  }
-}
-
-function eachExprTerm(e: Expr, f: (t: Term) => void): void {
-  switch (e.kind) {
-    case 'term':
-      return f(e.term);
-    case 'assign':
-    case 'unify':
-      f(e.lhs);
-      return f(e.rhs);
-    case 'somein':
-      if (e.key) f(e.key);
-      f(e.value);
-      return f(e.collection);
-    case 'every':
-      return f(e.collection);
-    default:
-      return;
-  }
-}
-
-function eachChild(t: Term, f: (t: Term) => void): void {
-  switch (t.type) {
-    case 'ref':
-      f(t.head);
-      return t.path.forEach(f);
-    case 'array':
-    case 'set':
-      return t.items.forEach(f);
-    case 'object':
-      return t.entries.forEach(([k, v]) => (f(k), f(v)));
-    case 'call':
-      return t.args.forEach(f);
-    case 'arraycomp':
-    case 'setcomp':
-      return f(t.term);
-    case 'objectcomp':
-      f(t.key);
-      return f(t.value);
-    case 'template':
-      return t.parts.forEach((p) => (typeof p === 'string' ? undefined : f(p)));
-    case 'with':
-      f(t.term);
-      return t.with.forEach((w) => f(w.value));
-    default:
-      return;
   }
 }
 

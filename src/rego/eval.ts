@@ -8,6 +8,7 @@ import type { Expr, Loc, Module, Rule, Term, WithModifier } from './ast.js';
 import { findNode, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors.js';
 import { formatForPrint } from './format.js';
+import { eachChild, eachExprTerm } from './walk.js';
 import { lookupBuiltin } from './builtins/index.js';
 import type { BuiltinContext, BuiltinSpec } from './builtins/registry.js';
 import { compare, equals, fromJson, RObject, RSet, typeName, type Json, type Value } from './value.js';
@@ -1570,69 +1571,18 @@ function constantValue(t: Term): Value | undefined {
 export function foldConstants(modules: Iterable<Module>): void {
   const term = (t: Term | undefined): void => {
     if (!t) return;
-    switch (t.type) {
-      case 'array':
-      case 'set':
-        if (constantValue(t) === undefined) t.items.forEach(term);
-        break;
-      case 'object':
-        if (constantValue(t) === undefined) {
-          for (const [a, b] of t.entries) {
-            term(a);
-            term(b);
-          }
-        }
-        break;
-      case 'ref':
-        term(t.head);
-        t.path.forEach(term);
-        break;
-      case 'call':
-        t.args.forEach(term);
-        break;
-      case 'arraycomp':
-      case 'setcomp':
-        term(t.term);
-        body(t.body);
-        break;
-      case 'objectcomp':
-        term(t.key);
-        term(t.value);
-        body(t.body);
-        break;
-      case 'with':
-        term(t.term);
-        break;
-      default:
-        break;
-    }
+    // A constant collection is folded whole; its parts need no values of their own.
+    if ((t.type === 'array' || t.type === 'set' || t.type === 'object') && constantValue(t) !== undefined) return;
+    eachChild(t, term);
+    if (t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp') body(t.body);
   };
   const body = (exprs: readonly Expr[]): void => {
     for (const e of exprs) expr(e);
   };
   const expr = (e: Expr): void => {
-    switch (e.kind) {
-      case 'term':
-        term(e.term);
-        break;
-      case 'assign':
-      case 'unify':
-        term(e.lhs);
-        term(e.rhs);
-        break;
-      case 'not':
-        expr(e.expr);
-        break;
-      case 'somein':
-        term(e.collection);
-        break;
-      case 'every':
-        term(e.collection);
-        body(e.body);
-        break;
-      default:
-        break;
-    }
+    eachExprTerm(e, term);
+    if (e.kind === 'not') expr(e.expr);
+    else if (e.kind === 'every') body(e.body);
   };
   for (const mod of modules) {
     for (const rule of mod.rules) {
