@@ -5,7 +5,7 @@
  *   PUT    /v1/policies/{id}     Rego text body; 200 {} | 400 {code, message, errors[]}
  *   GET    /v1/policies/{id}     200 {result: {id, raw}} | 404
  *   GET    /v1/policies          200 {result: [{id, raw}]}
- *   DELETE /v1/policies/{id}     200 {} | 404
+ *   DELETE /v1/policies/{id}     200 {} | 400 (the rest would not compile) | 404
  *   POST   /v1/data/{path}       {"input": ...} -> 200 {result} (no `result` key when undefined)
  *   GET    /v1/data/{path}       200 {result}
  *   PUT    /v1/data/{path}       JSON body replaces the base document; 204
@@ -210,6 +210,17 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     result: { labels: { id: 'confcom', version }, plugins: { decision_logs: { state: options.decisionLog ? 'OK' : 'NOT_READY' }, policies: { state: state.ready ? 'OK' : 'NOT_READY' } } },
   }));
 
+  /** Builds a set of policies as an upload or delete would leave them; on an error, answers OPA's 400 with all of it. */
+  const buildOrRefuse = (policies: Map<string, string>, reply: FastifyReply): boolean => {
+    try {
+      state.build(policies);
+      return true;
+    } catch (error) {
+      void reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
+      return false;
+    }
+  };
+
   app.get('/v1/policies', async () => ({ result: [...state.policies].map(([id, raw]) => ({ id, raw })) }));
 
   app.get<{ Params: { '*': string } }>('/v1/policies/*', async (request, reply) => {
@@ -224,11 +235,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const text = typeof request.body === 'string' ? request.body : '';
     if (text.trim() === '') return reply.code(400).send(opaError('invalid_parameter', 'empty policy body'));
     const next = new Map(state.policies).set(id, text);
-    try {
-      state.build(next);
-    } catch (error) {
-      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
-    }
+    if (!buildOrRefuse(next, reply)) return reply;
     state.policies.set(id, text);
     state.sync();
     return {};
@@ -240,11 +247,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const next = new Map(state.policies);
     next.delete(id);
     // OPA refuses a delete that leaves the other modules broken (one that calls into the deleted one).
-    try {
-      state.build(next);
-    } catch (error) {
-      return reply.code(400).send(opaError('invalid_parameter', 'error(s) occurred while compiling module(s)', regoErrorDetails(error)));
-    }
+    if (!buildOrRefuse(next, reply)) return reply;
     state.policies.delete(id);
     state.sync();
     return {};
