@@ -70,15 +70,9 @@ function unknownKind(given: string): UsageError {
 /** The rule names the policy defines (a recording may query one directly, e.g. AllowRequestsFailingPolicy). */
 async function policyRuleNames(enforcer: PolicyEnforcer): Promise<Set<string>> {
   const { parseModule } = await import('../rego/parser.js');
-  for (const syntax of ['v1', 'v0'] as const) {
-    try {
-      const names = parseModule(enforcer.policyText, 'policy', { syntax }).rules.map((r) => r.head.ref[0]);
-      return new Set(names.map((t) => (t?.type === 'var' ? t.name : t?.type === 'scalar' ? String(t.value) : '')));
-    } catch {
-      /* the enforcer loaded it with the other syntax */
-    }
-  }
-  return new Set();
+  // The enforcer has loaded this text already, so it parses with the syntax the enforcer settled on.
+  const names = parseModule(enforcer.policyText, 'policy', { syntax: enforcer.syntax }).rules.map((r) => r.head.ref[0]);
+  return new Set(names.map((t) => (t?.type === 'var' ? t.name : t?.type === 'scalar' ? String(t.value) : '')));
 }
 
 /**
