@@ -284,10 +284,11 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     }
   };
 
-  const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers): void => {
+  /** Counts the outcome and logs the decision; a body the worker parsed is parsed again here only when a decision log is kept. */
+  const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers, body?: BodyInput): void => {
     outcomes[!outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined'].inc();
     if (!options.decisionLog) return;
-    if (typeof input === 'function') input = (input as () => unknown)();
+    if (body) input = bodyInput(body);
     const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;
     options.decisionLog.record({ path: segments.join('/'), input, result, error: outcome.ok ? undefined : outcome.detail, durationNs: timers.timer_rego_query_eval_ns ?? 0, requestId: request.id });
   };
@@ -297,7 +298,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const timers: Timers = {};
     const outcome = await decide(segments, input, params, timers, body);
     if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
-    logDecision(request, segments, body ? () => bodyInput(body) : input, outcome, timers);
+    logDecision(request, segments, input, outcome, timers, body);
     timers.timer_server_handler_ns = Number(process.hrtime.bigint() - handlerStarted);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     // The exact text goes out as it is: JSON.stringify would print a number beyond double range as null.
@@ -375,7 +376,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const timers: Timers = {};
     const outcome = await decide(defaultDecision, undefined, { explain: 'off', metrics: false, provenance: false, pretty: false }, timers, body);
     if (!outcome.ok && outcome.badBody) return reply.code(400).send(opaError('invalid_parameter', outcome.detail.message));
-    logDecision(request, defaultDecision, () => bodyInput(body), outcome, timers);
+    logDecision(request, defaultDecision, undefined, outcome, timers, body);
     if (!outcome.ok) return reply.code(500).send(opaError('internal_error', outcome.detail.message, [outcome.detail]));
     if (outcome.resultText === undefined) return reply.code(404).send(opaError('undefined_document', `document missing or undefined: ${dataRef(defaultDecision)}`));
     return reply.type('application/json').send(outcome.resultText);
