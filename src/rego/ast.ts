@@ -1,4 +1,5 @@
 /** The Rego syntax tree produced by the parser and walked by the evaluator. */
+import type { CallTarget } from './compile.js';
 import type { Json, Value } from './value.js';
 
 export interface Loc {
@@ -14,7 +15,7 @@ export type Term =
   | { type: 'array'; items: Term[]; loc: Loc }
   | { type: 'set'; items: Term[]; loc: Loc }
   | { type: 'object'; entries: [Term, Term][]; loc: Loc }
-  | { type: 'call'; fn: string[]; args: Term[]; loc: Loc }
+  | { type: 'call'; fn: string[]; args: Term[]; loc: Loc; /** Set by the evaluator: what it calls, in the policy last evaluated. */ resolved?: CallTarget }
   | { type: 'arraycomp'; term: Term; body: Expr[]; loc: Loc }
   | { type: 'setcomp'; term: Term; body: Expr[]; loc: Loc }
   | { type: 'objectcomp'; key: Term; value: Term; body: Expr[]; loc: Loc }

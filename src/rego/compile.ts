@@ -29,11 +29,27 @@ export interface RuleNode {
   ruleSet?: RuleSet;
 }
 
+/** A resolved call term: the dotted name, what it calls, the operands without an output argument. */
+export interface CallTarget {
+  /** The policy it was resolved in (a parsed module may be compiled with different neighbours). */
+  policy: CompiledPolicy;
+  name: string;
+  userFn?: RuleSet;
+  spec?: BuiltinSpec;
+  inputs?: Term[];
+  print: boolean;
+  /** Whether the evaluator's continuation-free path may call it (not print, walk or rego.metadata.*). */
+  direct: boolean;
+  /** Whether its results are memoised within a query (pure builtins that cost more than a lookup). */
+  memo: boolean;
+  arity?: number;
+}
+
 export interface CompiledPolicy {
   root: RuleNode;
   /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
   /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
-  callTargets: WeakMap<Term, { name: string; userFn?: RuleSet; spec?: BuiltinSpec; inputs?: Term[]; print: boolean; arity?: number }>;
+  callTargets: WeakMap<Term, CallTarget>;
   /**
    * Per ref term whose head names a rule of its package, filled by the evaluator: the rule set (false: a
    * package subtree without rules of its own; null: not a package name). Per policy, since the same

@@ -5,7 +5,7 @@
  * `every` bodies) and are undone on the way back.
  */
 import type { Expr, Loc, Module, Rule, Term, WithModifier } from './ast.js';
-import { findNode, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
+import { findNode, type CallTarget, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors.js';
 import { formatForPrint } from './format.js';
 import { eachChild, eachExprTerm } from './walk.js';
@@ -171,6 +171,8 @@ export class Evaluator {
   private overrides: Overrides;
   private depth = 0;
   private readonly printLog: (string | PrintArg[])[] = [];
+  /** Results of pure builtin calls on scalar operands, by call term then first operand (memoFor). */
+  private memo: Map<Term, Map<string | number | boolean | null, MemoEntry[]>> | undefined;
   private printLines: string[] | undefined;
   private readonly ctx: BuiltinContext;
 
@@ -850,19 +852,34 @@ export class Evaluator {
       const imp = scope.imports.get(head.name);
       if (imp) return this.evalAbsolute(imp, t.path, scope, k);
       if (bound === undefined) {
-        // A rule of the package named by its bare name (`policy_data.containers`): resolved once per term.
-        let direct = this.policy.packageRefs.get(t);
-        if (direct === undefined) {
-          const child = this.packageChild(scope.pkg, head.name);
-          direct = child ? (child.ruleSet ?? false) : null;
-          this.policy.packageRefs.set(t, direct);
-        }
+        // A rule of the package named by its bare name (`policy_data.containers`).
+        const direct = this.packageRef(t, scope);
         if (direct) return this.evalRuleSetRef(direct, t.path, scope, k);
         if (direct === false) return this.evalDataRef([...scope.pkg, head.name], t.path, scope, k);
       }
       throw new RegoError('rego_unsafe_var_error', `var ${head.name} is unsafe`, head.loc);
     }
     return this.evalTerm(head, scope, (v) => this.walk(v, t.path, 0, scope, k));
+  }
+
+  /**
+   * What the bare head of a ref names in its package, resolved once per term and policy: the rule set,
+   * false for a package subtree without rules of its own, null for neither.
+   */
+  private packageRef(t: Extract<Term, { type: 'ref' }>, scope: Scope): RuleSet | false | null {
+    let direct = this.policy.packageRefs.get(t);
+    if (direct === undefined) {
+      const child = this.packageChild(scope.pkg, (t.head as Extract<Term, { type: 'var' }>).name);
+      direct = child ? (child.ruleSet ?? false) : null;
+      this.policy.packageRefs.set(t, direct);
+    }
+    return direct;
+  }
+
+  /** The rule set a ref's bare head names in its package, unless an import of that name shadows it. */
+  private packageRuleSet(t: Extract<Term, { type: 'ref' }>, scope: Scope): RuleSet | undefined {
+    if (t.head.type !== 'var' || t.head.name === 'data' || scope.imports.has(t.head.name)) return undefined;
+    return this.packageRef(t, scope) || undefined;
   }
 
   /** Indexes into a value along ref path terms, enumerating where a segment is an unbound variable. */
@@ -1181,24 +1198,67 @@ export class Evaluator {
     });
   }
 
-  /** What a call term calls: a call term always sits in the same module (same package and imports), so it is resolved once. */
+  /**
+   * What a call term calls: a call term always sits in the same module (same package and imports), so it
+   * is resolved once per policy. The policy's map is the record; the term keeps the last answer with the
+   * policy it is for, since a WeakMap lookup on every call was ~3% of a Kata decision.
+   */
   private target(t: Extract<Term, { type: 'call' }>, scope: Scope): CallTarget {
+    const last = t.resolved;
+    if (last !== undefined && last.policy === this.policy) return last;
     let resolved = this.callTargets.get(t);
     if (!resolved) {
       const fnName = t.fn.join('.');
       const userFn = this.resolveFunction(t.fn, scope);
-      resolved = { name: fnName, userFn, spec: lookupBuiltin(fnName), print: fnName === 'print' || fnName === 'internal.print' };
+      const spec = lookupBuiltin(fnName);
+      const print = fnName === 'print' || fnName === 'internal.print';
+      resolved = { policy: this.policy, name: fnName, userFn, spec, print, direct: !DIRECT_EXCLUDED.has(fnName), memo: !userFn && spec !== undefined && worthMemoising(fnName, spec) };
       if (userFn) resolved.arity = functionArity(userFn);
       this.callTargets.set(t, resolved);
     }
+    t.resolved = resolved;
     return resolved;
+  }
+
+  /**
+   * The memo entry of a pure builtin call on scalar operands within this query (undefined when an operand
+   * is not a scalar). Kata policies call the same builtins on the same values again and again (each
+   * allow_var call redoes `replace` on every allow_env_regex entry); only successful results are kept, so
+   * an error is raised again where it happens.
+   */
+  private memoFor(t: Term, args: readonly Value[]): MemoEntry | undefined {
+    const first = args[0];
+    if (!isMemoKey(first)) return undefined;
+    for (let i = 1; i < args.length; i++) if (!isMemoKey(args[i])) return undefined;
+    this.memo ??= new Map();
+    let site = this.memo.get(t);
+    if (!site) this.memo.set(t, (site = new Map()));
+    let entries = site.get(first);
+    if (!entries) site.set(first, (entries = []));
+    for (const entry of entries) {
+      let same = true;
+      for (let i = 1; i < args.length; i++) {
+        if (entry.rest[i - 1] !== args[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return entry;
+    }
+    const entry: MemoEntry = { rest: args.slice(1), result: undefined };
+    entries.push(entry);
+    return entry;
   }
 
   /** One builtin call on evaluated arguments: its value, or undefined (errors as OPA reports them). */
   private runBuiltin(spec: BuiltinSpec, name: string, args: Value[], t: Extract<Term, { type: 'call' }>): Value | undefined {
     this.step(t.loc);
+    const memo = t.resolved?.memo ? this.memoFor(t, args) : undefined;
+    if (memo?.result !== undefined) return memo.result;
     try {
-      return spec.fn(args, this.ctx);
+      const result = spec.fn(args, this.ctx);
+      if (memo && result !== undefined) memo.result = result;
+      return result;
     } catch (error) {
       if (error instanceof BuiltinError) {
         if (this.config.strict) throw new BuiltinError(error.message, t.loc);
@@ -1240,6 +1300,13 @@ export class Evaluator {
         else if (head.name === 'input' && bound === undefined) {
           if (!this.overrides.hasInput) return undefined;
           value = this.overrides.input as Value;
+        } else if (bound === undefined) {
+          // A rule of the package by its bare name (`policy_data.common.cpath`): its value is cached per query.
+          const set = this.packageRuleSet(t, scope);
+          if (!set || set.kind === 'function' || this.overrides.data.length > 0) return MANY;
+          const v = this.ruleSetValue(set);
+          if (v === undefined) return undefined;
+          value = v;
         } else return MANY;
         const path = t.path;
         for (let i = 0; i < path.length; i++) {
@@ -1271,7 +1338,7 @@ export class Evaluator {
         const spec = resolved.spec;
         if (userFn) {
           if (t.args.length !== resolved.arity) return MANY;
-        } else if (!spec || t.args.length !== spec.arity || DIRECT_EXCLUDED.has(resolved.name)) return MANY;
+        } else if (!spec || t.args.length !== spec.arity || !resolved.direct) return MANY;
         const args: Value[] = new Array<Value>(t.args.length);
         for (let i = 0; i < t.args.length; i++) {
           const v = this.single(t.args[i], scope);
@@ -1498,8 +1565,6 @@ function functionArity(set: RuleSet): number {
   return set.rules[0]?.head.args?.length ?? set.defaultRule?.head.args?.length ?? 0;
 }
 
-/** A resolved call term (CompiledPolicy.callTargets). */
-type CallTarget = CompiledPolicy['callTargets'] extends WeakMap<Term, infer T> ? T : never;
 
 interface FunctionShape {
   params: Term[];
@@ -1608,6 +1673,29 @@ type PrintArg = Value | PrintValues;
 /** Marks a term that `single` leaves to the general, continuation-passing path. */
 const MANY = Symbol('many');
 /** Calls the evaluator handles itself (evalCall), never as plain builtins. */
+interface MemoEntry {
+  rest: Value[];
+  result: Value | undefined;
+}
+
+function isMemoKey(v: Value): v is string | number | boolean | null {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/**
+ * Builtins whose work outweighs a memo lookup: not the operators, comparisons and type tests (cheaper
+ * than the lookup), and never those with effects or a different answer on each call.
+ */
+const NOT_MEMOISED = new Set([
+  'plus', 'minus', 'mul', 'div', 'rem', 'and', 'or', 'equal', 'eq', 'neq', 'lt', 'gt', 'lte', 'gte', 'assign',
+  'is_string', 'is_number', 'is_boolean', 'is_null', 'is_array', 'is_object', 'is_set', 'type_name',
+  'startswith', 'endswith', 'contains', 'count', 'abs', 'trace', 'print', 'internal.print',
+]);
+
+function worthMemoising(name: string, spec: BuiltinSpec): boolean {
+  return spec.nondeterministic !== true && !NOT_MEMOISED.has(name);
+}
+
 const DIRECT_EXCLUDED = new Set(['print', 'internal.print', 'walk', 'rego.metadata.rule', 'rego.metadata.chain']);
 
 const OPERATORS = new Set(['plus', 'minus', 'mul', 'div', 'rem', 'and', 'or']);
