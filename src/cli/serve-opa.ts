@@ -46,6 +46,8 @@ export function registerServeOpa(group: Command): void {
         logger,
         queryWorkers: flags.queryWorkers === undefined ? undefined : parseCount('--query-workers', flags.queryWorkers, 1, 64),
         maxQueryHeapMb: parseCount('--query-heap', flags.queryHeap, 64, 65_536),
+        // As opa run --server: print() output goes to the log stream at info (and is not gathered below it).
+        logPrints: log.level === 'info' || log.level === 'debug',
       });
       app.addHook('onClose', async () => destination.flushSync());
       let address: string;

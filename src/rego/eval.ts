@@ -31,6 +31,8 @@ export interface EvalConfig {
   nowNs: bigint;
   tracer?: Tracer;
   signal?: AbortSignal;
+  /** Whether print() output is kept (default true). Off, print() holds and its operands are not evaluated, as OPA does with print statements disabled. */
+  prints?: boolean;
 }
 
 type K = () => boolean;
@@ -1380,6 +1382,7 @@ export class Evaluator {
 
   /** Logs one print call's operands. */
   private logPrint(t: Extract<Term, { type: 'call' }>, scope: Scope): void {
+    if (this.config.prints === false) return;
     // Values are kept and formatted only when someone reads `prints` (formatting is costly and often unread).
     // Kata policies print on almost every step, mostly literals, bound variables and ground refs: those
     // are kept as themselves, one array per print call.

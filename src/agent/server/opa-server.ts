@@ -61,6 +61,12 @@ export interface OpaServerOptions {
   maxQueryHeapMb?: number;
   /** Query worker threads (default: one per core, at most 8). */
   queryWorkers?: number;
+  /**
+   * Log each query's print() output on `logger` at info, as `opa run --server` does (default false).
+   * Off, print() is a no-op in queries: Kata policies print on almost every step, and gathering the
+   * lines costs ~7% of a CreateContainerRequest decision that nobody reads.
+   */
+  logPrints?: boolean;
 }
 
 interface OpaErrorBody {
@@ -118,7 +124,7 @@ class OpaState {
   private activated = false;
 
   constructor(private readonly options: OpaServerOptions) {
-    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb, workers: options.queryWorkers });
+    this.runner = new QueryRunner({ timeoutMs: options.evalTimeoutMs ?? 5000, maxHeapMb: options.maxQueryHeapMb, workers: options.queryWorkers, prints: options.logPrints === true && options.logger !== undefined });
   }
 
   private engine(): RegoEngine {
@@ -275,6 +281,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     try {
       const extra = params.explain === 'off' && text === undefined ? undefined : { text, explain: params.explain === 'off' ? undefined : { mode: params.explain, pretty: params.pretty } };
       const answer = await state.runner.query(dataRef(segments), input, body, extra);
+      if (answer.ok && answer.prints) for (const line of answer.prints) options.logger?.info({ print: dataRef(segments) }, line);
       if (!answer.ok && answer.badBody) return { ok: false, detail: { code: answer.error.code, message: answer.error.message }, badBody: true };
       return answer.ok ? { ok: true, resultText: answer.resultText, explanationText: answer.explanationText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
     } catch (error) {

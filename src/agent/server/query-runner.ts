@@ -22,7 +22,7 @@ import type { ExplainMode } from './opa-api.js';
 export type WorkerSyntax = 'v0' | 'v1';
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; policies: [id: string, text: string, syntax: WorkerSyntax][]; data: Json; timeoutMs: number }
+  | { type: 'load'; id: number; policies: [id: string, text: string, syntax: WorkerSyntax][]; data: Json; timeoutMs: number; prints: boolean }
   | { type: 'query'; id: number; ref: string; input?: unknown; hasInput: boolean; body?: BodyInput; extra?: QueryExtra };
 
 /**
@@ -70,7 +70,7 @@ export type WorkerReply =
    * `resultText` is the exact JSON text (numbers beyond double range keep their digits, e.g. 1e400): the
    * value, or for an ad-hoc query its result set (undefined: no rows); `explanationText` the explanation's JSON.
    */
-  | { id: number; ok: true; resultText?: string; explanationText?: string }
+  | { id: number; ok: true; resultText?: string; explanationText?: string; prints?: string[] }
   | { id: number; ok: false; error: { code: string; message: string; location?: ErrorLocation }; badBody?: true };
 
 export interface QueryRunnerOptions {
@@ -85,6 +85,8 @@ export interface QueryRunnerOptions {
   maxHeapMb?: number;
   /** Most workers at once (default: the number of cores, at most 8). */
   workers?: number;
+  /** Whether queries gather print() output and answer it (`prints` of the reply); off, print() is a no-op. */
+  prints?: boolean;
 }
 
 interface Job {
@@ -155,7 +157,7 @@ export class QueryRunner {
    * reply when they do not load); every worker applies it before its next query.
    */
   load(policies: [string, string, WorkerSyntax][], data: Json): Promise<WorkerReply> {
-    const request: WorkerRequest = { type: 'load', id: this.nextId++, policies, data, timeoutMs: this.options.timeoutMs };
+    const request: WorkerRequest = { type: 'load', id: this.nextId++, policies, data, timeoutMs: this.options.timeoutMs, prints: this.options.prints ?? false };
     this.lastLoad = request;
     const number = ++this.loadNumber;
     return new Promise((resolve) => {

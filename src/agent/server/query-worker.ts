@@ -12,12 +12,15 @@ import { PROGRESS_INDEX, PROGRESS_STARTED, type BodyInput, type WorkerBatchReply
 import { evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
 
 let engine = new RegoEngine();
+/** Whether queries gather print() output (the server logs it); off, print() is a no-op and costs nothing. */
+let prints = false;
 
 function load(request: Extract<WorkerRequest, { type: 'load' }>): void {
   const next = new RegoEngine({ strictBuiltinErrors: false, limits: { timeoutMs: request.timeoutMs } });
   for (const [id, text, syntax] of request.policies) next.addModule(text, id, { syntax });
   next.setData(request.data);
   engine = next;
+  prints = request.prints;
 }
 
 /** The input a request body carries (undefined: none), or why the body is not JSON. */
@@ -49,8 +52,10 @@ function handle(request: WorkerRequest): WorkerReply {
     }
     const extra = request.extra;
     if (!extra) {
-      const { value } = engine.evalRule(request.ref, hasInput ? { input } : {});
-      return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value) };
+      const result = engine.evalRule(request.ref, hasInput ? { input, prints } : { prints });
+      const value = result.value;
+      const lines = prints ? result.prints : undefined;
+      return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value), prints: lines?.length ? lines : undefined };
     }
     const { tracer, events } = explainCollector(extra.explain?.mode ?? 'off');
     const answer = evalTraced(engine, extra.text === undefined ? { ref: request.ref } : { text: extra.text }, hasInput ? input : undefined, tracer);
