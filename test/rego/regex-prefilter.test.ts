@@ -1,6 +1,6 @@
 /**
  * regex.match answers "no" without running the matcher when the text lacks the pattern's literal
- * prefix (builtins/regex.ts). That shortcut must never change an answer: checked here against re2js
+ * prefix or one of the literals every match contains (builtins/regex.ts). That shortcut must never change an answer: checked here against re2js
  * itself, on the Kata policy's own patterns and on random patterns built from the pieces that could
  * fool the prefix reading (alternation, groups, classes, escapes, quantifiers, \Q...\E).
  */
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { lookupBuiltin } from '../../src/rego/builtins/index.js';
 import type { BuiltinContext } from '../../src/rego/builtins/registry.js';
-import { literalPrefix } from '../../src/rego/builtins/regex.js';
+import { literalPrefix, requiredLiterals } from '../../src/rego/builtins/regex.js';
 
 const ctx = { strict: true, nowNs: 0n, deadline: Number.POSITIVE_INFINITY, print: () => undefined, cache: new Map() } as unknown as BuiltinContext;
 const regexMatch = (pattern: string, text: string): boolean | 'error' => {
@@ -67,6 +67,33 @@ describe('regex.match literal-prefix shortcut', () => {
         expect(regexMatch(p, s)).toBe(re2(p, s));
       }),
       { numRuns: 6000 },
+    );
+  });
+});
+
+describe('regex.match required-literal shortcut', () => {
+  it('reads the literals every match of the Kata service patterns contains, and none where unsure', () => {
+    expect(requiredLiterals('^[A-Z0-9_\\.\\-]+_PORT_[0-9]{1,5}_TCP=tcp://[0-9]+$')).toEqual(['_TCP=tcp://', '_PORT_']);
+    expect(requiredLiterals('ab*cd')).toEqual(['cd']);
+    expect(requiredLiterals('abc?de')).toEqual(['ab', 'de']);
+    expect(requiredLiterals('ab{0,2}cd')).toEqual(['cd']);
+    expect(requiredLiterals('abc+de')).toEqual(['abc', 'de']);
+    expect(requiredLiterals('x(ab)yz')).toEqual(['yz']);
+    expect(requiredLiterals('ab|cd')).toEqual([]);
+    expect(requiredLiterals('(?i)abcd')).toEqual([]);
+    expect(requiredLiterals('ab{,2}cd')).toEqual([]);
+    expect(requiredLiterals('\\x41bcd')).toEqual([]);
+  });
+
+  it('never differs from re2js on random patterns, anchored or not', () => {
+    const pieces = ['a', 'b', 'ab', 'ba', '_', '=', '.', '\\.', '\\d', '\\b', '\\pL', '\\x61', '|', '(', ')', '(?:', '(?i)', '(?P<n>', '*', '+', '?', '*?', '+?', '{2}', '{0,2}', '{1,}', '{,2}', '{', '}', '[ab]', '[^a]', '[]a]', '[a-c]', '\\Q', '\\E', '$', '^', ']'];
+    const pattern = fc.tuple(fc.boolean(), fc.array(fc.constantFrom(...pieces), { maxLength: 9 })).map(([anchored, a]) => (anchored ? '^' : '') + a.join(''));
+    const text = fc.oneof(fc.stringMatching(/^[ab_=.A1]{0,10}$/), fc.constantFrom('', 'ab', 'abab', 'ba_', 'a=b', 'aab', 'bab'));
+    fc.assert(
+      fc.property(pattern, text, (p, s) => {
+        expect(regexMatch(p, s)).toBe(re2(p, s));
+      }),
+      { numRuns: 8000 },
     );
   });
 });

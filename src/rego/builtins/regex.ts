@@ -97,7 +97,99 @@ function hasTopLevelAlternation(pattern: string): boolean {
   return depth !== 0;
 }
 
-const PREFIXES = new Map<string, string>();
+/**
+ * Literal runs every match of a pattern contains (`_PORT_` in `^[A-Z0-9_]+_PORT_[0-9]{1,5}$`), longest
+ * first, or none when the pattern is beyond this simple reading. A text that lacks one cannot match.
+ * Kata policies try every allow_env_regex pattern on every environment variable, and a prefix rarely
+ * decides it (most start with a class). Read conservatively: any top-level alternation, flag or named
+ * group, `\Q`, POSIX class, `\p`, `\x` or digit escape, or a `{` that is not a repetition gives none; a
+ * group or class ends a run; a literal under `*`, `?` or `{0,n}` leaves it. Kept exact by a property test
+ * against re2js.
+ */
+export function requiredLiterals(pattern: string): string[] {
+  if (pattern.includes('\\Q') || pattern.includes('[:') || hasTopLevelAlternation(pattern)) return [];
+  const runs: string[] = [];
+  let run = '';
+  let lastWasLiteral = false;
+  const endRun = () => {
+    if (run.length >= 2) runs.push(run);
+    run = '';
+    lastWasLiteral = false;
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (isLiteralChar(c)) {
+      run += c;
+      lastWasLiteral = true;
+    } else if (c === '\\') {
+      const n = pattern[i + 1];
+      if (n === undefined || 'xpP0123456789'.includes(n)) return [];
+      i++;
+      if (n >= '!' && n <= '~' && !/[A-Za-z0-9]/.test(n)) {
+        run += n;
+        lastWasLiteral = true;
+      } else endRun();
+    } else if (c === '*' || c === '?' || c === '+' || c === '{') {
+      let min = c === '+' ? 1 : 0;
+      if (c === '{') {
+        const rep = /^\{(\d+)(?:,\d*)?\}/.exec(pattern.slice(i));
+        if (!rep) return [];
+        min = Number(rep[1]);
+        i += rep[0].length - 1;
+      }
+      if (pattern[i + 1] === '?') i++;
+      if (lastWasLiteral && min === 0) run = run.slice(0, -1);
+      endRun();
+    } else if (c === '(') {
+      if (pattern[i + 1] === '?' && pattern[i + 2] !== ':') return [];
+      const close = groupEnd(pattern, i);
+      if (close < 0) return [];
+      i = close;
+      endRun();
+    } else if (c === '[') {
+      const close = classEnd(pattern, i);
+      if (close < 0) return [];
+      i = close;
+      endRun();
+    } else if (c === ')' || c === ']') return [];
+    else endRun();
+  }
+  endRun();
+  return runs.sort((a, b) => b.length - a.length);
+}
+
+/** Index of the `]` closing the class opened at `start` (a `]` right after `[` or `[^` is a member), or -1. */
+function classEnd(pattern: string, start: number): number {
+  let i = start + 1;
+  if (pattern[i] === '^') i++;
+  if (pattern[i] === ']') i++;
+  while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+  return i < pattern.length ? i : -1;
+}
+
+/** Index of the `)` closing the group opened at `start` (classes and escapes skipped), or -1. */
+function groupEnd(pattern: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      i = classEnd(pattern, i);
+      if (i < 0) return -1;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** What regex.match checks before running the matcher: the anchored prefix and the required literals. */
+interface Prefilter {
+  prefix: string;
+  required: string[];
+}
+
+const PREFILTERS = new Map<string, Prefilter>();
+
 
 const match = (name: string) => ({
   arity: 2,
@@ -106,13 +198,14 @@ const match = (name: string) => ({
     const text = expectString(name, args, 1);
     // Compiled first, so a bad pattern is an error whatever the text.
     const re = compile(pattern, ctx, name);
-    let prefix = PREFIXES.get(pattern);
-    if (prefix === undefined) {
-      prefix = literalPrefix(pattern);
-      if (PREFIXES.size >= MAX_COMPILED) PREFIXES.clear();
-      PREFIXES.set(pattern, prefix);
+    let filter = PREFILTERS.get(pattern);
+    if (filter === undefined) {
+      filter = { prefix: literalPrefix(pattern), required: requiredLiterals(pattern) };
+      if (PREFILTERS.size >= MAX_COMPILED) PREFILTERS.clear();
+      PREFILTERS.set(pattern, filter);
     }
-    if (prefix !== '' && !text.startsWith(prefix)) return false;
+    if (filter.prefix !== '' && !text.startsWith(filter.prefix)) return false;
+    for (const literal of filter.required) if (!text.includes(literal)) return false;
     return re.matcher(text).find();
   },
 });
