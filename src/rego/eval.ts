@@ -173,8 +173,8 @@ export class Evaluator {
   private overrides: Overrides;
   private depth = 0;
   private readonly printLog: (string | PrintArg[])[] = [];
-  /** Results of pure builtin calls on scalar operands, by call term then first operand (memoFor). */
-  private memo: Map<Term, Map<string | number | boolean | null, MemoEntry[]>> | undefined;
+  /** The last call of each costly pure builtin call site on scalar operands, and its result (memoFor). */
+  private memo: Map<Term, MemoEntry> | undefined;
   private printLines: string[] | undefined;
   private readonly ctx: BuiltinContext;
 
@@ -1223,32 +1223,27 @@ export class Evaluator {
   }
 
   /**
-   * The memo entry of a costly pure builtin call on scalar operands within this query (undefined when an
-   * operand is not a scalar): a policy that matches the same pattern against the same string in every
-   * call of a function does the work once. Only successful results are kept, so an error is raised again
-   * where it happens.
+   * The memo entry of a costly pure builtin call on scalar operands (undefined when an operand is not a
+   * scalar): each call site keeps its last call in this query, so a call inside a loop whose operands do
+   * not change with the loop is computed once. One entry per site, reused: a memo that kept every call
+   * allocated on every miss, and Kata policies miss most (a pattern tried on each environment variable).
+   * Only successful results are kept, so an error is raised again where it happens.
    */
   private memoFor(t: Term, args: readonly Value[]): MemoEntry | undefined {
-    const first = args[0];
-    if (!isMemoKey(first)) return undefined;
-    for (let i = 1; i < args.length; i++) if (!isMemoKey(args[i])) return undefined;
+    for (let i = 0; i < args.length; i++) if (!isMemoKey(args[i])) return undefined;
     this.memo ??= new Map();
-    let site = this.memo.get(t);
-    if (!site) this.memo.set(t, (site = new Map()));
-    let entries = site.get(first);
-    if (!entries) site.set(first, (entries = []));
-    for (const entry of entries) {
-      let same = true;
-      for (let i = 1; i < args.length; i++) {
-        if (entry.rest[i - 1] !== args[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return entry;
+    let entry = this.memo.get(t);
+    if (!entry) {
+      this.memo.set(t, (entry = { args, result: undefined }));
+      return entry;
     }
-    const entry: MemoEntry = { rest: args.slice(1), result: undefined };
-    entries.push(entry);
+    const last = entry.args;
+    let same = last.length === args.length;
+    for (let i = 0; same && i < args.length; i++) same = last[i] === args[i];
+    if (!same) {
+      entry.args = args;
+      entry.result = undefined;
+    }
     return entry;
   }
 
@@ -1677,7 +1672,7 @@ type PrintArg = Value | PrintValues;
 const MANY = Symbol('many');
 /** Calls the evaluator handles itself (evalCall), never as plain builtins. */
 interface MemoEntry {
-  rest: Value[];
+  args: readonly Value[];
   result: Value | undefined;
 }
 
