@@ -56,20 +56,49 @@ export interface ExplainEvent {
   depth: number;
 }
 
+/**
+ * Most trace events an explanation keeps. A query that runs away under `?explain=full` would otherwise
+ * hold every event (and the scope each one reads its locals from) until its deadline: gigabytes, and
+ * collector threads that slowed the server's other answers. Past the cap the query runs on untraced and
+ * the explanation ends with a note saying where it was cut.
+ */
+export const MAX_EXPLAIN_EVENTS = 50_000;
+
+export interface ExplainCollector {
+  tracer?: (e: TraceEvent) => void;
+  events: TraceEvent[];
+  /** Whether events were dropped at the cap. */
+  truncated(): boolean;
+}
+
 /** Collects the events an explain mode keeps; `notes` keeps only trace() notes, which we do not emit. */
-export function explainCollector(mode: ExplainMode): { tracer?: (e: TraceEvent) => void; events: TraceEvent[] } {
+export function explainCollector(mode: ExplainMode, limit = MAX_EXPLAIN_EVENTS): ExplainCollector {
   const events: TraceEvent[] = [];
-  if (mode === 'off') return { events };
+  let dropped = false;
+  const truncated = () => dropped;
+  if (mode === 'off') return { events, truncated };
   const keep = mode === 'fails' ? (e: TraceEvent) => e.op === 'fail' : mode === 'notes' ? () => false : () => true;
-  return { tracer: (e) => void (keep(e) && events.push(e)), events };
+  const tracer = (e: TraceEvent) => {
+    if (!keep(e)) return;
+    if (events.length < limit) events.push(e);
+    else dropped = true;
+  };
+  return { tracer, events, truncated };
 }
 
 const jsonOf = (v: Value): unknown => JSON.parse(serializeJson(v)) as unknown;
 
-/** The explanation: raw events, or with `pretty` one indented line per event as `opa eval` prints. */
-export function explanation(events: readonly TraceEvent[], pretty: boolean): unknown[] {
-  if (pretty) return events.map((e) => `${'| '.repeat(e.depth)}${e.op[0].toUpperCase()}${e.op.slice(1)} ${e.text ?? e.rule ?? e.node}`);
-  return events.map(
+/**
+ * The explanation: raw events, or with `pretty` one indented line per event as `opa eval` prints; with
+ * `truncated`, a last Note event says the trace was cut at the cap.
+ */
+export function explanation(events: readonly TraceEvent[], pretty: boolean, truncated = false): unknown[] {
+  const note = `explanation truncated after ${events.length} events`;
+  if (pretty) {
+    const lines = events.map((e) => `${'| '.repeat(e.depth)}${e.op[0].toUpperCase()}${e.op.slice(1)} ${e.text ?? e.rule ?? e.node}`);
+    return truncated ? [...lines, `Note ${note}`] : lines;
+  }
+  const out = events.map(
     (e): ExplainEvent => ({
       op: e.op,
       type: e.node,
@@ -78,6 +107,8 @@ export function explanation(events: readonly TraceEvent[], pretty: boolean): unk
       depth: e.depth,
     }),
   );
+  if (truncated) out.push({ op: 'note', type: 'expr', node: { text: note, location: undefined }, locals: [], depth: 0 });
+  return out;
 }
 
 /** OPA's metric names for what we time (nanoseconds). */

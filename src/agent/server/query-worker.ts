@@ -57,10 +57,10 @@ function handle(request: WorkerRequest): WorkerReply {
       const lines = prints ? result.prints : undefined;
       return { id: request.id, ok: true, resultText: value === undefined ? undefined : serializeJson(value), prints: lines?.length ? lines : undefined };
     }
-    const { tracer, events } = explainCollector(extra.explain?.mode ?? 'off');
+    const { tracer, events, truncated } = explainCollector(extra.explain?.mode ?? 'off');
     const answer = evalTraced(engine, extra.text === undefined ? { ref: request.ref } : { text: extra.text }, hasInput ? input : undefined, tracer);
     const resultText = answer.rows ? (answer.rows.length === 0 ? undefined : resultSetText(answer.rows)) : answer.value === undefined ? undefined : serializeJson(answer.value);
-    const explanationText = tracer ? JSON.stringify(explanation(events, extra.explain?.pretty ?? false)) : undefined;
+    const explanationText = tracer ? JSON.stringify(explanation(events, extra.explain?.pretty ?? false, truncated())) : undefined;
     return { id: request.id, ok: true, resultText, explanationText };
   } catch (error) {
     if (error instanceof ConfcomError) return { id: request.id, ok: false, error: { code: error.code, message: error.message, location: error.location } };
