@@ -4,11 +4,16 @@
  * `not`, a first-solution search, or an error). Bindings live in scopes (rule bodies, comprehensions,
  * `every` bodies) and are undone on the way back.
  */
-import type { Expr, Loc, Module, Rule, Term, WithModifier } from './ast.js';
+import type { Expr, Loc, Rule, Term, WithModifier } from './ast.js';
 import { findNode, type CallTarget, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
 import { BuiltinError, EvalTypeError, RegoError, RegoLimitError } from './errors.js';
 import { formatForPrint } from './format.js';
-import { eachChild, eachExprTerm } from './walk.js';
+import { isMemoKey, worthMemoising, type MemoEntry } from './call-memo.js';
+import { conflict, insertAt, mergeAt, setAt, structuralObject } from './documents.js';
+import { constantValue } from './fold.js';
+import { NO_VALUES, PrintValues, printLines, type PrintArg, type PrintEntry } from './prints.js';
+import { completeBranches, functionArity, functionShape, isComputedParam } from './rule-shapes.js';
+import { Scope, UNBOUND } from './scope.js';
 import { lookupBuiltin } from './builtins/index.js';
 import type { BuiltinContext, BuiltinSpec } from './builtins/registry.js';
 import { compare, equals, fromJson, RObject, RSet, typeName, type Json, type Value } from './value.js';
@@ -38,129 +43,11 @@ export interface EvalConfig {
 type K = () => boolean;
 type VK = (v: Value) => boolean;
 
-const UNBOUND = Symbol('unbound');
-type Slot = Value | typeof UNBOUND;
-
-/** A variable scope; lookups fall back to the parent (comprehension bodies see their enclosing rule). */
-class Scope {
-  readonly vars = new Map<string, Slot>();
-  constructor(
-    readonly parent: Scope | undefined,
-    readonly pkg: string[],
-    readonly imports: Map<string, string[]>,
-    readonly rule?: string,
-  ) {}
-  /** The rule whose body this scope belongs to (for rego.metadata.*), on the rule's root scope. */
-  ruleNode?: Rule;
-  lookup(name: string): Slot | undefined {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the scope chain starts here
-    for (let s: Scope | undefined = this; s; s = s.parent) {
-      const v = s.vars.get(name);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  }
-  locals(): Record<string, Value> {
-    const out: Record<string, Value> = {};
-    const chain: Scope[] = [];
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the scope chain starts here
-    for (let s: Scope | undefined = this; s; s = s.parent) chain.unshift(s);
-    for (const s of chain) for (const [k, v] of s.vars) if (v !== UNBOUND && !k.startsWith('__')) out[k] = v;
-    return out;
-  }
-}
-
 interface Overrides {
   input?: Value;
   hasInput: boolean;
   data: { path: string[]; value: Value }[];
   functions: Map<string, Term>;
-}
-
-function conflict(message: string, loc?: Loc): RegoError {
-  return new RegoError('eval_conflict_error', message, loc);
-}
-
-
-function setAt(base: Value | undefined, path: readonly string[], value: Value): Value {
-  if (path.length === 0) return value;
-  const obj = base instanceof RObject ? new RObject(base.entries()) : new RObject();
-  obj.set(path[0], setAt(obj.get(path[0]), path.slice(1), value));
-  return obj;
-}
-
-/**
- * Objects built from rule paths (ref heads, packages) rather than produced as a rule's value: only these
- * may be extended by other rules; extending a rule's own value is a conflict, as in OPA.
- */
-const structural = new WeakSet<RObject>();
-
-function structuralObject(): RObject {
-  const o = new RObject();
-  structural.add(o);
-  return o;
-}
-
-/** Sets built by multi-value ref-head rules; other sets (rule values, literals) are shared and never mutated. */
-const owned = new WeakSet<RSet>();
-
-function ownedSet(from: RSet | undefined): RSet {
-  if (from && owned.has(from)) return from;
-  const s = new RSet(from ? from.values() : []);
-  owned.add(s);
-  return s;
-}
-
-/** Merges `value` at `key` of a path-built object, reporting conflicts as OPA does. */
-function mergeAt(obj: RObject, key: Value, value: Value, loc: Loc | undefined): void {
-  const prev = obj.get(key);
-  if (prev === undefined) obj.set(key, value);
-  else if (prev instanceof RObject && value instanceof RObject && structural.has(prev) && structural.has(value)) {
-    for (const [k, v] of value.entries()) mergeAt(prev, k, v, loc);
-  } else if (prev instanceof RSet && value instanceof RSet) {
-    const union = ownedSet(prev);
-    for (const v of value.values()) union.add(v);
-    obj.set(key, union);
-  } else if (!equals(prev, value)) throw conflict('object keys must be unique', loc);
-}
-
-/** Puts a ref-head rule's result into its nested object. */
-function insertAt(out: RObject, keys: readonly Value[], leaf: Value, leafSet: boolean, loc: Loc | undefined): void {
-  let obj = out;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const prev = obj.get(keys[i]);
-    if (prev === undefined) {
-      const next = structuralObject();
-      obj.set(keys[i], next);
-      obj = next;
-    } else if (prev instanceof RObject && structural.has(prev)) obj = prev;
-    else throw conflict('object keys must be unique', loc);
-  }
-  const last = keys[keys.length - 1];
-  if (leafSet) {
-    const prev = obj.get(last);
-    if (prev === undefined) obj.set(last, ownedSet(undefined).add(leaf));
-    else if (prev instanceof RSet) obj.set(last, ownedSet(prev).add(leaf));
-    else throw conflict('object keys must be unique', loc);
-  } else mergeAt(obj, last, leaf, loc);
-}
-
-/** A complete rule and its else chain as branches with their value terms (`true` when absent), built once per rule. */
-interface Branch {
-  value: Term;
-  body: Expr[];
-  loc: Loc;
-}
-const branchesOf = new WeakMap<Rule, Branch[]>();
-
-function completeBranches(rule: Rule): Branch[] {
-  let branches = branchesOf.get(rule);
-  if (!branches) {
-    const valueOr = (value: Term | undefined, loc: Loc): Term => value ?? { type: 'scalar', value: true, loc };
-    branches = [{ value: valueOr(rule.head.value, rule.loc), body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: valueOr(e.value, e.loc), body: e.body, loc: e.loc }))];
-    branchesOf.set(rule, branches);
-  }
-  return branches;
 }
 
 export class Evaluator {
@@ -172,7 +59,7 @@ export class Evaluator {
   private readonly callTargets: CompiledPolicy['callTargets'];
   private overrides: Overrides;
   private depth = 0;
-  private readonly printLog: (string | PrintArg[])[] = [];
+  private readonly printLog: PrintEntry[] = [];
   /** The last call of each costly pure builtin call site on scalar operands, and its result (memoFor). */
   private memo: Map<Term, MemoEntry> | undefined;
   private printLines: string[] | undefined;
@@ -1404,27 +1291,8 @@ export class Evaluator {
 
   /** Print output, one line per print call and combination of operand values; `<undefined>` for none. */
   get prints(): string[] {
-    if (this.printLines) return this.printLines;
-    const lines: string[] = [];
-    for (const entry of this.printLog) {
-      if (typeof entry === 'string') {
-        lines.push(entry);
-        continue;
-      }
-      const perArg = entry.map((arg) => (!(arg instanceof PrintValues) ? [formatForPrint(arg)] : arg.values.length ? arg.values.map((v) => formatForPrint(v)) : ['<undefined>']));
-      const go = (i: number, acc: string[]): void => {
-        if (i === perArg.length) {
-          lines.push(acc.join(' '));
-          return;
-        }
-        for (const v of perArg[i]) go(i + 1, [...acc, v]);
-      };
-      go(0, []);
-    }
-    this.printLines = lines;
-    return lines;
+    return (this.printLines ??= printLines(this.printLog));
   }
-
 
   private resolveFunction(fn: string[], scope: Scope): RuleSet | undefined {
     let path: string[] | undefined;
@@ -1558,147 +1426,12 @@ export class Evaluator {
   }
 }
 
-/** A function's arity, from its first rule (the check stage made them agree). */
-function functionArity(set: RuleSet): number {
-  return set.rules[0]?.head.args?.length ?? set.defaultRule?.head.args?.length ?? 0;
-}
-
-
-interface FunctionShape {
-  params: Term[];
-  /** The rule's value and body, then its else branches. */
-  branches: { value: Term; body: Expr[]; loc: Loc }[];
-  /** Every parameter is a variable, no two alike (so binding cannot fail). */
-  plainVars: boolean;
-  computed: boolean;
-}
-
-/** What invoking a function rule needs, worked out once per rule rather than on every call. */
-const shapes = new WeakMap<Rule, FunctionShape>();
-
-function functionShape(rule: Rule): FunctionShape {
-  let shape = shapes.get(rule);
-  if (shape) return shape;
-  const params = rule.head.args as Term[];
-  const names = params.filter((p) => p.type === 'var' && p.name !== '_').map((p) => (p as { name: string }).name);
-  const value = (t: Term | undefined, loc: Loc): Term => t ?? { type: 'scalar', value: true, loc };
-  shape = {
-    params,
-    branches: [{ value: value(rule.head.value, rule.loc), body: rule.body, loc: rule.loc }, ...rule.elses.map((e) => ({ value: value(e.value, e.loc), body: e.body, loc: e.loc }))],
-    plainVars: params.every((p) => p.type === 'var') && new Set(names).size === names.length,
-    computed: params.some(isComputedParam),
-  };
-  shapes.set(rule, shape);
-  return shape;
-}
-
-/** Values of literal collection terms with only scalar leaves; null marks a term that is not constant. */
-const constants = new WeakMap<Term, Value | null>();
-
-function constantValue(t: Term): Value | undefined {
-  const known = constants.get(t);
-  if (known !== undefined) return known ?? undefined;
-  let v: Value | undefined;
-  if (t.type === 'scalar') v = t.value;
-  else if (t.type === 'array' || t.type === 'set') {
-    const items: Value[] = [];
-    for (const item of t.items) {
-      const x = constantValue(item);
-      if (x === undefined) break;
-      items.push(x);
-    }
-    if (items.length === t.items.length) v = t.type === 'array' ? items : new RSet(items);
-  } else if (t.type === 'object') {
-    const entries: [Value, Value][] = [];
-    for (const [key, value] of t.entries) {
-      const kv = constantValue(key);
-      const vv = kv === undefined ? undefined : constantValue(value);
-      if (kv === undefined || vv === undefined) break;
-      entries.push([kv, vv]);
-    }
-    // Duplicate keys with different values are a conflict the evaluator reports: not folded.
-    if (entries.length === t.entries.length) {
-      const obj = new RObject(entries);
-      if (obj.size === entries.length) v = obj;
-    }
-  }
-  constants.set(t, v ?? null);
-  return v;
-}
-
-/**
- * Builds the values of the constant literal collections of these modules now (a Kata policy's large
- * `policy_data` among them), so the policy's first decision does not pay for it: called once per
- * policy, when it is loaded. The values are shared by every evaluation, as evalTerm would make them.
- */
-export function foldConstants(modules: Iterable<Module>): void {
-  const term = (t: Term | undefined): void => {
-    if (!t) return;
-    // A constant collection is folded whole; its parts need no values of their own.
-    if ((t.type === 'array' || t.type === 'set' || t.type === 'object') && constantValue(t) !== undefined) return;
-    eachChild(t, term);
-    if (t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp') body(t.body);
-  };
-  const body = (exprs: readonly Expr[]): void => {
-    for (const e of exprs) expr(e);
-  };
-  const expr = (e: Expr): void => {
-    eachExprTerm(e, term);
-    if (e.kind === 'not') expr(e.expr);
-    else if (e.kind === 'every') body(e.body);
-  };
-  for (const mod of modules) {
-    for (const rule of mod.rules) {
-      term(rule.head.value);
-      term(rule.head.key);
-      body(rule.body);
-      for (const e of rule.elses) {
-        term(e.value);
-        body(e.body);
-      }
-    }
-  }
-}
-
-/** A print operand with other than one value (none: `<undefined>`; several: one line for each). */
-class PrintValues {
-  constructor(readonly values: readonly Value[]) {}
-}
-const NO_VALUES = new PrintValues([]);
-/** A print operand as logged: its one value, or PrintValues. */
-type PrintArg = Value | PrintValues;
-
 /** Marks a term that `single` leaves to the general, continuation-passing path. */
 const MANY = Symbol('many');
 /** Calls the evaluator handles itself (evalCall), never as plain builtins. */
-interface MemoEntry {
-  args: readonly Value[];
-  result: Value | undefined;
-}
-
-function isMemoKey(v: Value): v is string | number | boolean | null {
-  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-}
-
-/**
- * Builtin families whose work dwarfs a memo lookup (regex and glob matching, parsing, crypto, formatting).
- * The string operations Kata policies call most (replace, concat, split) cost less than the lookup and the
- * memo entries it allocates: measured, memoising them made a CreateContainer decision ~3% slower.
- */
-const MEMOISED_PREFIXES = ['regex.', 'glob.', 'json.', 'yaml.', 'units.', 'semver.', 'crypto.', 'io.jwt.', 'graphql.', 'net.cidr', 'time.parse', 'strings.render_template'];
-
-function worthMemoising(name: string, spec: BuiltinSpec): boolean {
-  return spec.nondeterministic !== true && (name === 'sprintf' || MEMOISED_PREFIXES.some((p) => name.startsWith(p)));
-}
-
 const DIRECT_EXCLUDED = new Set(['print', 'internal.print', 'walk', 'rego.metadata.rule', 'rego.metadata.chain']);
 
 const OPERATORS = new Set(['plus', 'minus', 'mul', 'div', 'rem', 'and', 'or']);
-
-/** A function parameter that is computed rather than matched: a template, call or comprehension. */
-function isComputedParam(t: Term): boolean {
-  return t.type === 'template' || t.type === 'call' || t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp';
-}
 
 /** Converts engine input (JSON or Value) to a Value. */
 export function toValue(x: unknown): Value {

@@ -8,7 +8,8 @@ import type { Expr, Module } from './ast.js';
 import { checkPolicy, checkQuery } from './check.js';
 import { compileModules, type CompiledPolicy } from './compile.js';
 import { RegoError, RegoLimitError } from './errors.js';
-import { Evaluator, foldConstants, type TraceEvent, type Tracer } from './eval.js';
+import { Evaluator, type TraceEvent, type Tracer } from './eval.js';
+import { foldConstants } from './fold.js';
 import { parseModule, parseQuery, type SyntaxVersion } from './parser.js';
 import { BigNum, fromJson, RObject, RSet, type Value } from './value.js';
 
