@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('confcom serve opa', () => {
   it('serves a decision, logs it as JSON lines, and exports /metrics', async () => {
     const policy = join(dir, 'authz.rego');
-    writeFileSync(policy, 'package authz\n\nimport rego.v1\n\ndefault allow := false\n\nallow if input.method == "GET"\n');
+    writeFileSync(policy, 'package authz\n\nimport rego.v1\n\ndefault allow := false\n\nallow if {\n  print("method", input.method)\n  input.method == "GET"\n}\n');
     const decisions = join(dir, 'decisions.log');
     const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}src/cli/main.ts`, '--log-level', 'info', 'serve', 'opa', '--port', '0', '--policy', policy, '--default-decision', 'authz/allow', '--decision-log', decisions], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -45,6 +45,19 @@ describe('confcom serve opa', () => {
           .filter((l) => l.msg === 'incoming request' && l.req?.path === '/').length;
       for (let waited = 0; incoming() < 2 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       expect(incoming()).toBe(2);
+      // At --log-level info the policy's print() output is logged too, as opa run --server logs it.
+      const printed = () =>
+        stderr
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg: string; level: number; print?: string })
+          .filter((l) => l.print !== undefined)
+          .map((l) => [l.msg, l.level, l.print]);
+      for (let waited = 0; printed().length < 2 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      expect(printed()).toEqual([
+        ['method GET', 30, 'data["authz"]["allow"]'],
+        ['method DELETE', 30, 'data["authz"]["allow"]'],
+      ]);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
