@@ -1373,8 +1373,6 @@ export class Evaluator {
           const scope = this.ruleScope(rule, name);
           this.trace('enter', 'rule', branch.loc, scope);
           const params = shape.params;
-          // Parameters are local even when a rule of the package has the same name.
-          for (const param of params) this.declarePatternVars(param, scope);
           const valueTerm = branch.value;
           let branchResult: Value | undefined;
           const onValue = (v: Value): boolean => {
@@ -1382,15 +1380,21 @@ export class Evaluator {
             branchResult = v;
             return valueTerm.type === 'scalar';
           };
-          const body = (): boolean => this.evalBody(branch.body, 0, scope, shape.computed ? () => this.checkComputedParams(params, args, scope, () => this.evalTerm(valueTerm, scope, onValue)) : () => this.evalTerm(valueTerm, scope, onValue));
+          // Most functions give a constant (`true`): no evalTerm for it.
+          const value = valueTerm.type === 'scalar' ? () => onValue(valueTerm.value) : () => this.evalTerm(valueTerm, scope, onValue);
+          const afterBody = shape.computed ? () => this.checkComputedParams(params, args, scope, value) : value;
+          // Parameters are local even when a rule of the package has the same name.
           if (shape.plainVars) {
             // The common case: every parameter is a distinct variable; bind them directly.
             for (let i = 0; i < params.length; i++) {
               const p = params[i] as Extract<Term, { type: 'var' }>;
               if (p.name !== '_') scope.vars.set(p.name, args[i]);
             }
-            body();
-          } else this.bindParams(params, args, 0, scope, body);
+            this.evalBody(branch.body, 0, scope, afterBody);
+          } else {
+            for (const param of params) this.declarePatternVars(param, scope);
+            this.bindParams(params, args, 0, scope, () => this.evalBody(branch.body, 0, scope, afterBody));
+          }
           if (branchResult !== undefined) {
             ruleResult = branchResult;
             break;
