@@ -362,11 +362,39 @@ export function compare(a: Value, b: Value): number {
   }
 }
 
+/**
+ * Whether two values are equal. Structural, not by ordering: sizes first, then members, so unequal
+ * collections usually answer after one look and objects are never sorted (compare() sorts their keys).
+ */
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
-  const t = typeof a;
-  if (t === 'string' || t === 'boolean' || a === null || b === null) return false;
-  if (typeof a === 'number' && typeof b === 'number') return false; // a === b handled above (NaN never occurs)
+  if (a === null || b === null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') {
+    // Scalars equal only when ===, except a number beside its big-number spelling.
+    return (a instanceof BigNum || b instanceof BigNum) && compare(a, b) === 0;
+  }
+  if (a instanceof BigNum || b instanceof BigNum) return compare(a, b) === 0;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equals(a[i], b[i])) return false;
+    return true;
+  }
+  // Members are looked up by key; a key of another spelling (a number and its big-number form) is found
+  // only by compare(), so a failed lookup defers to it.
+  if (a instanceof RObject) {
+    if (!(b instanceof RObject) || a.size !== b.size) return false;
+    for (const [k, v] of a.entries()) {
+      const w = b.get(k);
+      if (w === undefined) return compare(a, b) === 0;
+      if (!equals(v, w)) return false;
+    }
+    return true;
+  }
+  if (a instanceof RSet) {
+    if (!(b instanceof RSet) || a.size !== b.size) return false;
+    for (const v of a.values()) if (!b.has(v)) return compare(a, b) === 0;
+    return true;
+  }
   return compare(a, b) === 0;
 }
 
