@@ -409,6 +409,22 @@ export class Evaluator {
   private someIn(expr: Extract<Expr, { kind: 'somein' }>, scope: Scope, k: K): boolean {
     if (expr.key) this.declarePatternVars(expr.key, scope);
     this.declarePatternVars(expr.value, scope);
+    const valueVar = plainVar(expr.value);
+    const keyVar = expr.key ? plainVar(expr.key) : undefined;
+    if (valueVar !== undefined && (expr.key === undefined || (keyVar !== undefined && (keyVar === '' || keyVar !== valueVar)))) {
+      // `some v in xs` and `some k, v in xs` with plain variables, declared in this scope just above: each
+      // element binds them here directly (what unifyValue would find after two scope walks).
+      return this.evalTerm(expr.collection, scope, (coll) =>
+        this.iterate(coll, (key, value) => {
+          if (keyVar) scope.vars.set(keyVar, key);
+          if (valueVar) scope.vars.set(valueVar, value);
+          const stop = k();
+          if (keyVar) scope.vars.set(keyVar, UNBOUND);
+          if (valueVar) scope.vars.set(valueVar, UNBOUND);
+          return stop;
+        }),
+      );
+    }
     return this.evalTerm(expr.collection, scope, (coll) =>
       this.iterate(coll, (key, value) => {
         if (expr.key) return this.unifyValue(expr.key, key, scope, () => this.unifyValue(expr.value, value, scope, k));
@@ -1428,6 +1444,12 @@ export class Evaluator {
     };
     return go(0);
   }
+}
+
+/** A variable term's name ('' for `_`, which binds nothing), or undefined for any other term. */
+function plainVar(t: Term): string | undefined {
+  if (t.type !== 'var') return undefined;
+  return t.name === '_' ? '' : t.name;
 }
 
 /** Marks a term that `single` leaves to the general, continuation-passing path. */
