@@ -42,6 +42,8 @@ export interface CallTarget {
   direct: boolean;
   /** Whether its results are memoised within a query (pure builtins that cost more than a lookup). */
   memo: boolean;
+  /** For the builtins `equal`/`eq` (true) and `neq` (false): what equals() must give for the call to be true. */
+  equality?: boolean;
   arity?: number;
 }
 

@@ -1117,7 +1117,8 @@ export class Evaluator {
       const userFn = this.resolveFunction(t.fn, scope);
       const spec = lookupBuiltin(fnName);
       const print = fnName === 'print' || fnName === 'internal.print';
-      resolved = { policy: this.policy, name: fnName, userFn, spec, print, direct: !DIRECT_EXCLUDED.has(fnName), memo: !userFn && spec !== undefined && worthMemoising(fnName, spec) };
+      const equality = userFn ? undefined : fnName === 'equal' || fnName === 'eq' ? true : fnName === 'neq' ? false : undefined;
+      resolved = { policy: this.policy, name: fnName, userFn, spec, print, direct: !DIRECT_EXCLUDED.has(fnName), memo: !userFn && spec !== undefined && worthMemoising(fnName, spec), equality };
       if (userFn) resolved.arity = functionArity(userFn);
       this.callTargets.set(t, resolved);
     }
@@ -1246,7 +1247,13 @@ export class Evaluator {
           if (v === undefined) return undefined;
           args[i] = v;
         }
-        return userFn ? this.invoke(userFn, args) : this.runBuiltin(spec as BuiltinSpec, resolved.name, args, t);
+        if (userFn) return this.invoke(userFn, args);
+        if (resolved.equality !== undefined) {
+          // `==` and `!=`, a third of a Kata decision's builtin calls: no builtin frame (they cannot fail).
+          this.step(t.loc);
+          return equals(args[0], args[1]) === resolved.equality;
+        }
+        return this.runBuiltin(spec as BuiltinSpec, resolved.name, args, t);
       }
       default:
         return MANY;
