@@ -1,5 +1,6 @@
 /** The Rego syntax tree produced by the parser and walked by the evaluator. */
 import type { CallTarget } from './compile.js';
+import type { SingleFn } from './eval.js';
 import type { Json, Value } from './value.js';
 
 export interface Loc {
@@ -8,7 +9,7 @@ export interface Loc {
   column: number;
 }
 
-export type Term =
+export type Term = (
   | { type: 'scalar'; value: Value; loc: Loc }
   | { type: 'var'; name: string; loc: Loc }
   | { type: 'ref'; head: Term; path: Term[]; loc: Loc }
@@ -21,7 +22,11 @@ export type Term =
   | { type: 'objectcomp'; key: Term; value: Term; body: Expr[]; loc: Loc }
   | { type: 'template'; parts: (string | Term)[]; loc: Loc }
   /** A template-string expression with modifiers: `$"{a with input as x}"`. */
-  | { type: 'with'; term: Term; with: WithModifier[]; loc: Loc };
+  | { type: 'with'; term: Term; with: WithModifier[]; loc: Loc }
+) & {
+  /** Set by the evaluator on the term's first single-value evaluation: the term compiled for it. */
+  single?: SingleFn;
+};
 
 export interface WithModifier {
   target: Term;

@@ -41,6 +41,8 @@ export interface EvalConfig {
 }
 
 type K = () => boolean;
+/** A term compiled for the evaluator's single-value path (Evaluator.compileSingle). */
+export type SingleFn = (ev: Evaluator, scope: Scope) => Value | undefined | typeof MANY;
 type VK = (v: Value) => boolean;
 
 interface Overrides {
@@ -1179,85 +1181,138 @@ export class Evaluator {
 
   /**
    * The value of a term that has at most one, computed without continuations (no closure per ref
-   * segment or call operand): scalars, constant literals, bound variables, refs from a bound variable or
-   * `input` whose segments are all ground, and calls of builtins and user functions (no output
-   * operand, no mock) on such operands. `undefined` when the term has no value; MANY when it is not of that shape, and the
-   * caller takes the general path (which also reports whatever error the term raises).
+   * segment or call operand): scalars, constant literals, bound variables, refs from a bound variable,
+   * `input` or a package rule whose segments are all ground, and calls of builtins and user functions (no
+   * output operand, no mock) on such operands. `undefined` when the term has no value; MANY when it is
+   * not of that shape, and the caller takes the general path (which also reports whatever error the term
+   * raises). Scalars answer at once (the evaluator also makes scalar terms as it goes); other terms run
+   * the closure compiled for them once (compileSingle).
    */
   private single(t: Term, scope: Scope): Value | undefined | typeof MANY {
+    if (t.type === 'scalar') return t.value;
+    return (t.single ??= Evaluator.compileSingle(t))(this, scope);
+  }
+
+  /**
+   * A term compiled for `single`: one closure per term, built on its first evaluation, that takes no
+   * switch on the term's type and reads none of its fields (the AST's many shapes made those reads
+   * megamorphic; single was the costliest function of a Kata decision). What the term resolves to at run
+   * time (its call target, the rule a ref names) is still asked of the evaluator, per policy, so one
+   * closure serves every policy the parsed module is part of.
+   */
+  private static compileSingle(t: Term): SingleFn {
     switch (t.type) {
-      case 'scalar':
-        return t.value;
+      case 'scalar': {
+        const value = t.value;
+        return () => value;
+      }
       case 'var': {
-        const v = scope.lookup(t.name);
-        return v !== undefined && v !== UNBOUND ? v : MANY;
+        const name = t.name;
+        return (_ev, scope) => {
+          const v = scope.lookup(name);
+          return v !== undefined && v !== UNBOUND ? v : MANY;
+        };
       }
-      case 'ref': {
-        const head = t.head;
-        if (head.type !== 'var') return MANY;
-        let value: Value | undefined;
-        const bound = scope.lookup(head.name);
-        if (bound !== undefined && bound !== UNBOUND) value = bound;
-        else if (head.name === 'input' && bound === undefined) {
-          if (!this.overrides.hasInput) return undefined;
-          value = this.overrides.input as Value;
-        } else if (bound === undefined) {
-          // A rule of the package by its bare name (`policy_data.common.cpath`): its value is cached per query.
-          const set = this.packageRuleSet(t, scope);
-          if (!set || set.kind === 'function' || this.overrides.data.length > 0) return MANY;
-          const v = this.ruleSetValue(set);
-          if (v === undefined) return undefined;
-          value = v;
-        } else return MANY;
-        const path = t.path;
-        for (let i = 0; i < path.length; i++) {
-          const seg = path[i];
-          let key: Value;
-          if (seg.type === 'scalar') key = seg.value;
-          else if (seg.type === 'var') {
-            const v = scope.lookup(seg.name);
-            if (v === undefined || v === UNBOUND) return MANY;
-            key = v;
-          } else return MANY;
-          const next = this.index(value, key);
-          if (next === undefined) return undefined;
-          value = next;
-        }
-        return value;
-      }
+      case 'ref':
+        return Evaluator.compileRef(t);
       case 'array':
       case 'set':
       case 'object': {
         const constant = constantValue(t);
-        return constant === undefined ? MANY : constant;
+        return constant === undefined ? () => MANY : () => constant;
       }
-      case 'call': {
-        // Plain builtins and user functions called without an output operand, with nothing mocked.
-        if (this.overrides.functions.size > 0) return MANY;
-        const resolved = this.target(t, scope);
-        const userFn = resolved.userFn;
-        const spec = resolved.spec;
-        if (userFn) {
-          if (t.args.length !== resolved.arity) return MANY;
-        } else if (!spec || t.args.length !== spec.arity || !resolved.direct) return MANY;
-        const args: Value[] = new Array<Value>(t.args.length);
-        for (let i = 0; i < t.args.length; i++) {
-          const v = this.single(t.args[i], scope);
-          if (v === MANY) return MANY;
-          if (v === undefined) return undefined;
-          args[i] = v;
-        }
-        if (userFn) return this.invoke(userFn, args);
-        if (resolved.equality !== undefined) {
-          // `==` and `!=`, a third of a Kata decision's builtin calls: no builtin frame (they cannot fail).
-          this.step(t.loc);
-          return equals(args[0], args[1]) === resolved.equality;
-        }
-        return this.runBuiltin(spec as BuiltinSpec, resolved.name, args, t);
-      }
+      case 'call':
+        return Evaluator.compileCall(t);
       default:
-        return MANY;
+        return () => MANY;
     }
+  }
+
+  private static compileRef(t: Extract<Term, { type: 'ref' }>): SingleFn {
+    const head = t.head;
+    if (head.type !== 'var') return () => MANY;
+    const name = head.name;
+    const isInput = name === 'input';
+    const path = t.path;
+    const n = path.length;
+    // Per segment: its constant key, or the variable it reads; `other` is the first segment of neither kind.
+    const keys: Value[] = [];
+    const vars: (string | undefined)[] = [];
+    let other = n;
+    for (let i = 0; i < n; i++) {
+      const seg = path[i];
+      if (seg.type === 'scalar') {
+        keys.push(seg.value);
+        vars.push(undefined);
+      } else if (seg.type === 'var') {
+        keys.push(null);
+        vars.push(seg.name);
+      } else {
+        other = i;
+        break;
+      }
+    }
+    return (ev, scope) => {
+      let value: Value | undefined;
+      const bound = scope.lookup(name);
+      if (bound !== undefined && bound !== UNBOUND) value = bound;
+      else if (isInput && bound === undefined) {
+        if (!ev.overrides.hasInput) return undefined;
+        value = ev.overrides.input as Value;
+      } else if (bound === undefined) {
+        // A rule of the package by its bare name (`policy_data.common.cpath`): its value is cached per query.
+        const set = ev.packageRuleSet(t, scope);
+        if (!set || set.kind === 'function' || ev.overrides.data.length > 0) return MANY;
+        const v = ev.ruleSetValue(set);
+        if (v === undefined) return undefined;
+        value = v;
+      } else return MANY;
+      for (let i = 0; i < n; i++) {
+        if (i === other) return MANY;
+        let key: Value;
+        const varName = vars[i];
+        if (varName === undefined) key = keys[i];
+        else {
+          const v = scope.lookup(varName);
+          if (v === undefined || v === UNBOUND) return MANY;
+          key = v;
+        }
+        const next = ev.index(value, key);
+        if (next === undefined) return undefined;
+        value = next;
+      }
+      return value;
+    };
+  }
+
+  private static compileCall(t: Extract<Term, { type: 'call' }>): SingleFn {
+    const operands = t.args.map((a) => (a.type === 'scalar' ? a.value : (a.single ??= Evaluator.compileSingle(a))));
+    const n = operands.length;
+    return (ev, scope) => {
+      // Plain builtins and user functions called without an output operand, with nothing mocked.
+      if (ev.overrides.functions.size > 0) return MANY;
+      const resolved = ev.target(t, scope);
+      const userFn = resolved.userFn;
+      const spec = resolved.spec;
+      if (userFn) {
+        if (n !== resolved.arity) return MANY;
+      } else if (!spec || n !== spec.arity || !resolved.direct) return MANY;
+      const args: Value[] = new Array<Value>(n);
+      for (let i = 0; i < n; i++) {
+        const operand = operands[i];
+        const v = typeof operand === 'function' ? operand(ev, scope) : operand;
+        if (v === MANY) return MANY;
+        if (v === undefined) return undefined;
+        args[i] = v;
+      }
+      if (userFn) return ev.invoke(userFn, args);
+      if (resolved.equality !== undefined) {
+        // `==` and `!=`, a third of a Kata decision's builtin calls: no builtin frame (they cannot fail).
+        ev.step(t.loc);
+        return equals(args[0], args[1]) === resolved.equality;
+      }
+      return ev.runBuiltin(spec as BuiltinSpec, resolved.name, args, t);
+    };
   }
 
   /** walk(x) yields [path, value] for x and every nested value, pre-order (OPA's walk). */
