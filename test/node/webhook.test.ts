@@ -75,7 +75,15 @@ describe.runIf(haveOpenssl)('admission webhook', () => {
     const denied = (JSON.parse((await post('/mutate', big)).body) as ReviewAnswer).response;
     expect(denied.allowed).toBe(false);
     expect(denied.status?.code).toBe(403);
-    expect(denied.status?.message).toMatch(/asks for 128 MiB of SGX EPC but a node of this pool has 64 MiB/);
+    expect(denied.status?.message).toMatch(/asks for 128 MiB of SGX EPC but a node of this pool has 64 MiB.*\(lower kubernetes\.azure\.com\/sgx_epc_mem_in_MiB or/);
+
+    // The hint names the resource the pod asked with.
+    const intel = clone(REVIEW);
+    const ci = (intel.request.object.spec as { containers: { resources: { limits: Record<string, string> } }[] }).containers[0];
+    delete ci.resources.limits['kubernetes.azure.com/sgx_epc_mem_in_MiB'];
+    ci.resources.limits['sgx.intel.com/epc'] = String(100 * 1024 * 1024);
+    const intelDenied = (JSON.parse((await post('/mutate', intel)).body) as ReviewAnswer).response;
+    expect(intelDenied.status?.message).toMatch(/asks for 100 MiB of SGX EPC.*\(lower sgx\.intel\.com\/epc or/);
 
     c.resources.limits['kubernetes.azure.com/sgx_epc_mem_in_MiB'] = 'ten';
     expect((JSON.parse((await post('/mutate', big)).body) as ReviewAnswer).response.status?.message).toMatch(/'ten' is not a whole-number quantity/);

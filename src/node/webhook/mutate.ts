@@ -40,13 +40,13 @@ export type Decision = { allowed: true; patch: JsonPatchOp[]; warnings?: string[
 const seg = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** EPC a container asks for, in bytes (limits win over requests, as the scheduler treats extended resources). */
-function containerEpc(c: ContainerLike): { bytes: number } | { invalid: string } | undefined {
+function containerEpc(c: ContainerLike): { bytes: number; resource: string } | { invalid: string } | undefined {
   for (const [resource, unit] of [[AZURE_EPC_RESOURCE, MIB], [INTEL_EPC_RESOURCE, 1]] as const) {
     const raw = c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource];
     if (raw === undefined) continue;
     const n = parseQuantity(raw);
     if (n === undefined) return { invalid: `${resource}: '${String(raw)}' is not a whole-number quantity` };
-    return { bytes: n * unit };
+    return { bytes: n * unit, resource };
   }
   return undefined;
 }
@@ -59,6 +59,8 @@ export function decide(pod: PodLike, config: WebhookConfig): Decision {
   const asking: { list: 'containers' | 'initContainers'; index: number; container: ContainerLike }[] = [];
   let running = 0;
   let initPeak = 0;
+  /** The EPC resources the pod names, for the hint of a refusal. */
+  const resources = new Set<string>();
   for (const [list, items] of [['containers', containers], ['initContainers', inits]] as const) {
     for (const [index, container] of items.entries()) {
       const epc = containerEpc(container);
@@ -66,6 +68,7 @@ export function decide(pod: PodLike, config: WebhookConfig): Decision {
       const where = `${list === 'containers' ? 'container' : 'init container'} '${container.name ?? index}'`;
       if ('invalid' in epc) return { allowed: false, code: 400, message: `${where}: ${epc.invalid}` };
       asking.push({ list, index, container });
+      resources.add(epc.resource);
       if (list === 'containers') running += epc.bytes;
       else initPeak = Math.max(initPeak, epc.bytes);
     }
@@ -75,7 +78,7 @@ export function decide(pod: PodLike, config: WebhookConfig): Decision {
   if (config.epcBytes !== undefined && podEpc > config.epcBytes) {
     return {
       allowed: false, code: 403,
-      message: `the pod asks for ${mib(podEpc)} of SGX EPC but a node of this pool has ${mib(config.epcBytes)}; it could never be scheduled (lower ${AZURE_EPC_RESOURCE} or use a larger VM size)`,
+      message: `the pod asks for ${mib(podEpc)} of SGX EPC but a node of this pool has ${mib(config.epcBytes)}; it could never be scheduled (lower ${[...resources].join(' and ')} or use a larger VM size)`,
     };
   }
   if (pod.metadata?.annotations?.[OPT_IN_ANNOTATION] !== 'true') return { allowed: true, patch: [] };
