@@ -195,7 +195,7 @@ export class DevicePluginServer extends EventEmitter {
   private async register(): Promise<void> {
     const kubelet = identity(this.kubeletPath);
     if (!kubelet) {
-      this.log.warn('device plugin: kubelet.sock not found; will register when it appears', { pluginDir: this.config.pluginDir });
+      this.log.warn(`device plugin ${this.config.resourceName}: kubelet.sock not found; will register when it appears`, { pluginDir: this.config.pluginDir });
       return;
     }
     const { Registration } = devicePluginGrpc();
