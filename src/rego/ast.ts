@@ -1,6 +1,6 @@
 /** The Rego syntax tree produced by the parser and walked by the evaluator. */
 import type { CallTarget } from './compile.js';
-import type { SingleFn } from './eval.js';
+import type { InlineFn, SingleFn } from './eval.js';
 import type { Json, Value } from './value.js';
 
 export interface Loc {
@@ -42,7 +42,13 @@ export type ExprKind =
   | { kind: 'somein'; key?: Term; value: Term; collection: Term }
   | { kind: 'every'; key?: string; value: string; collection: Term; body: Expr[] };
 
-export type Expr = ExprKind & { loc: Loc; text: string; with: WithModifier[] };
+export type Expr = ExprKind & {
+  loc: Loc;
+  text: string;
+  with: WithModifier[];
+  /** Set by the evaluator on the expression's first evaluation in a body loop: the expression compiled for it. */
+  inline?: InlineFn;
+};
 
 export interface RuleHead {
   /** Full ref of the rule below the package: constant names then possibly variable keys. */

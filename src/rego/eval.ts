@@ -43,6 +43,8 @@ export interface EvalConfig {
 type K = () => boolean;
 /** A term compiled for the evaluator's single-value path (Evaluator.compileSingle). */
 export type SingleFn = (ev: Evaluator, scope: Scope) => Value | undefined | typeof MANY;
+/** An expression compiled for evalBodyLoop (Evaluator.compileInline). */
+export type InlineFn = (ev: Evaluator, scope: Scope) => boolean | string | typeof MANY;
 type VK = (v: Value) => boolean;
 
 interface Overrides {
@@ -225,7 +227,7 @@ export class Evaluator {
       }
       const expr = body[i];
       this.step(expr.loc);
-      const done = expr.with.length === 0 ? this.inline(expr, scope) : MANY;
+      const done = (expr.inline ??= Evaluator.compileInline(expr))(this, scope);
       if (done === MANY) {
         const next = i + 1;
         stop = this.evalExprWith(expr, scope, () => this.evalBodyLoop(body, next, scope, k));
@@ -240,41 +242,68 @@ export class Evaluator {
   }
 
   /**
-   * One expression of evalBodyLoop: false when it fails, true when it holds, the variable's name when
-   * it bound one in `scope` (to be unbound after the rest of the body), MANY for the general path.
+   * One expression of evalBodyLoop, compiled once into a closure: it answers false when the expression
+   * fails, true when it holds, the variable's name when it bound one in `scope` (to be unbound after the
+   * rest of the body), MANY for the general path. Terms and `x := <term>` run their single-value closures
+   * (compileSingle); print() is logged; `not` runs its expression to the first solution. An expression
+   * with `with` modifiers always takes the general path.
    */
-  private inline(expr: Expr, scope: Scope): boolean | string | typeof MANY {
+  private static compileInline(expr: Expr): InlineFn {
+    if (expr.with.length > 0) return () => MANY;
     switch (expr.kind) {
       case 'term': {
         const t = expr.term;
-        if (t.type === 'call' && this.overrides.functions.size === 0 && this.target(t, scope).print) {
-          this.logPrint(t, scope);
-          return true;
+        if (t.type === 'call' && isPrintCall(t.fn)) {
+          return (ev, scope) => {
+            // A mocked function may be print itself: the general path sorts that out.
+            if (ev.overrides.functions.size !== 0) return MANY;
+            ev.logPrint(t, scope);
+            return true;
+          };
         }
-        const v = this.single(t, scope);
-        if (v === MANY) return MANY;
-        return v !== undefined && v !== false;
+        const value = Evaluator.singleFn(t);
+        return (ev, scope) => {
+          const v = value(ev, scope);
+          if (v === MANY) return MANY;
+          return v !== undefined && v !== false;
+        };
       }
       case 'assign': {
         const lhs = expr.lhs;
-        if (lhs.type !== 'var') return MANY;
-        // As assign: the variable is declared here before the right-hand side is read.
-        scope.vars.set(lhs.name, UNBOUND);
-        const v = this.single(expr.rhs, scope);
-        if (v === MANY) return MANY;
-        if (v === undefined) return false;
-        if (lhs.name === '_') return true;
-        scope.vars.set(lhs.name, v);
-        return lhs.name;
+        if (lhs.type !== 'var') return () => MANY;
+        const name = lhs.name;
+        const value = Evaluator.singleFn(expr.rhs);
+        return (ev, scope) => {
+          // As assign: the variable is declared here before the right-hand side is read.
+          scope.vars.set(name, UNBOUND);
+          const v = value(ev, scope);
+          if (v === MANY) return MANY;
+          if (v === undefined) return false;
+          if (name === '_') return true;
+          scope.vars.set(name, v);
+          return name;
+        };
       }
       case 'not': {
-        let found = false;
-        this.evalExprWith(expr.expr, scope, () => (found = true));
-        return !found;
+        const inner = expr.expr;
+        return (ev, scope) => {
+          let found = false;
+          ev.evalExprWith(inner, scope, () => (found = true));
+          return !found;
+        };
       }
       default:
-        return MANY;
+        return () => MANY;
     }
+  }
+
+  /** A term's single-value closure (a scalar's own value needs none compiled). */
+  private static singleFn(t: Term): SingleFn {
+    if (t.type === 'scalar') {
+      const value = t.value;
+      return () => value;
+    }
+    return (t.single ??= Evaluator.compileSingle(t));
   }
 
   private evalExprWith(expr: Expr, scope: Scope, k: K): boolean {
@@ -1118,7 +1147,7 @@ export class Evaluator {
       const fnName = t.fn.join('.');
       const userFn = this.resolveFunction(t.fn, scope);
       const spec = lookupBuiltin(fnName);
-      const print = fnName === 'print' || fnName === 'internal.print';
+      const print = isPrintCall(t.fn);
       const equality = userFn ? undefined : fnName === 'equal' || fnName === 'eq' ? true : fnName === 'neq' ? false : undefined;
       resolved = { policy: this.policy, name: fnName, userFn, spec, print, direct: !DIRECT_EXCLUDED.has(fnName), memo: !userFn && spec !== undefined && worthMemoising(fnName, spec), equality };
       if (userFn) resolved.arity = functionArity(userFn);
@@ -1286,7 +1315,7 @@ export class Evaluator {
   }
 
   private static compileCall(t: Extract<Term, { type: 'call' }>): SingleFn {
-    const operands = t.args.map((a) => (a.type === 'scalar' ? a.value : (a.single ??= Evaluator.compileSingle(a))));
+    const operands = t.args.map((a) => Evaluator.singleFn(a));
     const n = operands.length;
     return (ev, scope) => {
       // Plain builtins and user functions called without an output operand, with nothing mocked.
@@ -1299,8 +1328,7 @@ export class Evaluator {
       } else if (!spec || n !== spec.arity || !resolved.direct) return MANY;
       const args: Value[] = new Array<Value>(n);
       for (let i = 0; i < n; i++) {
-        const operand = operands[i];
-        const v = typeof operand === 'function' ? operand(ev, scope) : operand;
+        const v = operands[i](ev, scope);
         if (v === MANY) return MANY;
         if (v === undefined) return undefined;
         args[i] = v;
@@ -1506,6 +1534,12 @@ export class Evaluator {
     };
     return go(0);
   }
+}
+
+/** Whether a call's function is print() (the parser writes some as internal.print). */
+function isPrintCall(fn: readonly string[]): boolean {
+  const name = fn.join('.');
+  return name === 'print' || name === 'internal.print';
 }
 
 /** A variable term's name ('' for `_`, which binds nothing), or undefined for any other term. */
