@@ -1492,10 +1492,8 @@ export class Evaluator {
           // Parameters are local even when a rule of the package has the same name.
           if (shape.plainVars) {
             // The common case: every parameter is a distinct variable; bind them directly.
-            for (let i = 0; i < params.length; i++) {
-              const p = params[i] as Extract<Term, { type: 'var' }>;
-              if (p.name !== '_') scope.vars.set(p.name, args[i]);
-            }
+            const names = shape.names;
+            for (let i = 0; i < names.length; i++) if (names[i] !== '') scope.vars.set(names[i], args[i]);
             this.evalBody(branch.body, 0, scope, afterBody);
           } else {
             for (const param of params) this.declarePatternVars(param, scope);

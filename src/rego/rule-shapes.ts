@@ -31,6 +31,8 @@ export interface FunctionShape {
   branches: Branch[];
   /** Every parameter is a variable, no two alike (so binding cannot fail). */
   plainVars: boolean;
+  /** With plainVars, each parameter's name ('' for `_`, which binds nothing). */
+  names: string[];
   computed: boolean;
 }
 
@@ -46,6 +48,7 @@ export function functionShape(rule: Rule): FunctionShape {
     params,
     branches: completeBranches(rule),
     plainVars: params.every((p) => p.type === 'var') && new Set(names).size === names.length,
+    names: params.map((p) => (p.type === 'var' && p.name !== '_' ? p.name : '')),
     computed: params.some(isComputedParam),
   };
   shapes.set(rule, shape);
