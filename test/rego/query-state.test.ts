@@ -51,3 +51,10 @@ m := regex.match(data.pattern, "abc")
     expect(e.evalRule('data.p.m').value).toBe(false);
   });
 });
+
+describe('start-up warm-up', () => {
+  it('decides its policy as meant, so the paths it is there to warm are taken', async () => {
+    const { warmUp } = await import('../../src/rego/index.js');
+    expect(warmUp()).toBe(true);
+  });
+});
