@@ -19,6 +19,11 @@ export interface ParseOptions {
 
 const KEYWORDS = new Set(['if', 'contains', 'in', 'some', 'every', 'not', 'with', 'as', 'default', 'else', 'import', 'package']);
 const RELATIONS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
+/** The other binary operators by precedence level (module constants: every term passes through each level). */
+const UNION: Record<string, string> = { '|': 'or' };
+const INTERSECTION: Record<string, string> = { '&': 'and' };
+const SUMS: Record<string, string> = { '+': 'plus', '-': 'minus' };
+const PRODUCTS: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' };
 
 class Parser {
   private pos = 0;
@@ -456,7 +461,7 @@ class Parser {
   private parseRelation = (): Term => this.binary(this.parseOr, RELATIONS);
   /** Inside `[ head |` and `{ head |` the pipe starts the comprehension body, so it is not union. */
   private noPipe = 0;
-  private parseOr = (): Term => (this.noPipe > 0 ? this.parseAnd() : this.binary(this.parseAnd, { '|': 'or' }));
+  private parseOr = (): Term => (this.noPipe > 0 ? this.parseAnd() : this.binary(this.parseAnd, UNION));
   private headTerm(): Term {
     this.noPipe++;
     try {
@@ -465,9 +470,9 @@ class Parser {
       this.noPipe--;
     }
   }
-  private parseAnd = (): Term => this.binary(this.parseArith, { '&': 'and' });
-  private parseArith = (): Term => this.binary(this.parseFactor, { '+': 'plus', '-': 'minus' });
-  private parseFactor = (): Term => this.binary(this.parseUnary, { '*': 'mul', '/': 'div', '%': 'rem' });
+  private parseAnd = (): Term => this.binary(this.parseArith, INTERSECTION);
+  private parseArith = (): Term => this.binary(this.parseFactor, SUMS);
+  private parseFactor = (): Term => this.binary(this.parseUnary, PRODUCTS);
 
   private parseUnary = (): Term => {
     if (this.isOp('-')) {
