@@ -2,7 +2,9 @@
  * The evaluator: a backtracking interpreter in continuation-passing style. Every evaluation step takes a
  * continuation `k`; a step calls `k` once per solution and returns true when the search must stop (a
  * `not`, a first-solution search, or an error). Bindings live in scopes (rule bodies, comprehensions,
- * `every` bodies) and are undone on the way back.
+ * `every` bodies) and are undone on the way back. Terms with at most one value and the body expressions
+ * they make are compiled once into closures kept on their AST nodes (compileSingle, compileInline), which
+ * run without continuations; everything else takes the general path.
  */
 import type { Expr, Loc, Rule, Term, WithModifier } from './ast.js';
 import { findNode, type CallTarget, type CompiledPolicy, type RuleNode, type RuleSet } from './compile.js';
