@@ -14,7 +14,7 @@ import { isMemoKey, worthMemoising, type MemoEntry } from './call-memo.js';
 import { conflict, insertAt, mergeAt, setAt, structuralObject } from './documents.js';
 import { constantValue } from './fold.js';
 import { NO_VALUES, PrintValues, printLines, type PrintArg, type PrintEntry } from './prints.js';
-import { completeBranches, functionArity, functionShape, isComputedParam } from './rule-shapes.js';
+import { completeBranches, functionArity, functionShape, isComputedParam, plainVar } from './rule-shapes.js';
 import { Scope, UNBOUND } from './scope.js';
 import { lookupBuiltin } from './builtins/index.js';
 import type { BuiltinContext, BuiltinSpec } from './builtins/registry.js';
@@ -255,7 +255,7 @@ export class Evaluator {
     switch (expr.kind) {
       case 'term': {
         const t = expr.term;
-        if (t.type === 'call' && isPrintCall(t.fn)) {
+        if (t.type === 'call' && isPrintName(t.fn.join('.'))) {
           return (ev, scope) => {
             // A mocked function may be print itself: the general path sorts that out.
             if (ev.overrides.functions.size !== 0) return MANY;
@@ -299,12 +299,8 @@ export class Evaluator {
     }
   }
 
-  /** A term's single-value closure (a scalar's own value needs none compiled). */
+  /** A term's single-value closure, compiled on first use. */
   private static singleFn(t: Term): SingleFn {
-    if (t.type === 'scalar') {
-      const value = t.value;
-      return () => value;
-    }
     return (t.single ??= Evaluator.compileSingle(t));
   }
 
@@ -1149,7 +1145,7 @@ export class Evaluator {
       const fnName = t.fn.join('.');
       const userFn = this.resolveFunction(t.fn, scope);
       const spec = lookupBuiltin(fnName);
-      const print = isPrintCall(t.fn);
+      const print = isPrintName(fnName);
       const equality = userFn ? undefined : fnName === 'equal' || fnName === 'eq' ? true : fnName === 'neq' ? false : undefined;
       resolved = { policy: this.policy, name: fnName, userFn, spec, print, direct: !DIRECT_EXCLUDED.has(fnName), memo: !userFn && spec !== undefined && worthMemoising(fnName, spec), equality };
       if (userFn) resolved.arity = functionArity(userFn);
@@ -1221,7 +1217,7 @@ export class Evaluator {
    */
   private single(t: Term, scope: Scope): Value | undefined | typeof MANY {
     if (t.type === 'scalar') return t.value;
-    return (t.single ??= Evaluator.compileSingle(t))(this, scope);
+    return Evaluator.singleFn(t)(this, scope);
   }
 
   /**
@@ -1298,8 +1294,7 @@ export class Evaluator {
         if (v === undefined) return undefined;
         value = v;
       } else return MANY;
-      for (let i = 0; i < n; i++) {
-        if (i === other) return MANY;
+      for (let i = 0; i < other; i++) {
         let key: Value;
         const varName = vars[i];
         if (varName === undefined) key = keys[i];
@@ -1312,7 +1307,7 @@ export class Evaluator {
         if (next === undefined) return undefined;
         value = next;
       }
-      return value;
+      return other < n ? MANY : value;
     };
   }
 
@@ -1536,16 +1531,9 @@ export class Evaluator {
   }
 }
 
-/** Whether a call's function is print() (the parser writes some as internal.print). */
-function isPrintCall(fn: readonly string[]): boolean {
-  const name = fn.join('.');
+/** Whether a call's dotted function name is print() (the parser writes some as internal.print). */
+function isPrintName(name: string): boolean {
   return name === 'print' || name === 'internal.print';
-}
-
-/** A variable term's name ('' for `_`, which binds nothing), or undefined for any other term. */
-function plainVar(t: Term): string | undefined {
-  if (t.type !== 'var') return undefined;
-  return t.name === '_' ? '' : t.name;
 }
 
 /** Marks a term that `single` leaves to the general, continuation-passing path. */

@@ -43,12 +43,13 @@ export function functionShape(rule: Rule): FunctionShape {
   let shape = shapes.get(rule);
   if (shape) return shape;
   const params = rule.head.args as Term[];
-  const names = params.filter((p) => p.type === 'var' && p.name !== '_').map((p) => (p as { name: string }).name);
+  const names = params.map((p) => plainVar(p) ?? '');
+  const bound = names.filter((n) => n !== '');
   shape = {
     params,
     branches: completeBranches(rule),
-    plainVars: params.every((p) => p.type === 'var') && new Set(names).size === names.length,
-    names: params.map((p) => (p.type === 'var' && p.name !== '_' ? p.name : '')),
+    plainVars: params.every((p) => p.type === 'var') && new Set(bound).size === bound.length,
+    names,
     computed: params.some(isComputedParam),
   };
   shapes.set(rule, shape);
@@ -58,4 +59,10 @@ export function functionShape(rule: Rule): FunctionShape {
 /** A function parameter that is computed rather than matched: a template, call or comprehension. */
 export function isComputedParam(t: Term): boolean {
   return t.type === 'template' || t.type === 'call' || t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp';
+}
+
+/** A variable term's name ('' for `_`, which binds nothing), or undefined for any other term. */
+export function plainVar(t: Term): string | undefined {
+  if (t.type !== 'var') return undefined;
+  return t.name === '_' ? '' : t.name;
 }
