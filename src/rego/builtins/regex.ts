@@ -51,6 +51,11 @@ function isLiteralChar(c: string): boolean {
   return c >= ' ' && c <= '~' && !'\\.+*?()[]{}|^$'.includes(c);
 }
 
+/** Whether `\c` stands for the character c itself: escaped ASCII punctuation (letters and digits are classes and escapes). */
+function isEscapedLiteral(c: string | undefined): boolean {
+  return c !== undefined && c >= '!' && c <= '~' && !/[A-Za-z0-9]/.test(c);
+}
+
 /**
  * The literal text every match of an anchored pattern (`^abc...`) begins with, or '' when there is none
  * or the pattern is beyond this simple reading. A text that does not start with it cannot match, which
@@ -67,7 +72,7 @@ export function literalPrefix(pattern: string): string {
   for (; i < pattern.length; i++) {
     const c = pattern[i];
     if (isLiteralChar(c)) prefix += c;
-    else if (c === '\\' && i + 1 < pattern.length && pattern[i + 1] >= '!' && pattern[i + 1] <= '~' && !/[A-Za-z0-9]/.test(pattern[i + 1])) prefix += pattern[++i];
+    else if (c === '\\' && isEscapedLiteral(pattern[i + 1])) prefix += pattern[++i];
     else break;
   }
   const next = pattern[i];
@@ -86,12 +91,8 @@ function hasTopLevelAlternation(pattern: string): boolean {
     else if (c === ')') depth--;
     else if (c === '|' && depth <= 0) return true;
     else if (c === '[') {
-      // A class: `]` right after `[` or `[^` is a member; the class ends at the next unescaped `]`.
-      i++;
-      if (pattern[i] === '^') i++;
-      if (pattern[i] === ']') i++;
-      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
-      if (i >= pattern.length) return true;
+      i = classEnd(pattern, i);
+      if (i < 0) return true;
     }
   }
   return depth !== 0;
@@ -125,7 +126,7 @@ export function requiredLiterals(pattern: string): string[] {
       const n = pattern[i + 1];
       if (n === undefined || 'xpP0123456789'.includes(n)) return [];
       i++;
-      if (n >= '!' && n <= '~' && !/[A-Za-z0-9]/.test(n)) {
+      if (isEscapedLiteral(n)) {
         run += n;
         lastWasLiteral = true;
       } else endRun();
@@ -189,7 +190,6 @@ interface Prefilter {
 }
 
 const PREFILTERS = new Map<string, Prefilter>();
-
 
 const match = (name: string) => ({
   arity: 2,
