@@ -10,6 +10,7 @@ import type { SkipEntry } from '../rego/conformance.js';
 import type { RegoEngine, TraceEvent } from '../rego/index.js';
 import type { RObject, Value } from '../rego/value.js';
 import type { Term } from '../rego/ast.js';
+import { someChild } from '../rego/walk.js';
 import { EVAL_FORMATS, type EvalFormat, type EvalRow } from './rego-eval-output.js';
 import { printLine } from './context.js';
 
@@ -33,23 +34,11 @@ function capturesValue(t: Term, lookup: (name: string) => { arity: number } | un
  * several results, so opa adds a truth check and false values drop out. Comprehensions are closed.
  */
 function iterates(t: Term): boolean {
-  switch (t.type) {
-    case 'ref':
-      return t.path.some((p) => p.type === 'var') || iterates(t.head) || t.path.some(iterates);
-    case 'array':
-    case 'set':
-      return t.items.some(iterates);
-    case 'object':
-      return t.entries.some(([k, v]) => iterates(k) || iterates(v));
-    case 'call':
-      return t.args.some(iterates);
-    case 'template':
-      return t.parts.some((p) => typeof p !== 'string' && iterates(p));
-    case 'with':
-      return iterates(t.term);
-    default:
-      return false;
-  }
+  // A comprehension is closed; of a `with` term only the term itself counts.
+  if (t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp') return false;
+  if (t.type === 'with') return iterates(t.term);
+  if (t.type === 'ref' && t.path.some((p) => p.type === 'var')) return true;
+  return someChild(t, iterates);
 }
 
 /** The skip list shipped with confcom: folders whose builtins need the network or an external system. */

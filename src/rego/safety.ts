@@ -25,6 +25,7 @@
  */
 import type { Expr, Loc, Rule, Term } from './ast.js';
 import { keyOf } from './value.js';
+import { someChild } from './walk.js';
 
 /** An unsafe variable at the expression that reads it; no name: an expression unsafe only through `_`. */
 export interface UnsafeVar {
@@ -402,27 +403,8 @@ function hasComprehension(e: Expr): boolean {
 
 function comprehensionIn(t: Term | undefined): boolean {
   if (!t) return false;
-  switch (t.type) {
-    case 'arraycomp':
-    case 'setcomp':
-    case 'objectcomp':
-      return true;
-    case 'ref':
-      return comprehensionIn(t.head) || t.path.some(comprehensionIn);
-    case 'call':
-      return t.args.some(comprehensionIn);
-    case 'array':
-    case 'set':
-      return t.items.some(comprehensionIn);
-    case 'object':
-      return t.entries.some(([k, v]) => comprehensionIn(k) || comprehensionIn(v));
-    case 'template':
-      return t.parts.some((p) => typeof p !== 'string' && comprehensionIn(p));
-    case 'with':
-      return comprehensionIn(t.term) || t.with.some((w) => comprehensionIn(w.value));
-    default:
-      return false;
-  }
+  if (t.type === 'arraycomp' || t.type === 'setcomp' || t.type === 'objectcomp') return true;
+  return someChild(t, comprehensionIn);
 }
 
 function buildView(e: Expr, env: SafetyEnv, view: (e: Expr) => View): View {

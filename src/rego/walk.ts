@@ -21,31 +21,39 @@ export function eachExprTerm(e: Expr, f: (t: Term) => void): void {
   }
 }
 
-/** The direct sub-terms of t: comprehension heads, not their bodies. */
-export function eachChild(t: Term, f: (t: Term) => void): void {
+/**
+ * Whether `pred` holds for one of t's direct sub-terms (those eachChild visits, in its order), stopping
+ * at the first that does.
+ */
+export function someChild(t: Term, pred: (t: Term) => boolean): boolean {
   switch (t.type) {
     case 'ref':
-      f(t.head);
-      return t.path.forEach(f);
+      return pred(t.head) || t.path.some(pred);
     case 'array':
     case 'set':
-      return t.items.forEach(f);
+      return t.items.some(pred);
     case 'object':
-      return t.entries.forEach(([k, v]) => (f(k), f(v)));
+      return t.entries.some(([k, v]) => pred(k) || pred(v));
     case 'call':
-      return t.args.forEach(f);
+      return t.args.some(pred);
     case 'arraycomp':
     case 'setcomp':
-      return f(t.term);
+      return pred(t.term);
     case 'objectcomp':
-      f(t.key);
-      return f(t.value);
+      return pred(t.key) || pred(t.value);
     case 'template':
-      return t.parts.forEach((p) => (typeof p === 'string' ? undefined : f(p)));
+      return t.parts.some((p) => typeof p !== 'string' && pred(p));
     case 'with':
-      f(t.term);
-      return t.with.forEach((w) => f(w.value));
+      return pred(t.term) || t.with.some((w) => pred(w.value));
     default:
-      return;
+      return false;
   }
+}
+
+/** The direct sub-terms of t: comprehension heads, not their bodies. */
+export function eachChild(t: Term, f: (t: Term) => void): void {
+  someChild(t, (child) => {
+    f(child);
+    return false;
+  });
 }
