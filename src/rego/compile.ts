@@ -49,8 +49,7 @@ export interface CallTarget {
 
 export interface CompiledPolicy {
   root: RuleNode;
-  /** Resolved targets of call terms (user function or builtin), filled by the evaluator, kept across queries. */
-  /** Per call term, filled on first evaluation: the dotted name, what it calls, the operands without an output argument. */
+  /** Resolved targets of call terms (user function or builtin), filled by the evaluator on first evaluation, kept across queries. */
   callTargets: WeakMap<Term, CallTarget>;
   /**
    * Per ref term whose head names a rule of its package, filled by the evaluator: the rule set (false: a

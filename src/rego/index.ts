@@ -327,9 +327,9 @@ export function isRefSegment(s: string): boolean {
  * `every`, refs into a package rule, replace/concat/split/regex.match, print, `not`) evaluated twice when
  * this module loads pays that at start-up instead (about 10 ms of import). It runs on its own engine;
  * its only trace is one entry each in the parse and compile caches, and any failure is ignored: it is
- * an optimisation, never a reason not to load.
+ * an optimisation, never a reason not to load. Returns whether the warm-up policy decided as it should
+ * (a test checks it still takes its paths).
  */
-/** Returns whether the warm-up policy decided as it should (a test checks it still takes its paths). */
 export function warmUp(): boolean {
   try {
     const engine = new RegoEngine();

@@ -280,8 +280,9 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
     const started = process.hrtime.bigint();
     try {
       const extra = params.explain === 'off' && text === undefined ? undefined : { text, explain: params.explain === 'off' ? undefined : { mode: params.explain, pretty: params.pretty } };
-      const answer = await state.runner.query(dataRef(segments), input, body, extra);
-      if (answer.ok && answer.prints) for (const line of answer.prints) options.logger?.info({ print: dataRef(segments) }, line);
+      const ref = dataRef(segments);
+      const answer = await state.runner.query(ref, input, body, extra);
+      if (answer.ok && answer.prints) for (const line of answer.prints) options.logger?.info({ print: ref }, line);
       if (!answer.ok && answer.badBody) return { ok: false, detail: { code: answer.error.code, message: answer.error.message }, badBody: true };
       return answer.ok ? { ok: true, resultText: answer.resultText, explanationText: answer.explanationText } : { ok: false, detail: regoErrorDetail(replyError(answer)) };
     } catch (error) {
