@@ -5,6 +5,7 @@
  */
 import type { RegoEngine, TraceEvent, Value } from '../../rego/index.js';
 import { serializeJson } from '../../rego/value.js';
+import type { BodyInput } from './query-runner.js';
 
 export type ExplainMode = 'off' | 'full' | 'notes' | 'fails' | 'debug';
 const EXPLAIN_MODES: readonly ExplainMode[] = ['off', 'full', 'notes', 'fails', 'debug'];
@@ -134,4 +135,19 @@ export function evalTraced(engine: RegoEngine, query: { ref?: string; text?: str
   const options = { ...(input === undefined ? {} : { input }), ...(tracer ? { tracer } : {}) };
   if (query.ref !== undefined) return { value: engine.evalRule(query.ref, options).value };
   return { rows: engine.evalQuery(query.text ?? '', options).value };
+}
+
+/** A member of a parsed JSON document, own properties only (a body's "input" or "query"). */
+export function member(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * The input a request body carries: its "input" member or the whole body (BodyInput.take); undefined for
+ * an empty body. Throws JSON.parse's SyntaxError on text that is not JSON.
+ */
+export function bodyInput(body: BodyInput): unknown {
+  if (body.text.trim() === '') return undefined;
+  const value: unknown = JSON.parse(body.text);
+  return body.take === 'whole' ? value : member(value, 'input');
 }

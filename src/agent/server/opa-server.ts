@@ -41,7 +41,7 @@ import { applyJsonPatch, asPatchOperations, JsonPatchError } from '../json-patch
 import { unsafeSegment } from '../../rego/safe-path.js';
 import { DecisionLog } from './decision-log.js';
 import { QueryRunner, replyError, type BodyInput, type WorkerSyntax } from './query-runner.js';
-import { ParamError, provenanceOf, readQueryParams, type QueryParams, type Timers } from './opa-api.js';
+import { bodyInput, member, ParamError, provenanceOf, readQueryParams, type QueryParams, type Timers } from './opa-api.js';
 
 export interface OpaServerOptions {
   /** Rego syntax for uploaded policies ('auto': v1, falling back to v0). */
@@ -296,6 +296,7 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
   const logDecision = (request: FastifyRequest, segments: string[], input: unknown, outcome: Outcome, timers: Timers, body?: BodyInput): void => {
     outcomes[!outcome.ok ? 'error' : outcome.resultText === undefined ? 'undefined' : 'defined'].inc();
     if (!options.decisionLog) return;
+    // The worker has parsed it without error, so this cannot throw.
     if (body) input = bodyInput(body);
     const result = outcome.ok && outcome.resultText !== undefined ? (JSON.parse(outcome.resultText) as Json) : undefined;
     options.decisionLog.record({ path: segments.join('/'), input, result, error: outcome.ok ? undefined : outcome.detail, durationNs: timers.timer_rego_query_eval_ns ?? 0, requestId: request.id });
@@ -353,14 +354,6 @@ export async function createOpaServer(options: OpaServerOptions = {}): Promise<F
       void reply.code(400).send(opaError('invalid_parameter', `body is not JSON: ${(error as Error).message}`));
       return undefined;
     }
-  };
-  const member = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
-
-  /** The input of a body the worker has already parsed without error (for the decision log). */
-  const bodyInput = (body: BodyInput): unknown => {
-    if (body.text.trim() === '') return undefined;
-    const value: unknown = JSON.parse(body.text);
-    return body.take === 'whole' ? value : member(value, 'input');
   };
 
   const post = async (request: FastifyRequest<{ Params: { '*'?: string }; Body: unknown }>, reply: FastifyReply) => {

@@ -9,7 +9,7 @@ import { RegoEngine } from '../../rego/index.js';
 import { serializeJson } from '../../rego/value.js';
 import { ConfcomError } from '../../core/errors.js';
 import { PROGRESS_INDEX, PROGRESS_STARTED, type BodyInput, type WorkerBatchReply, type WorkerMessage, type WorkerReply, type WorkerRequest } from './query-runner.js';
-import { evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
+import { bodyInput, evalTraced, explainCollector, explanation, resultSetText } from './opa-api.js';
 
 let engine = new RegoEngine();
 /** Whether queries gather print() output (the server logs it); off, print() is a no-op and costs nothing. */
@@ -25,15 +25,11 @@ function load(request: Extract<WorkerRequest, { type: 'load' }>): void {
 
 /** The input a request body carries (undefined: none), or why the body is not JSON. */
 function parseBody(body: BodyInput): { ok: true; input: unknown } | { ok: false; message: string } {
-  if (body.text.trim() === '') return { ok: true, input: undefined };
-  let value: unknown;
   try {
-    value = JSON.parse(body.text);
+    return { ok: true, input: bodyInput(body) };
   } catch (error) {
     return { ok: false, message: `body is not JSON: ${(error as Error).message}` };
   }
-  if (body.take === 'whole') return { ok: true, input: value };
-  return { ok: true, input: typeof value === 'object' && value !== null && Object.hasOwn(value, 'input') ? (value as Record<string, unknown>).input : undefined };
 }
 
 function handle(request: WorkerRequest): WorkerReply {
